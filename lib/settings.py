@@ -1,0 +1,68 @@
+"""Settings from the environment (prefix ASMIS_) and `.env`, with the names DESIGN.md fixes."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lib.errors import ConfigError
+
+DEFAULT_MODEL = "claude-sonnet-4-6"
+
+
+def _default_home() -> Path:
+    return Path.home() / ".local" / "share" / "asmis"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASMIS_", env_file=".env", extra="ignore")
+
+    database_url: SecretStr | None = Field(
+        None, description="PostgreSQL DSN. Unset: the embedded server in ASMIS_DATA_DIR."
+    )
+    data_dir: Path = Field(default_factory=lambda: _default_home() / "data")
+    cache_dir: Path = Field(default_factory=lambda: _default_home() / "cache")
+    llm_provider: Literal["auto", "anthropic", "offline"] = "auto"
+    model: str = Field(DEFAULT_MODEL, min_length=1)
+    llm_concurrency: int = Field(8, ge=1, le=1024, description="In-flight LLM calls per process.")
+    llm_global_limit: int = Field(32, ge=1, le=4096, description="In-flight LLM calls across all workers.")
+    claim_lease_seconds: int = Field(900, ge=10, description="How long a claimed transcript stays claimed.")
+    ingest_max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest transcript file accepted.")
+    pool_min_size: int = Field(1, ge=0)
+    pool_max_size: int = Field(10, ge=1)
+    command_timeout: float = Field(60.0, gt=0)
+
+    @field_validator("data_dir", "cache_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_dsn(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a PostgreSQL DSN starting with postgresql://")
+        return value
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning a validation error into a message that names each bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "ASMIS_" + "_".join(str(p) for p in err["loc"]).upper()
+            problems.append(f"{name}: {err['msg']}")
+        raise ConfigError("invalid settings: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
