@@ -1,0 +1,75 @@
+"""The one asyncpg pool, the DSN it talks to, and the single boundary where driver errors are wrapped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import asyncpg
+
+from lib.db.embedded import EmbeddedPostgres
+from lib.errors import PermanentDatabaseError, RetryableDatabaseError
+from lib.settings import Settings
+
+# SQLSTATE classes and codes that a retry can outlive: connection exceptions, operator intervention
+# (admin/crash shutdown, cannot connect now), insufficient resources, serialization and deadlock.
+_RETRYABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "40001", "40P01", "55P03")
+
+
+def resolve_dsn(settings: Settings) -> str:
+    """The configured DSN, or the embedded server's (started if needed)."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    return EmbeddedPostgres(settings.data_dir).start()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
+    with db_errors():
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=settings.pool_min_size,
+            max_size=settings.pool_max_size,
+            command_timeout=settings.command_timeout,
+            init=_init_connection,
+        )
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def open_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(resolve_dsn(settings), settings)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def is_retryable(exc: BaseException) -> bool:
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_RETRYABLE_SQLSTATE_PREFIXES)
+    return isinstance(
+        exc, asyncpg.InterfaceError | asyncpg.ConnectionDoesNotExistError | ConnectionError | OSError
+        | asyncio.TimeoutError
+    )
+
+
+@contextmanager
+def db_errors(**details: Any) -> Iterator[None]:
+    """Translate driver errors into RetryableDatabaseError or PermanentDatabaseError."""
+    try:
+        yield
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError) as exc:
+        cls = RetryableDatabaseError if is_retryable(exc) else PermanentDatabaseError
+        sqlstate = getattr(exc, "sqlstate", None)
+        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise cls(message, sqlstate=sqlstate, **details) from exc

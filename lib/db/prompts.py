@@ -1,0 +1,62 @@
+"""PromptRepository: versioned prompt text per agent type, exactly one version active."""
+
+from __future__ import annotations
+
+import hashlib
+
+import asyncpg
+
+from lib.db.connect import db_errors
+from lib.models import AgentType, Prompt
+
+_UPSERT = """
+INSERT INTO prompts (agent_type, version, content, content_sha256, source_path)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (agent_type, content_sha256) DO UPDATE SET source_path = EXCLUDED.source_path
+RETURNING id, is_active
+"""
+
+
+def prompt_version(content: str) -> str:
+    return hashlib.sha256(content.encode()).hexdigest()[:12]
+
+
+class PromptRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def activate(self, agent_type: AgentType, content: str, source_path: str | None = None
+                       ) -> tuple[Prompt, bool]:
+        """Store this text as a version (once) and make it the active one; return (prompt, changed)."""
+        sha = hashlib.sha256(content.encode()).hexdigest()
+        with db_errors(operation="activate prompt", agent_type=agent_type):
+            async with self.pool.acquire() as conn, conn.transaction():
+                # Serialise activations per agent type so the one-active index never trips.
+                await conn.execute("SELECT pg_advisory_xact_lock(hashtext('prompt:' || $1))", agent_type)
+                row = await conn.fetchrow(_UPSERT, agent_type, prompt_version(content), content, sha,
+                                          source_path)
+                changed = not row["is_active"]
+                if changed:
+                    await conn.execute(
+                        "UPDATE prompts SET is_active = false WHERE agent_type = $1 AND is_active", agent_type
+                    )
+                    await conn.execute("UPDATE prompts SET is_active = true WHERE id = $1", row["id"])
+                prompt = await conn.fetchrow("SELECT * FROM prompts WHERE id = $1", row["id"])
+        return Prompt(**dict(prompt)), changed
+
+    async def active(self, agent_type: AgentType) -> Prompt | None:
+        with db_errors(operation="active prompt", agent_type=agent_type):
+            row = await self.pool.fetchrow(
+                "SELECT * FROM prompts WHERE agent_type = $1 AND is_active", agent_type
+            )
+        return Prompt(**dict(row)) if row else None
+
+    async def get(self, prompt_id: int) -> Prompt | None:
+        with db_errors(operation="get prompt", prompt_id=prompt_id):
+            row = await self.pool.fetchrow("SELECT * FROM prompts WHERE id = $1", prompt_id)
+        return Prompt(**dict(row)) if row else None
+
+    async def list(self) -> list[Prompt]:
+        with db_errors(operation="list prompts"):
+            rows = await self.pool.fetch("SELECT * FROM prompts ORDER BY agent_type, created_at, id")
+        return [Prompt(**dict(r)) for r in rows]

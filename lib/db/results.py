@@ -1,0 +1,58 @@
+"""ResultRepository: one row per (transcript, agent type, input hash), written idempotently."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from lib.db.connect import db_errors
+from lib.models import AgentResult, StoredResult
+
+_COLUMNS = ("transcript_id", "agent_type", "prompt_id", "input_hash", "status", "data", "confidence",
+            "model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+            "cost_usd", "processing_ms", "attempts", "errors", "warnings", "cache_tier", "run_id")
+_UPDATABLE = [c for c in _COLUMNS if c not in ("transcript_id", "agent_type", "input_hash", "attempts")]
+# A completed row is final: a later failure for the same input never overwrites it, and a rerun that
+# completes again leaves it as it was. A failed row is replaced by whatever comes next.
+_UPSERT = f"""
+INSERT INTO agent_results ({", ".join(_COLUMNS)})
+VALUES ({", ".join(f"${i}" for i in range(1, len(_COLUMNS) + 1))})
+ON CONFLICT (transcript_id, agent_type, input_hash) DO UPDATE SET
+    {", ".join(f"{c} = EXCLUDED.{c}" for c in _UPDATABLE)},
+    attempts = agent_results.attempts + EXCLUDED.attempts,
+    updated_at = now()
+WHERE agent_results.status = 'failed'
+"""  # noqa: S608 - column names are constants; values are parameters
+
+
+class ResultRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def upsert_many(self, results: list[AgentResult]) -> None:
+        """Write a batch of results in one round trip (pipelined executemany), in one transaction."""
+        if not results:
+            return
+        rows = [tuple(getattr(r, c) for c in _COLUMNS) for r in results]
+        with db_errors(operation="save results", count=len(rows)):
+            async with self.pool.acquire() as conn, conn.transaction():
+                await conn.executemany(_UPSERT, rows)
+
+    async def for_transcript(self, transcript_id: int) -> list[StoredResult]:
+        with db_errors(operation="results for transcript", transcript_id=transcript_id):
+            rows = await self.pool.fetch(
+                "SELECT * FROM agent_results WHERE transcript_id = $1 ORDER BY agent_type, created_at",
+                transcript_id,
+            )
+        return [_stored(r) for r in rows]
+
+    async def recent(self, limit: int = 50) -> list[StoredResult]:
+        with db_errors(operation="recent results"):
+            rows = await self.pool.fetch(
+                "SELECT * FROM agent_results ORDER BY updated_at DESC, id DESC LIMIT $1", limit
+            )
+        return [_stored(r) for r in rows]
+
+
+def _stored(row: asyncpg.Record) -> StoredResult:
+    values = dict(row)
+    return StoredResult(**values, started_at=values["created_at"], finished_at=values["updated_at"])

@@ -1,0 +1,92 @@
+"""Real PostgreSQL for every test: one server per session (the embedded one, or ASMIS_TEST_DATABASE_URL),
+one migrated template database built once, and a fresh clone of it per test."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from lib.db.connect import create_pool
+from lib.db.embedded import EmbeddedPostgres
+from lib.db.migrate import migrate
+from lib.settings import Settings
+
+TEMPLATE = "asmis_template"
+_counter = itertools.count()
+
+
+def with_database(dsn: str, database: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+@pytest.fixture(scope="session")
+def server_dsn() -> Iterator[str]:
+    """DSN of a maintenance database on the test server."""
+    given = os.environ.get("ASMIS_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    root = Path(tempfile.mkdtemp(prefix="asmis-test-"))
+    server = EmbeddedPostgres(root / "data", unsafe_fast=True)
+    server.start()
+    yield server.dsn("postgres")
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
+async def template_dsn(server_dsn: str) -> str:
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+        await conn.execute(f"CREATE DATABASE {TEMPLATE}")
+    finally:
+        await conn.close()
+    dsn = with_database(server_dsn, TEMPLATE)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return dsn
+
+
+@pytest.fixture
+async def database_url(server_dsn: str, template_dsn: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test, dropped afterwards."""
+    name = f"asmis_test_{os.getpid()}_{next(_counter)}"
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        await conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    finally:
+        await conn.close()
+    yield with_database(server_dsn, name)
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("ASMIS_DATABASE_URL", database_url)
+    monkeypatch.setenv("ASMIS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ASMIS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ASMIS_LLM_PROVIDER", "offline")
+    return Settings()
+
+
+@pytest.fixture
+async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    assert settings.database_url is not None
+    pool = await create_pool(settings.database_url.get_secret_value(), settings)
+    yield pool
+    await pool.close()
