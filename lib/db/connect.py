@@ -68,7 +68,7 @@ def db_errors(**details: Any) -> Iterator[None]:
     """Translate driver errors into RetryableDatabaseError or PermanentDatabaseError."""
     try:
         yield
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
         cls = RetryableDatabaseError if is_retryable(exc) else PermanentDatabaseError
         sqlstate = getattr(exc, "sqlstate", None)
         message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

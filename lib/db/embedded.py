@@ -227,9 +227,8 @@ class EmbeddedPostgres:
     def _ensure_database(self) -> None:
         psql = [str(self.layout.bin("psql")), "-X", "-q", "-v", "ON_ERROR_STOP=1",
                 "-h", str(self.layout.socket_dir), "-p", str(PORT), "-U", "postgres", "-d", "postgres"]
-        exists = self._run_as_owner([*psql, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"],
-                                    "psql")
-        if exists.strip() != "1":
+        names = self._run_as_owner([*psql, "-tAc", "SELECT datname FROM pg_database"], "psql")
+        if DATABASE not in names.split():
             self._run_as_owner([*psql, "-c", f"CREATE DATABASE {DATABASE}"], "createdb")
 
     def _remove_stale_pid_file(self) -> None:

@@ -1,0 +1,43 @@
+"""Prompt text lives in prompts/<agent_type>.md, version-controlled, and is synced into the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import cast
+
+from lib.db.prompts import PromptRepository
+from lib.errors import AsmisError
+from lib.models import AGENT_TYPES, AgentType, Prompt
+
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+
+
+@dataclass(frozen=True)
+class PromptSync:
+    prompt: Prompt
+    changed: bool
+
+
+def read_prompt_files(directory: Path = PROMPTS_DIR) -> dict[AgentType, Path]:
+    if not directory.is_dir():
+        raise AsmisError(f"{directory}: not a directory of prompt files")
+    found: dict[AgentType, Path] = {}
+    for path in sorted(directory.glob("*.md")):
+        if path.stem not in AGENT_TYPES:
+            raise AsmisError(f"{path}: unknown agent type {path.stem!r} (expected one of {', '.join(AGENT_TYPES)})")
+        if not path.read_text(encoding="utf-8").strip():
+            raise AsmisError(f"{path}: prompt file is empty")
+        found[cast(AgentType, path.stem)] = path
+    if not found:
+        raise AsmisError(f"{directory}: no prompt files (expected {', '.join(a + '.md' for a in AGENT_TYPES)})")
+    return found
+
+
+async def sync_prompts(repo: PromptRepository, directory: Path = PROMPTS_DIR) -> list[PromptSync]:
+    """Store each file's text as a version and activate it."""
+    synced = []
+    for agent_type, path in read_prompt_files(directory).items():
+        prompt, changed = await repo.activate(agent_type, path.read_text(encoding="utf-8"), str(path))
+        synced.append(PromptSync(prompt, changed))
+    return synced
