@@ -48,3 +48,27 @@ class TranscriptError(AsmisError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{path}: {problem}", path=str(path))
+
+
+class AgentError(AsmisError):
+    """An agent could not analyse a transcript."""
+
+    retryable = False
+
+    def __init__(self, message: str | None = None, *, attempts: int = 0, usage: object = None,
+                 errors: list[str] | None = None, **details: object) -> None:
+        self.attempts = attempts
+        self.usage = usage
+        self.errors = list(errors or [])
+        super().__init__(message, **details)
+
+
+class RetryableAgentError(AgentError):
+    """The LLM call failed for a passing reason (rate limit, overload, timeout, connection loss)."""
+
+    retryable = True
+
+
+class PermanentAgentError(AgentError):
+    """The LLM call cannot succeed as asked (invalid request, authentication, spend limit, input too
+    large, or output that never validated)."""
