@@ -1,0 +1,121 @@
+"""BaseAgent: one transcript and one prompt in, one AgentResult out.
+
+It owns the output-level retries: a reply that does not validate, or whose quotes are mostly not in
+the transcript, is sent back to the model with the reason, at most `max_reasks` times. HTTP-level
+retries belong to the provider's SDK and task-level retries to Prefect (DESIGN.md, Retries).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from typing import ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from lib.agents.grounding import GroundingReport, TranscriptIndex
+from lib.agents.schemas import SCHEMA_VERSION
+from lib.cache.keys import input_hash
+from lib.errors import AgentError, PermanentAgentError, RetryableAgentError
+from lib.llm.base import LLMProvider, LLMReply, LLMRequest, Retry, Usage
+from lib.models import AgentResult, AgentType, Prompt, Transcript, utcnow
+
+M = TypeVar("M", bound=BaseModel)
+DEFAULT_MAX_REASKS = 2
+DEFAULT_ATTEMPT_TIMEOUT = 600.0
+MAX_DROPPED_SHARE = 0.5
+
+
+def _ungrounded_reason(rejected: list[str]) -> str:
+    listed = "\n".join(f"- {q[:200]}" for q in rejected[:10])
+    return ("These quotes are not in the transcript. Every quote must be copied exactly from it; "
+            f"replace or remove them:\n{listed}")
+
+
+class BaseAgent(ABC, Generic[M]):
+    agent_type: ClassVar[AgentType]
+    output_model: type[M]
+    schema_version: ClassVar[str] = SCHEMA_VERSION
+
+    def __init__(self, provider: LLMProvider, *, max_reasks: int = DEFAULT_MAX_REASKS,
+                 attempt_timeout: float = DEFAULT_ATTEMPT_TIMEOUT) -> None:
+        self.provider = provider
+        self.max_reasks = max_reasks
+        self.attempt_timeout = attempt_timeout
+
+    @abstractmethod
+    def ground(self, output: M, index: TranscriptIndex) -> tuple[M, GroundingReport]: ...
+
+    @abstractmethod
+    def confidence(self, output: M, report: GroundingReport) -> float: ...
+
+    def input_hash(self, transcript: Transcript, prompt: Prompt) -> str:
+        return input_hash(agent_type=self.agent_type, prompt_sha256=prompt.content_sha256,
+                          model=self.provider.model, schema_version=self.schema_version,
+                          transcript_sha256=transcript.content_sha256)
+
+    async def health_check(self) -> bool:
+        return await self.provider.health_check()
+
+    async def process(self, transcript: Transcript, prompt: Prompt) -> AgentResult:
+        """Analyse; raise RetryableAgentError or PermanentAgentError (carrying attempts, usage and the
+        errors so far) when no valid, grounded output could be had."""
+        if prompt.agent_type != self.agent_type:
+            raise PermanentAgentError(f"prompt {prompt.id} is for {prompt.agent_type}, not {self.agent_type}")
+        started, clock = utcnow(), time.perf_counter()
+        index = TranscriptIndex(transcript.turns)
+        usage, retries, errors = Usage(), list[Retry](), list[str]()
+        for attempt in range(1, self.max_reasks + 2):
+            reply = await self._call(transcript, prompt, tuple(retries), attempt, usage, errors)
+            usage += reply.usage
+            if reply.parsed is None or not isinstance(reply.parsed, self.output_model):
+                errors.append(f"attempt {attempt}: the reply did not match the output schema")
+                retries.append(Retry(reply.text, reply.error or "The reply did not match the schema."))
+                continue
+            output, report = self.ground(reply.parsed, index)
+            if report.dropped_share > MAX_DROPPED_SHARE and attempt <= self.max_reasks:
+                errors.append(f"attempt {attempt}: {report.dropped} of {report.offered} quotes not grounded")
+                retries.append(Retry(reply.text, _ungrounded_reason(report.rejected)))
+                continue
+            return AgentResult(
+                transcript_id=transcript.id, agent_type=self.agent_type, prompt_id=prompt.id,
+                prompt_version=prompt.version, input_hash=self.input_hash(transcript, prompt),
+                status="completed", data=output.model_dump(mode="json"),
+                confidence=self.confidence(output, report), model=reply.model or self.provider.model,
+                input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
+                cost_usd=self.provider.cost(usage), attempts=attempt, errors=errors, warnings=report.warnings,
+                processing_ms=int((time.perf_counter() - clock) * 1000), started_at=started,
+            )
+        raise PermanentAgentError(
+            f"{self.agent_type}: no valid output for transcript {transcript.id} after {self.max_reasks + 1} "
+            "attempts", attempts=self.max_reasks + 1, usage=usage, errors=errors,
+        )
+
+    async def _call(self, transcript: Transcript, prompt: Prompt, retries: tuple[Retry, ...], attempt: int,
+                    usage: Usage, errors: list[str]) -> LLMReply:
+        request = LLMRequest(self.agent_type, prompt.content, transcript, self.output_model, retries)
+        try:
+            return await asyncio.wait_for(self.provider.complete(request), self.attempt_timeout)
+        except TimeoutError:
+            errors.append(f"attempt {attempt}: no reply within {self.attempt_timeout:g}s")
+            raise RetryableAgentError(errors[-1], attempts=attempt, usage=usage, errors=errors) from None
+        except AgentError as exc:
+            errors.append(f"attempt {attempt}: {exc}")
+            exc.attempts, exc.usage, exc.errors = attempt, usage, errors
+            raise
+
+    def failed_result(self, transcript: Transcript, prompt: Prompt, error: BaseException,
+                      attempts: int | None = None) -> AgentResult:
+        """The row that records a failure, so nothing disappears and the next run retries it."""
+        usage = getattr(error, "usage", None) or Usage()
+        errors = list(getattr(error, "errors", None) or [f"{type(error).__name__}: {error}"])
+        return AgentResult(
+            transcript_id=transcript.id, agent_type=self.agent_type, prompt_id=prompt.id,
+            prompt_version=prompt.version, input_hash=self.input_hash(transcript, prompt), status="failed",
+            model=self.provider.model, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
+            cost_usd=self.provider.cost(usage), attempts=attempts or getattr(error, "attempts", 1) or 1,
+            errors=errors[-10:],
+        )

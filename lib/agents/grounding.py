@@ -1,0 +1,128 @@
+"""Check every quote against the transcript.
+
+The rule: a quote is grounded when, after normalising both sides (case folded, curly quotes and
+dashes made plain, every run of punctuation and whitespace made one space), it is found inside one turn
+of the transcript, either exactly or, to tolerate small transcription differences, as a span of that
+turn with the same number of words whose similarity (difflib ratio over words) is at least 0.85.
+Quotes shorter than two words are too weak to prove anything and are not grounded. A quote joined from
+pieces with an ellipsis is grounded when every piece is.
+
+A grounded quote takes the speaker and start time of the turn it was found in: the transcript is the
+authority on who said what, when.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Any
+
+from lib.agents.schemas import Evidence
+
+FUZZY_RATIO = 0.85
+MIN_WORDS = 2
+_PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*")
+
+
+def normalise(text: str) -> str:
+    return _NON_WORD.sub(" ", text.translate(_PLAIN).casefold()).strip()
+
+
+def format_ms(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    seconds = ms // 1000
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+@dataclass(frozen=True)
+class _Turn:
+    speaker: str | None
+    start: str | None
+    text: str  # normalised
+    words: tuple[str, ...]
+
+
+class TranscriptIndex:
+    """The transcript's turns, normalised once, for many quote look-ups."""
+
+    def __init__(self, turns: list[dict[str, Any]]) -> None:
+        self.turns = [
+            _Turn(t.get("speaker"), format_ms(t.get("start_ms")), norm, tuple(norm.split()))
+            for t in turns
+            if (norm := normalise(str(t.get("text", ""))))
+        ]
+        self.names = {normalise(t.speaker) for t in self.turns if t.speaker}
+        self._all_text = " ".join(t.text for t in self.turns)
+
+    def mentions(self, name: str) -> bool:
+        """True when the name is a speaker or appears in what was said."""
+        norm = normalise(name)
+        return bool(norm) and (norm in self.names or f" {norm} " in f" {self._all_text} ")
+
+    def find(self, quote: str) -> _Turn | None:
+        pieces = [normalise(p) for p in _ELLIPSIS.split(quote)]
+        pieces = [p for p in pieces if p]
+        if not pieces or sum(len(p.split()) for p in pieces) < MIN_WORDS:
+            return None
+        found = [self._find_piece(p) for p in pieces]
+        return found[0] if all(found) else None
+
+    def _find_piece(self, piece: str) -> _Turn | None:
+        for turn in self.turns:
+            if piece in turn.text:
+                return turn
+        words = piece.split()
+        if len(words) < 4:  # fuzzy matching on very short quotes would ground almost anything
+            return None
+        for turn in self.turns:
+            if _fuzzy_contains(turn.words, words):
+                return turn
+        return None
+
+
+def _fuzzy_contains(haystack: tuple[str, ...], needle: list[str]) -> bool:
+    """A same-length window that starts or ends on the quote's own first or last word and is close
+    enough to it; the anchor keeps this cheap on long turns."""
+    n = len(needle)
+    for start in range(len(haystack) - n + 1):
+        if haystack[start] != needle[0] and haystack[start + n - 1] != needle[-1]:
+            continue
+        window = haystack[start:start + n]
+        if SequenceMatcher(None, window, needle, autojunk=False).ratio() >= FUZZY_RATIO:
+            return True
+    return False
+
+
+@dataclass
+class GroundingReport:
+    kept: int = 0
+    dropped: int = 0
+    warnings: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # for the re-ask only; never stored
+
+    @property
+    def offered(self) -> int:
+        return self.kept + self.dropped
+
+    @property
+    def dropped_share(self) -> float:
+        return self.dropped / self.offered if self.offered else 0.0
+
+    def ground(self, index: TranscriptIndex, evidence: list[Evidence], where: str) -> list[Evidence]:
+        """Keep the grounded quotes (speaker and time taken from the transcript), count the rest."""
+        kept = []
+        for item in evidence:
+            turn = index.find(item.quote)
+            if turn is None:
+                self.dropped += 1
+                self.warnings.append(f"{where}: dropped a quote not found in the transcript")
+                self.rejected.append(item.quote)
+                continue
+            self.kept += 1
+            kept.append(Evidence(quote=item.quote.strip(), speaker=turn.speaker or item.speaker,
+                                 start_time=turn.start))
+        return kept
