@@ -1,0 +1,164 @@
+"""Two tiers of cached agent results by input hash: a bounded in-process TTL tier in front of a
+size-bounded diskcache tier that processes on one machine share.
+
+Only completed results are cached. The cache only saves calls: Postgres holds the durable result, so
+any cache problem (a corrupt file, a full disk, no write permission) degrades to a miss with one
+warning and never fails a run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cachetools
+import diskcache
+
+from lib.models import AgentResult, CacheTier
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CacheStats:
+    memory_hits: int = 0
+    disk_hits: int = 0
+    misses: int = 0
+    writes: int = 0
+    shared_waits: int = 0  # concurrent identical requests served by one in-flight computation
+    disk_errors: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class DiskTier:
+    """diskcache, opened lazily; switched off for this process after its first error."""
+
+    directory: Path
+    size_limit: int
+    _cache: diskcache.Cache | None = None
+    disabled: bool = False
+    stats: CacheStats = field(default_factory=CacheStats)
+
+    def _open(self) -> diskcache.Cache | None:
+        if self._cache is None and not self.disabled:
+            self._cache = self._guard("open", lambda: diskcache.Cache(
+                str(self.directory), size_limit=self.size_limit, eviction_policy="least-recently-used",
+                statistics=1, tag_index=True))
+        return self._cache
+
+    def _guard(self, what: str, op: Callable[[], Any]) -> Any:
+        try:
+            return op()
+        except Exception as exc:  # any failure of the disk tier is a miss, never a failed run
+            self.stats.disk_errors += 1
+            self.disabled = True
+            log.warning("disk cache %s failed; continuing without it", what,
+                        extra={"cache_dir": str(self.directory), "error": type(exc).__name__})
+            return None
+
+    def get(self, key: str) -> str | None:
+        cache = self._open()
+        return None if cache is None else self._guard("read", lambda: cache.get(key))
+
+    def set(self, key: str, value: str, tag: str) -> None:
+        cache = self._open()
+        if cache is not None:
+            self._guard("write", lambda: cache.set(key, value, tag=tag))
+
+    def clear(self, tag: str | None) -> int:
+        cache = self._open()
+        if cache is None:
+            return 0
+        return int(self._guard("clear", lambda: cache.evict(tag) if tag else cache.clear()) or 0)
+
+    def describe(self) -> dict[str, Any]:
+        cache = self._open()
+        if cache is None:
+            return {"available": False}
+        hits, misses = cache.stats()
+        return {"available": True, "entries": len(cache), "bytes": cache.volume(), "hits": hits, "misses": misses,
+                "size_limit": self.size_limit, "directory": str(self.directory)}
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None
+
+
+class ResultCache:
+    def __init__(self, directory: Path, *, memory_items: int = 2048, ttl_seconds: float = 3600,
+                 disk_size_limit: int = 1 << 30) -> None:
+        self.stats = CacheStats()
+        self.memory: cachetools.TTLCache[str, str] = cachetools.TTLCache(memory_items, ttl_seconds)
+        self.disk = DiskTier(directory, disk_size_limit, stats=self.stats)
+        # Keyed by event loop too: Prefect may run tasks on worker threads with loops of their own.
+        self._inflight: dict[tuple[int, str], asyncio.Future[AgentResult]] = {}
+
+    def get(self, key: str) -> tuple[AgentResult, CacheTier] | None:
+        if (raw := self.memory.get(key)) is not None:
+            self.stats.memory_hits += 1
+            return AgentResult.model_validate_json(raw), "memory"
+        if (raw := self.disk.get(key)) is not None:
+            try:
+                result = AgentResult.model_validate_json(raw)
+            except ValueError:
+                log.warning("disk cache entry unreadable; treating as a miss", extra={"key": key})
+                return None
+            self.memory[key] = raw
+            self.stats.disk_hits += 1
+            return result, "disk"
+        return None
+
+    def put(self, key: str, result: AgentResult) -> None:
+        if result.status != "completed":
+            return  # a failure is never cached: the next run must try again
+        raw = result.model_dump_json()
+        self.memory[key] = raw
+        self.disk.set(key, raw, tag=result.agent_type)
+        self.stats.writes += 1
+
+    async def get_or_compute(self, key: str, compute: Callable[[], Awaitable[AgentResult]]
+                             ) -> tuple[AgentResult, CacheTier | None]:
+        """The cached result and its tier, or the computed one (tier None). Identical concurrent
+        requests in this process share one computation."""
+        if (hit := self.get(key)) is not None:
+            return hit
+        loop = asyncio.get_running_loop()
+        slot = (id(loop), key)
+        if (pending := self._inflight.get(slot)) is not None:
+            self.stats.shared_waits += 1
+            return await asyncio.shield(pending), "memory"
+        self.stats.misses += 1
+        future: asyncio.Future[AgentResult] = loop.create_future()
+        self._inflight[slot] = future
+        try:
+            result = await compute()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters (if any) re-raise it themselves
+            raise
+        else:
+            self.put(key, result)
+            future.set_result(result)
+            return result, None
+        finally:
+            del self._inflight[slot]
+
+    def clear(self, agent_type: str | None = None) -> int:
+        if agent_type is None:
+            self.memory.clear()
+        else:
+            for key, raw in list(self.memory.items()):
+                if AgentResult.model_validate_json(raw).agent_type == agent_type:
+                    del self.memory[key]
+        return self.disk.clear(agent_type)
+
+    def close(self) -> None:
+        self.disk.close()
