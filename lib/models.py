@@ -76,6 +76,7 @@ class AgentResult(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     cache_tier: CacheTier | None = None
     run_id: str | None = None
+    schema_version: str = "1"
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime = Field(default_factory=utcnow)
 

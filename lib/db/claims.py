@@ -1,0 +1,111 @@
+"""ClaimRepository: hand out transcripts that still need an agent, under a lease, never twice at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import asyncpg
+
+from lib.db.connect import db_errors
+from lib.models import AgentType
+
+# Agents still to run on transcript c: those without a completed result for their active prompt and
+# the current model and schema (all of them when forced).
+_MISSING = """
+SELECT coalesce(array_agg(a.agent_type ORDER BY a.agent_type), '{}') FROM unnest($1::text[], $2::bigint[])
+    AS a(agent_type, prompt_id)
+WHERE $3 OR NOT EXISTS (
+    SELECT 1 FROM agent_results r
+    WHERE r.transcript_id = c.id AND r.agent_type = a.agent_type AND r.prompt_id = a.prompt_id
+      AND r.model = $4 AND r.schema_version = $5 AND r.status = 'completed')
+"""
+_ELIGIBLE = f"""
+    ($6::timestamptz IS NULL OR c.occurred_at >= $6) AND ($7::timestamptz IS NULL OR c.occurred_at < $7)
+    AND ($8::bigint[] IS NULL OR c.id = ANY($8))
+    AND cardinality(({_MISSING})) > 0
+"""
+_CLAIM = f"""
+UPDATE transcripts t SET claimed_by = $9, claim_expires_at = now() + make_interval(secs => $10)
+FROM (
+    SELECT c.id FROM transcripts c
+    WHERE (c.claim_expires_at IS NULL OR c.claim_expires_at < now())
+      AND ($11::timestamptz IS NULL OR (c.occurred_at, c.id) > ($11, $12::bigint))
+      AND {_ELIGIBLE}
+    ORDER BY c.occurred_at, c.id
+    LIMIT $13
+    FOR UPDATE SKIP LOCKED
+) AS picked
+WHERE t.id = picked.id
+RETURNING t.id, t.occurred_at, (SELECT ({_MISSING.replace("c.id", "t.id")})) AS agents
+"""  # noqa: S608 - fragments are constants; every value is a parameter
+_COUNT = f"""
+SELECT count(*) AS transcripts, coalesce(sum(cardinality(({_MISSING}))), 0) AS calls,
+       coalesce(sum(length(c.content)), 0) AS chars
+FROM transcripts c WHERE {_ELIGIBLE}
+"""  # noqa: S608
+
+
+@dataclass(frozen=True)
+class WorkFilter:
+    prompts: dict[AgentType, int]  # the active prompt id per agent type to run
+    model: str
+    schema_version: str
+    force: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    transcript_ids: list[int] | None = None
+
+    def params(self) -> list[object]:
+        agents = list(self.prompts)
+        return [agents, [self.prompts[a] for a in agents], self.force, self.model, self.schema_version,
+                self.since, self.until, self.transcript_ids]
+
+
+@dataclass(frozen=True)
+class Claim:
+    transcript_id: int
+    occurred_at: datetime
+    agents: list[AgentType] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    transcripts: int
+    calls: int
+    chars: int
+
+
+class ClaimRepository:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def claim(self, owner: str, work: WorkFilter, *, limit: int, lease_seconds: float,
+                    after: Claim | None = None) -> list[Claim]:
+        """Claim up to `limit` transcripts after `after` (keyset order: occurred_at, id)."""
+        cursor = [after.occurred_at, after.transcript_id] if after else [None, None]
+        with db_errors(operation="claim transcripts"):
+            rows = await self.pool.fetch(_CLAIM, *work.params(), owner, lease_seconds, *cursor, limit)
+        claims = [Claim(r["id"], r["occurred_at"], list(r["agents"])) for r in rows]
+        return sorted(claims, key=lambda c: (c.occurred_at, c.transcript_id))
+
+    async def release(self, owner: str, transcript_ids: list[int]) -> None:
+        with db_errors(operation="release claims"):
+            await self.pool.execute(
+                "UPDATE transcripts SET claimed_by = NULL, claim_expires_at = NULL"
+                " WHERE id = ANY($1::bigint[]) AND claimed_by = $2", transcript_ids, owner,
+            )
+
+    async def extend(self, owner: str, transcript_ids: list[int], lease_seconds: float) -> int:
+        with db_errors(operation="extend claims"):
+            status = await self.pool.execute(
+                "UPDATE transcripts SET claim_expires_at = now() + make_interval(secs => $3)"
+                " WHERE id = ANY($1::bigint[]) AND claimed_by = $2", transcript_ids, owner, lease_seconds,
+            )
+        return int(status.split()[-1])
+
+    async def backlog(self, work: WorkFilter) -> Backlog:
+        """How much work the filter matches, claimed or not (for dry runs and a cheap no-op check)."""
+        with db_errors(operation="count backlog"):
+            row = await self.pool.fetchrow(_COUNT, *work.params())
+        return Backlog(int(row["transcripts"]), int(row["calls"]), int(row["chars"]))
