@@ -1,0 +1,78 @@
+"""What a process needs to run agents: one pool, one cache, one provider, per event loop.
+
+asyncpg pools and the Anthropic client are bound to the loop that made them, and Prefect may run work
+on loops of its own, so each running loop gets its own Runtime, made on first use."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from contextlib import AsyncExitStack
+
+import asyncpg
+
+from lib.analysis import Analyser
+from lib.cache import ResultCache, open_cache
+from lib.db import open_database
+from lib.db.claims import ClaimRepository
+from lib.db.prompts import PromptRepository
+from lib.db.results import ResultRepository
+from lib.db.transcripts import TranscriptRepository
+from lib.llm import make_provider
+from lib.llm.limits import GlobalSlots, LimitedProvider
+from lib.settings import Settings, get_settings
+
+
+class Runtime:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, provider: LimitedProvider,
+                 cache: ResultCache, stack: AsyncExitStack) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.provider = provider
+        self.cache = cache
+        self.analyser = Analyser(provider, cache)
+        self.transcripts = TranscriptRepository(pool)
+        self.prompts = PromptRepository(pool)
+        self.results = ResultRepository(pool)
+        self.claims = ClaimRepository(pool)
+        self._stack = stack
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Runtime:
+        # Each in-flight call may hold a connection for its global slot, so size the pool for it.
+        sized = settings.model_copy(update={"pool_max_size": max(settings.pool_max_size,
+                                                                 settings.llm_concurrency + 4)})
+        stack = AsyncExitStack()
+        pool = await stack.enter_async_context(open_database(sized))
+        inner = make_provider(settings)
+        slots = None if inner.name == "offline" else GlobalSlots(pool, settings.llm_global_limit)
+        provider = LimitedProvider(inner, settings.llm_concurrency, slots)
+        return cls(settings, pool, provider, open_cache(settings), stack)
+
+    async def close(self) -> None:
+        self.cache.close()
+        close = getattr(self.provider.inner, "aclose", None)
+        if close is not None:
+            await close()
+        await self._stack.aclose()
+
+
+_runtimes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Runtime] = weakref.WeakKeyDictionary()
+_opening: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+async def current_runtime(settings: Settings | None = None) -> Runtime:
+    loop = asyncio.get_running_loop()
+    if (runtime := _runtimes.get(loop)) is not None:
+        return runtime
+    lock = _opening.setdefault(loop, asyncio.Lock())
+    async with lock:
+        if (runtime := _runtimes.get(loop)) is None:
+            runtime = _runtimes[loop] = await Runtime.open(settings or get_settings())
+    return runtime
+
+
+async def close_runtime() -> None:
+    runtime = _runtimes.pop(asyncio.get_running_loop(), None)
+    if runtime is not None:
+        await runtime.close()
