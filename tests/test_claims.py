@@ -53,6 +53,11 @@ async def test_completed_work_is_not_claimed_and_force_claims_it(pool: asyncpg.P
     got = {c.transcript_id: c.agents for c in await claims.claim("r", work, limit=10, lease_seconds=60)}
     assert got == {ids[1]: ["stakeholder"], ids[2]: ["meddpic", "stakeholder"]}
     await claims.release("r", list(got))
+    # A newer prompt makes those results stale: done for a normal run, redone when asked.
+    newer = WorkFilter(**{**work.__dict__, "prompts": {**work.prompts, "meddpic": work.prompts["meddpic"] + 100}})
+    assert (await claims.backlog(newer)).calls == 3
+    stale = WorkFilter(**{**newer.__dict__, "reprocess_stale": True})
+    assert (await claims.backlog(stale)).calls == 5
     forced = WorkFilter(**{**work.__dict__, "force": True})
     assert len(await claims.claim("f", forced, limit=10, lease_seconds=60)) == 3
 

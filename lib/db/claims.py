@@ -10,15 +10,16 @@ import asyncpg
 from lib.db.connect import db_errors
 from lib.models import AgentType
 
-# Agents still to run on transcript c: those without a completed result for their active prompt and
-# the current model and schema (all of them when forced).
+# Agents still to run on transcript c: those without a completed result (all of them when forced).
+# A result made with an older prompt, another model or schema counts as done unless stale results
+# are to be reprocessed.
 _MISSING = """
 SELECT coalesce(array_agg(a.agent_type ORDER BY a.agent_type), '{}') FROM unnest($1::text[], $2::bigint[])
     AS a(agent_type, prompt_id)
 WHERE $3 OR NOT EXISTS (
     SELECT 1 FROM agent_results r
-    WHERE r.transcript_id = c.id AND r.agent_type = a.agent_type AND r.prompt_id = a.prompt_id
-      AND r.model = $4 AND r.schema_version = $5 AND r.status = 'completed')
+    WHERE r.transcript_id = c.id AND r.agent_type = a.agent_type AND r.status = 'completed'
+      AND (NOT $9 OR (r.prompt_id = a.prompt_id AND r.model = $4 AND r.schema_version = $5)))
 """
 _ELIGIBLE = f"""
     ($6::timestamptz IS NULL OR c.occurred_at >= $6) AND ($7::timestamptz IS NULL OR c.occurred_at < $7)
@@ -26,14 +27,14 @@ _ELIGIBLE = f"""
     AND cardinality(({_MISSING})) > 0
 """
 _CLAIM = f"""
-UPDATE transcripts t SET claimed_by = $9, claim_expires_at = now() + make_interval(secs => $10)
+UPDATE transcripts t SET claimed_by = $10, claim_expires_at = now() + make_interval(secs => $11)
 FROM (
     SELECT c.id FROM transcripts c
     WHERE (c.claim_expires_at IS NULL OR c.claim_expires_at < now())
-      AND ($11::timestamptz IS NULL OR (c.occurred_at, c.id) > ($11, $12::bigint))
+      AND ($12::timestamptz IS NULL OR (c.occurred_at, c.id) > ($12, $13::bigint))
       AND {_ELIGIBLE}
     ORDER BY c.occurred_at, c.id
-    LIMIT $13
+    LIMIT $14
     FOR UPDATE SKIP LOCKED
 ) AS picked
 WHERE t.id = picked.id
@@ -52,6 +53,7 @@ class WorkFilter:
     model: str
     schema_version: str
     force: bool = False
+    reprocess_stale: bool = False
     since: datetime | None = None
     until: datetime | None = None
     transcript_ids: list[int] | None = None
@@ -59,7 +61,7 @@ class WorkFilter:
     def params(self) -> list[object]:
         agents = list(self.prompts)
         return [agents, [self.prompts[a] for a in agents], self.force, self.model, self.schema_version,
-                self.since, self.until, self.transcript_ids]
+                self.since, self.until, self.transcript_ids, self.reprocess_stale]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,63 @@
+"""backfill: history in date chunks, oldest first, one subflow per chunk; resumable by construction
+(a chunk's finished work is not claimed again)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from prefect import flow, get_run_logger
+from pydantic import BaseModel
+
+from flows.process import process_transcripts
+from lib.pipeline import RunParams, RunSummary
+from lib.runtime import close_runtime
+from tasks.estimate import Estimate, estimate_chunk
+
+
+class ChunkReport(BaseModel):
+    since: datetime
+    until: datetime
+    estimate: Estimate | None = None
+    summary: RunSummary | None = None
+
+
+def chunks(since: date, until: date, chunk_days: int) -> list[tuple[datetime, datetime]]:
+    """[since, until) cut into chunk_days-long UTC windows."""
+    start = datetime.combine(since, time(), UTC)
+    end = datetime.combine(until, time(), UTC)
+    out = []
+    while start < end:
+        out.append((start, min(start + timedelta(days=chunk_days), end)))
+        start = out[-1][1]
+    return out
+
+
+@flow(name="backfill", log_prints=False, persist_result=False)
+async def backfill(since: date, until: date, chunk_days: int = 30, reprocess_stale: bool = False,
+                   dry_run: bool = False, batch_size: int = 50) -> list[ChunkReport]:
+    """Process transcripts that occurred in [since, until), chunk by chunk; dry_run only estimates."""
+    if until <= since or chunk_days < 1:
+        raise ValueError("backfill needs since < until and chunk_days >= 1")
+    logger = get_run_logger()
+    reports = []
+    try:
+        reports = await _run_chunks(since, until, chunk_days, reprocess_stale, dry_run, batch_size, logger)
+    finally:
+        await close_runtime()
+    return reports
+
+
+async def _run_chunks(since: date, until: date, chunk_days: int, reprocess_stale: bool, dry_run: bool,
+                      batch_size: int, logger: Any) -> list[ChunkReport]:
+    reports = []
+    for start, end in chunks(since, until, chunk_days):
+        params = RunParams(since=start, until=end, reprocess_stale=reprocess_stale, batch_size=batch_size)
+        if dry_run:
+            reports.append(ChunkReport(since=start, until=end, estimate=await estimate_chunk(params)))
+            continue
+        summary = await process_transcripts.with_options(flow_run_name=f"backfill-{start:%Y-%m-%d}")(params)
+        reports.append(ChunkReport(since=start, until=end, summary=summary))
+        logger.info("chunk %s..%s: %d completed, %d failed", start.date(), end.date(), summary.completed,
+                    summary.failed)
+    return reports

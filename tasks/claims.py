@@ -1,0 +1,44 @@
+"""Plan a run and claim its work under a lease."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from lib import pipeline
+from lib.db.claims import Backlog, Claim
+from lib.runtime import current_runtime
+from tasks.retry import TASK_DEFAULTS
+
+
+@task(name="plan-run", cache_policy=NO_CACHE, **TASK_DEFAULTS)
+async def plan_run(params: pipeline.RunParams, owner: str) -> pipeline.RunPlan:
+    """Resolve the active prompt of each agent type and the model into a run plan."""
+    return await pipeline.plan_run(await current_runtime(), params, owner)
+
+
+@task(name="measure-backlog", cache_policy=NO_CACHE, **TASK_DEFAULTS)
+async def measure_backlog(plan: pipeline.RunPlan) -> Backlog:
+    """Count the transcripts and agent calls the plan still has to do."""
+    return await (await current_runtime()).claims.backlog(plan.work())
+
+
+@task(name="claim-transcripts", cache_policy=NO_CACHE, **TASK_DEFAULTS)
+async def claim_transcripts(plan: pipeline.RunPlan, limit: int, after: Claim | None = None) -> list[Claim]:
+    """Claim the next transcripts that still need an agent, under a lease."""
+    rt = await current_runtime()
+    return await rt.claims.claim(plan.owner, plan.work(), limit=limit, after=after,
+                                 lease_seconds=rt.settings.claim_lease_seconds)
+
+
+@task(name="extend-claims", cache_policy=NO_CACHE, **TASK_DEFAULTS)
+async def extend_claims(owner: str, transcript_ids: list[int]) -> int:
+    """Renew the lease on transcripts still being worked on."""
+    rt = await current_runtime()
+    return await rt.claims.extend(owner, transcript_ids, rt.settings.claim_lease_seconds)
+
+
+@task(name="release-claims", cache_policy=NO_CACHE, **TASK_DEFAULTS)
+async def release_claims(owner: str, transcript_ids: list[int]) -> None:
+    """Give up the lease on finished transcripts."""
+    await (await current_runtime()).claims.release(owner, transcript_ids)

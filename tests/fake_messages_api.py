@@ -1,0 +1,947 @@
+"""A fake Anthropic Messages API on 127.0.0.1, for tests and benchmarks.
+
+    with FakeMessagesAPI(latency_ms=200) as fake:
+        client = anthropic.AsyncAnthropic(api_key="sk-test-x", base_url=fake.url)
+        reply = await client.messages.parse(..., output_format=MeddpicAnalysis)
+
+    python -m tests.fake_messages_api --port 8123 --latency-ms 200   # prints its URL, runs until killed
+
+It speaks the real wire format, answers structured-output requests with a JSON instance of the requested
+schema whose free-text strings are verbatim excerpts of the transcript in the user message, accounts
+prompt caching the way the API reports it, and injects faults on demand (scripted or random).
+The server is one asyncio loop on its own thread (stdlib only, HTTP/1.1 keep-alive), so a benchmark's
+64 concurrent connections cost 64 coroutines, not 64 threads.
+
+What the installed SDK does (anthropic 2.14.0, .venv/lib/python3.11/site-packages/anthropic; line numbers
+from that tree). This fake is built to match it.
+
+Request of `AsyncAnthropic.messages.parse(model, max_tokens, system=[...], messages=[...], output_format=M)`
+  (resources/messages/messages.py:3230). No beta header, no `betas`: plain POST {base_url}/v1/messages,
+  with body keys in this order (omitted params are dropped):
+    {"max_tokens": 1000, "messages": [{"role": "user", "content": "..."}], "model": "claude-...",
+     "output_config": {"format": {"schema": {...}, "type": "json_schema"}},
+     "system": [{"type": "text", "text": "...", "cache_control": {"type": "ephemeral"}}]}
+  An `output_config` you pass (e.g. {"effort": ...}) is merged, `format` wins. A dict `output_format`
+  raises TypeError. The schema is `TypeAdapter(M).json_schema()` put through `transform_schema`
+  (lib/_parse/_transform.py:104): `$defs` kept and `$ref` left as is; every object gets
+  `"additionalProperties": false` and keeps `required` (fields with defaults are NOT required); `oneOf`
+  becomes `anyOf` (Optional[X] -> anyOf [X, {"type": "null"}]); enums/Literals keep `enum`/`const` and lose
+  `type`; string `format` survives only for date-time, time, date, duration, email, hostname, uri, ipv4,
+  ipv6, uuid; array `minItems` survives only when 0 or 1. Every other keyword (minimum, maximum,
+  maxItems, minLength, maxLength, pattern, default, ...) is REMOVED and appended to the description as
+  "{default: None, maximum: 10, minimum: 0}": the API never enforces them, only pydantic does on parse.
+Headers it sends: `Authorization: Bearer <api_key>` for api_key= (and for auth_token=); this version sends
+  NO `x-api-key` (_client.py:784-799). Also `anthropic-version: 2026-10-21` (_constants.py:7),
+  `x-stainless-helper: messages.parse`, `x-stainless-retry-count: <n>` (0 on the first attempt,
+  _base_client.py:565), `x-stainless-timeout: 600`, `User-Agent: AsyncAnthropic/Python 2.14.0`.
+  No idempotency header. api_key= explicit disables reading ANTHROPIC_API_KEY; base_url= beats
+  ANTHROPIC_BASE_URL.
+Timeout: with the client's default timeout, parse()/create() use Timeout(600, connect=5); max_tokens above
+  21,333 (600 s * 128k / 3600) raises ValueError "Streaming is required" (_base_client.py:864). A client
+  `timeout=` of your own is used as given. A read timeout raises APITimeoutError (_base_client.py:2253),
+  a subclass of APIConnectionError, and is retried like one.
+Response: {"id": "msg_...", "type": "message", "role": "assistant", "model": "...",
+  "content": [{"type": "text", "text": "<JSON>"}], "stop_reason": "end_turn", "stop_sequence": null,
+  "usage": {"input_tokens": n, "output_tokens": n, "cache_creation_input_tokens": n,
+  "cache_read_input_tokens": n, "cache_creation": {"ephemeral_5m_input_tokens": n,
+  "ephemeral_1h_input_tokens": 0}, "service_tier": "standard"}}.
+  `input_tokens` counts only the uncached part; the cache fields are Optional[int] in types/usage.py.
+  The reply is parsed by `parse_response` (lib/_parse/_response.py:49): each text block's text goes
+  through `TypeAdapter(M).validate_json` (line 19) and lands in `content[i].parsed_output`;
+  `ParsedMessage.parsed_output` is the first truthy one. Invalid JSON or a schema violation raises
+  pydantic.ValidationError straight out of `await parse(...)`, unwrapped and NOT retried (it is no
+  APIError, _base_client.py:974). stop_reason "max_tokens" (truncated JSON) fails the same way.
+Retries (_base_client.py): max_retries default 2 (_constants.py:11), so at most 3 attempts.
+  `_should_retry` (line 939): header `x-should-retry: true/false` wins; else retry 408, 409, 429 and every
+  status >= 500 (so 500, 503, 529); never 400/401/403/404/413. Connection errors and timeouts are
+  retried (line 974). Delay (`_calculate_retry_timeout`, line 913): `retry-after-ms` (ms) first, then
+  `retry-after` as float seconds, then as an HTTP date (`_parse_retry_after_header`, line 879); a
+  positive value is obeyed with NO cap but min(value, 4_294_967 s) (line 926): a 429 carrying
+  `retry-after: 3600` parks the call for an hour. Without the header: min(0.5 * 2**n, 8.0) seconds
+  times a jitter in (0.75, 1] (INITIAL_RETRY_DELAY 0.5, MAX_RETRY_DELAY 8.0, _constants.py:14-15).
+  So a provider must cap retry-after itself: e.g. max_retries=0 plus its own loop, or a client-level
+  `middleware=` (_middleware.py) that rewrites/caps the header before the SDK reads it.
+Errors: body {"type": "error", "error": {"type": "rate_limit_error", "message": "..."},
+  "request_id": "req_..."} plus a `request-id` header (-> exc.request_id, exc.type, exc.api_message).
+  `make_status_error` (_error_classes.py:343, table lines 190-206): 400 BadRequestError,
+  401 AuthenticationError, 402 PaymentRequiredError, 403 PermissionDeniedError, 404 NotFoundError,
+  413 ContentTooLargeError, 429 RateLimitError, 500 InternalServerError (any unlisted >= 500),
+  503 ServiceUnavailableError, 529 OverloadedError (503/529 subclass InternalServerError), all
+  APIStatusError. `error.details.error_code` picks finer classes, e.g. (429, "enforced_spend_limit_reached")
+  -> EnforcedSpendLimitReachedError(RateLimitError): still a 429, so still retried unless the response
+  says `x-should-retry: false`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import itertools
+import json
+import math
+import random
+import re
+import signal
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from http import HTTPStatus
+from typing import Any
+
+Json = Any
+
+ERROR_TYPES: dict[int, str] = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "billing_error",
+    403: "permission_error",
+    404: "not_found_error",
+    408: "timeout_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    500: "api_error",
+    504: "timeout_error",
+    529: "overloaded_error",
+}
+REPLY_KINDS = ("ok", "malformed", "ungrounded", "hang", "disconnect", "spend_limit")
+MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
+CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(chars: int) -> int:
+    return math.ceil(chars / CHARS_PER_TOKEN)
+
+
+# --- the transcript inside a request ------------------------------------------------------------------
+
+_TS = r"[\[(]?(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?)[\])]?"
+_SPEAKER_LINE = re.compile(
+    rf"^\s*(?:{_TS}\s*)?(?:-\s*)?(?P<speaker>[A-Z][\w.'’-]*(?:\s+[A-Z0-9][\w.'’-]*){{0,3}})"
+    r"\s*(?:\([^)]*\))?\s*(?:\[[\d:.,]+\])?\s*:\s+(?P<text>\S.*?)\s*$"
+)
+_VTT_VOICE = re.compile(r"^\s*<v(?:\.[^\s>]+)?\s+(?P<speaker>[^>]+)>(?P<text>.*?)(?:</v>)?\s*$")
+_NOT_CONTENT = re.compile(r"^\s*(?:WEBVTT.*|\d+|.*-->.*|NOTE\b.*)?\s*$")
+_TRANSCRIPT_TAG = re.compile(r"<transcript\b[^>]*>(.*?)</transcript>", re.DOTALL)
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    speaker: str | None
+    timestamp: str | None
+    text: str
+    words: tuple[tuple[int, int], ...]  # (start, end) of each word in text
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    text: str
+    speaker: str | None
+    timestamp: str | None
+
+
+class Transcript:
+    """The turns of the transcript a request carries: where every grounded string comes from."""
+
+    def __init__(self, text: str) -> None:
+        fenced = _TRANSCRIPT_TAG.findall(text)
+        body = "\n".join(fenced) if fenced else text
+        parsed = [_parse_line(line) for line in body.splitlines()]
+        turns = [u for u in parsed if u is not None]
+        if any(u.speaker for u in turns):  # a speaker-labelled transcript: ignore unlabelled prose
+            turns = [u for u in turns if u.speaker]
+        self.utterances = [u for u in turns if len(u.words) >= 4] or turns
+        self.speakers = list(dict.fromkeys(u.speaker for u in turns if u.speaker))
+        self.timestamps = [u.timestamp for u in turns if u.timestamp]
+
+    def excerpt(self, rng: random.Random, min_len: int = 0, max_len: int | None = None) -> Excerpt:
+        """A verbatim span of 4-12 words from one turn."""
+        if not self.utterances:
+            return Excerpt("no transcript was provided", None, None)
+        chosen = self.utterances[rng.randrange(len(self.utterances))]
+        for _ in range(8):
+            if len(chosen.text) >= min_len:
+                break
+            chosen = self.utterances[rng.randrange(len(self.utterances))]
+        count = len(chosen.words)
+        span = min(count, rng.randint(4, 12))
+        first = rng.randint(0, count - span)
+        text = chosen.text[chosen.words[first][0] : chosen.words[first + span - 1][1]]
+        if len(text) < min_len:
+            text = chosen.text
+        if max_len is not None and len(text) > max_len:
+            text = text[:max_len].rstrip()
+        return Excerpt(text, chosen.speaker, chosen.timestamp)
+
+
+def _parse_line(line: str) -> Utterance | None:
+    if _NOT_CONTENT.match(line):
+        return None
+    match = _VTT_VOICE.match(line) or _SPEAKER_LINE.match(line)
+    if match:
+        groups = match.groupdict()
+        speaker, stamp, text = groups["speaker"].strip(), groups.get("ts"), groups["text"]
+    else:
+        speaker, stamp, text = None, None, line.strip()
+    words = tuple((m.start(), m.end()) for m in _WORD.finditer(text))
+    return Utterance(speaker, stamp, text, words) if words else None
+
+
+@lru_cache(maxsize=64)
+def transcript_of(user_text: str) -> Transcript:
+    return Transcript(user_text)
+
+
+def user_text(body: Mapping[str, Json]) -> str:
+    parts: list[str] = []
+    for message in body.get("messages") or []:
+        if isinstance(message, dict) and message.get("role") == "user":
+            parts.extend(_block_texts(message.get("content")))
+    return "\n".join(parts)
+
+
+def _block_texts(content: Json) -> list[str]:
+    if isinstance(content, str):
+        return [content]
+    if isinstance(content, list):
+        return [str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text"]
+    return []
+
+
+# --- a JSON instance for a JSON schema ---------------------------------------------------------------
+
+_DESCRIBED = re.compile(r"\{([^{}]*)\}\s*$")
+_NUMERIC_KEYWORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minItems", "maxItems",
+                     "minLength", "maxLength")
+_PERSON_KEY = re.compile(r"(?:^|_)(?:speaker|name|person|who|owner|source|target)$", re.IGNORECASE)
+_PERSON_DESCRIPTION = re.compile(r"\bwho\b|\bname of\b|person's name|\bas named\b", re.IGNORECASE)
+_NOT_PERSON = re.compile(r"company|organi[sz]ation|account|vendor|product|deal|competitor|file|tool",
+                         re.IGNORECASE)
+_TIME_KEY = re.compile(r"time|timestamp", re.IGNORECASE)
+_INVENTED = (
+    "we already signed a three year renewal with your competitor",
+    "our board approved a twelve million dollar budget yesterday",
+    "the whole procurement review is finished and legal has no comments",
+    "I personally guarantee we will go live next Monday",
+)
+
+
+def constraints(node: Mapping[str, Json]) -> dict[str, float]:
+    """Numeric keywords, whether still in the schema or moved into the description by the SDK."""
+    found = {k: float(node[k]) for k in _NUMERIC_KEYWORDS if isinstance(node.get(k), (int, float))}
+    match = _DESCRIBED.search(str(node.get("description") or ""))
+    if match:
+        for part in re.split(r",\s*(?=\w+:)", match.group(1)):
+            key, _, value = part.partition(":")
+            try:
+                found.setdefault(key.strip(), float(value.strip()))
+            except ValueError:
+                continue
+    return {k: v for k, v in found.items() if k in _NUMERIC_KEYWORDS}
+
+
+class InstanceBuilder:
+    """Builds one deterministic instance of a schema; `grounded=False` invents every free-text string."""
+
+    def __init__(self, root: Mapping[str, Json], transcript: Transcript, rng: random.Random,
+                 *, grounded: bool = True) -> None:
+        self.root = root
+        self.transcript = transcript
+        self.rng = rng
+        self.grounded = grounded
+        self._enum_base = rng.randrange(1 << 16)
+        self._enum_turns: Counter[str] = Counter()
+        self._speaker_turn = itertools.count(rng.randrange(1 << 16))
+
+    def build(self, node: Mapping[str, Json] | None = None, key: str = "",
+              context: list[Excerpt] | None = None) -> Json:
+        node = self._resolve(self.root if node is None else node)
+        context = [] if context is None else context
+        if "const" in node:
+            return node["const"]
+        if isinstance(node.get("enum"), list) and node["enum"]:
+            return self._rotate(node["enum"])
+        variants = node.get("anyOf") or node.get("oneOf")
+        types = node.get("type")
+        if isinstance(types, list):
+            variants = [{**node, "type": t} for t in types]
+        if variants:
+            return self._one_of(variants, key, context)
+        if node.get("allOf"):
+            return self.build(self._merge(node["allOf"]), key, context)
+        kind = types or ("object" if "properties" in node else "string")
+        if kind == "object":
+            return self._object(node)
+        if kind == "array":
+            return self._array(node, key, context)
+        if kind in ("integer", "number"):
+            return self._number(node, integer=kind == "integer")
+        if kind == "boolean":
+            return self.rng.random() < 0.5
+        if kind == "null":
+            return None
+        return self._string(node, key, context)
+
+    def _resolve(self, node: Mapping[str, Json]) -> Mapping[str, Json]:
+        seen = 0
+        while isinstance(node.get("$ref"), str) and seen < 32:
+            target: Json = self.root
+            for part in node["$ref"].lstrip("#").strip("/").split("/"):
+                if part:
+                    target = target[part.replace("~1", "/").replace("~0", "~")]
+            extra = {k: v for k, v in node.items() if k != "$ref"}
+            node = {**target, **extra}
+            seen += 1
+        return node
+
+    def _merge(self, parts: Iterable[Mapping[str, Json]]) -> dict[str, Json]:
+        merged: dict[str, Json] = {}
+        for part in parts:
+            part = self._resolve(part)
+            properties = {**merged.get("properties", {}), **part.get("properties", {})}
+            required = [*merged.get("required", []), *part.get("required", [])]
+            merged.update(part)
+            if properties:
+                merged["properties"], merged["required"] = properties, required
+        return merged
+
+    def _rotate(self, values: Sequence[Json]) -> Json:
+        signature = json.dumps(values, sort_keys=True)
+        turn = self._enum_turns[signature]
+        self._enum_turns[signature] += 1
+        return values[(self._enum_base + turn) % len(values)]
+
+    def _one_of(self, variants: Sequence[Mapping[str, Json]], key: str, context: list[Excerpt]) -> Json:
+        resolved = [self._resolve(v) for v in variants]
+        concrete = [v for v in resolved if v.get("type") != "null"]
+        if not concrete or (len(concrete) < len(resolved) and self.rng.random() < 0.2):
+            return None
+        return self.build(concrete[self.rng.randrange(len(concrete))], key, context)
+
+    def _object(self, node: Mapping[str, Json]) -> dict[str, Json]:
+        properties: Mapping[str, Json] = node.get("properties") or {}
+        required = set(node.get("required") or ())
+        present = [k for k in properties if k in required or self.rng.random() < 0.75]
+        # people and times last, so they can name the turn a quote in the same object came from
+        later = [k for k in present if self._is_person(k, properties[k]) or _TIME_KEY.search(k)]
+        context: list[Excerpt] = []
+        values = {k: self.build(properties[k], k, context) for k in present if k not in later}
+        values.update({k: self.build(properties[k], k, context) for k in later})
+        return {k: values[k] for k in present}
+
+    def _array(self, node: Mapping[str, Json], key: str, context: list[Excerpt]) -> list[Json]:
+        limits = constraints(node)
+        high = int(limits.get("maxItems", 1_000))
+        low = min(max(1, int(limits.get("minItems", 1))), high)
+        count = self.rng.randint(low, max(low, min(high, 3)))
+        items = node.get("items") or {}
+        if isinstance(node.get("prefixItems"), list):
+            return [self.build(item, key, context) for item in node["prefixItems"]]
+        return [self.build(items, key, context) for _ in range(count)]
+
+    def _number(self, node: Mapping[str, Json], *, integer: bool) -> int | float:
+        limits = constraints(node)
+        step = 1 if integer else 0.01
+        low = limits.get("minimum", limits.get("exclusiveMinimum", -math.inf) + step)
+        high = limits.get("maximum", limits.get("exclusiveMaximum", math.inf) - step)
+        if math.isinf(low):
+            low = min(0.0, high - (10 if integer else 1))
+        if math.isinf(high):
+            high = low + (10 if integer else 1)
+        if integer:
+            return self.rng.randint(math.ceil(low), math.floor(high))
+        return round(min(max(self.rng.uniform(low, high), low), high), 4)
+
+    def _is_person(self, key: str, node: Mapping[str, Json]) -> bool:
+        if _NOT_PERSON.search(key):
+            return False
+        description = str(self._resolve(node).get("description") or "")
+        return bool(_PERSON_KEY.search(key) or _PERSON_DESCRIPTION.search(description))
+
+    def _string(self, node: Mapping[str, Json], key: str, context: list[Excerpt]) -> str:
+        fmt = node.get("format")
+        if fmt and fmt != "text":
+            return self._formatted(str(fmt))
+        limits = constraints(node)
+        min_len, max_len = int(limits.get("minLength", 0)), limits.get("maxLength")
+        if key and self.transcript.speakers and self._is_person(key, node):
+            if context and context[-1].speaker:
+                return context[-1].speaker
+            return self.transcript.speakers[next(self._speaker_turn) % len(self.transcript.speakers)]
+        if key and _TIME_KEY.search(key) and self.transcript.timestamps:
+            if context and context[-1].timestamp:
+                return context[-1].timestamp
+            return self.transcript.timestamps[self.rng.randrange(len(self.transcript.timestamps))]
+        if not self.grounded:
+            text = f"{_INVENTED[self.rng.randrange(len(_INVENTED))]} (ref zq{self.rng.getrandbits(32):08x})"
+            return text[: int(max_len)] if max_len is not None else text
+        excerpt = self.transcript.excerpt(self.rng, min_len, int(max_len) if max_len is not None else None)
+        context.append(excerpt)
+        return excerpt.text
+
+    def _formatted(self, fmt: str) -> str:
+        day, minute = self.rng.randint(1, 28), self.rng.randint(0, 59)
+        return {
+            "date-time": f"2025-03-{day:02d}T10:{minute:02d}:00Z",
+            "date": f"2025-03-{day:02d}",
+            "time": f"10:{minute:02d}:00",
+            "duration": f"PT{minute + 1}M",
+            "email": f"person{day}@example.com",
+            "hostname": "example.com",
+            "uri": f"https://example.com/deals/{day}",
+            "ipv4": f"192.0.2.{day}",
+            "ipv6": f"2001:db8::{day:x}",
+            "uuid": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+        }.get(fmt, f"2025-03-{day:02d}")
+
+
+def break_instance(instance: Json, schema: Mapping[str, Json]) -> Json:
+    """The same reply made invalid for the schema: a required field dropped, or a value of the wrong type."""
+    if not isinstance(instance, dict) or not instance:
+        return {"unexpected": True} if not isinstance(instance, dict) else "not an object"
+    required = [k for k in schema.get("required") or () if k in instance]
+    broken = dict(instance)
+    if required:
+        del broken[required[0]]
+        return broken
+    first = next(iter(broken))
+    value = broken[first]
+    broken[first] = "not-a-list" if isinstance(value, list) else ["not", "a", "scalar"]
+    return broken
+
+
+# --- prompt caching and usage ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PromptParts:
+    cacheable: str  # everything up to and including the last block marked with cache_control
+    rest_chars: int
+
+    @classmethod
+    def of(cls, body: Mapping[str, Json]) -> PromptParts:
+        system = body.get("system")
+        blocks: list[Json] = [{"type": "text", "text": system}] if isinstance(system, str) else list(system or [])
+        for message in body.get("messages") or []:
+            content = message.get("content") if isinstance(message, dict) else None
+            blocks.extend([{"type": "text", "text": content}] if isinstance(content, str) else content or [])
+        texts = [str(b.get("text", "")) if isinstance(b, dict) else "" for b in blocks]
+        marked = [i for i, b in enumerate(blocks) if isinstance(b, dict) and b.get("cache_control")]
+        cut = marked[-1] + 1 if marked else 0
+        schema = _schema_of(body)
+        rest = sum(len(t) for t in texts[cut:]) + (len(json.dumps(schema)) if schema else 0)
+        return cls("".join(texts[:cut]), rest)
+
+
+def _schema_of(body: Mapping[str, Json]) -> dict[str, Json] | None:
+    config = body.get("output_config")
+    fmt = config.get("format") if isinstance(config, dict) else None
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema" and isinstance(fmt.get("schema"), dict):
+        return fmt["schema"]
+    return None
+
+
+# --- statistics --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FakeStats:
+    total_requests: int
+    by_path: dict[str, int]
+    outcomes: dict[str, int]
+    retried_requests: int  # requests the SDK marked as a retry (x-stainless-retry-count > 0)
+    in_flight: int
+    max_in_flight: int
+    connections: int
+    mean_in_flight: float
+    internal_errors: list[str]  # bugs in the fake itself, answered with a 500: tests should expect none
+
+
+@dataclass
+class _Counters:
+    started: float = field(default_factory=time.monotonic)
+    total: int = 0
+    by_path: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    retried: int = 0
+    max_in_flight: int = 0
+    connections: int = 0
+    last_headers: dict[str, str] = field(default_factory=dict)
+    internal_errors: list[str] = field(default_factory=list)
+    levels: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=500_000))
+
+
+# --- HTTP --------------------------------------------------------------------------------------------
+
+@dataclass
+class HttpRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    keep_alive: bool
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    payload: Json
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self, keep_alive: bool) -> bytes:
+        body = json.dumps(self.payload, separators=(",", ":")).encode()
+        reason = "Overloaded" if self.status == 529 else HTTPStatus(self.status).phrase
+        head = [f"HTTP/1.1 {self.status} {reason}", "content-type: application/json",
+                f"content-length: {len(body)}", f"connection: {'keep-alive' if keep_alive else 'close'}"]
+        head.extend(f"{k}: {v}" for k, v in self.headers.items())
+        return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
+
+
+class _Disconnect(Exception):
+    """Close the connection without answering."""
+
+
+async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+        return None
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, version = lines[0].split(" ", 2)
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if line:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = await _read_chunked(reader)
+    else:
+        body = await reader.readexactly(int(headers.get("content-length") or 0))
+    keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+    return HttpRequest(method, target.split("?", 1)[0], headers, body, keep_alive)
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    chunks = []
+    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+        chunks.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+    while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers
+        pass
+    return b"".join(chunks)
+
+
+def error_response(status: int, message: str, *, request_id: str, error_code: str | None = None,
+                   headers: Mapping[str, str] | None = None) -> HttpResponse:
+    kind = ERROR_TYPES.get(status, "api_error" if status >= 500 else "invalid_request_error")
+    error: dict[str, Json] = {"type": kind, "message": message}
+    if error_code:
+        error["details"] = {"error_code": error_code}
+    return HttpResponse(status, {"type": "error", "error": error, "request_id": request_id},
+                        {"request-id": request_id, **(headers or {})})
+
+
+# --- the fake ----------------------------------------------------------------------------------------
+
+class FakeMessagesAPI:
+    """The Messages API on 127.0.0.1, served by one asyncio loop on a background thread.
+
+    Settable while running: `latency_ms`, `jitter_ms`, `hang_seconds`, `retry_after`, `api_key`,
+    `script([...])` and `faults(...)`. Read while running: `stats()`, `last_headers`, `recorded_bodies`.
+    """
+
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0.0,
+                 jitter_ms: float = 0.0, hang_seconds: float = 30.0, retry_after: float | None = 1.0,
+                 api_key: str | None = None, cache_min_tokens: int = 0, record_limit: int = 100,
+                 seed: int = 0) -> None:
+        self.host, self.port = host, port
+        self.latency_ms, self.jitter_ms, self.hang_seconds = latency_ms, jitter_ms, hang_seconds
+        self.retry_after = retry_after  # seconds, sent as `retry-after` on 429; None sends no header
+        self.api_key = api_key  # when set, any other credential gets a 401
+        self.cache_min_tokens = cache_min_tokens
+        self._lock = threading.Lock()
+        self._counters = _Counters()
+        self._in_flight = 0
+        self._bodies: deque[Json] = deque(maxlen=record_limit)
+        self._script: deque[str] = deque()
+        self._fault_rates: dict[str, float] = {}
+        self._fault_rng = random.Random(seed)
+        self._jitter_rng = random.Random(seed + 1)
+        self._ids = itertools.count(1)
+        self._prompt_cache: set[str] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # lifecycle
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> FakeMessagesAPI:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(ready, failure), name="fake-messages-api",
+                                        daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(10)
+        self._loop = self._stop = self._thread = None
+
+    def __enter__(self) -> FakeMessagesAPI:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        try:
+            asyncio.run(self._serve(ready))
+        except BaseException as exc:  # surfaced by start() when it happens before the server is up
+            failure.append(exc)
+            ready.set()
+
+    async def _serve(self, ready: threading.Event) -> None:
+        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
+        server = await asyncio.start_server(self._connection, self.host, self.port, backlog=1024)
+        self.port = server.sockets[0].getsockname()[1]
+        ready.set()
+        async with server:
+            await self._stop.wait()
+            server.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # fault injection
+
+    def script(self, replies: Iterable[str]) -> None:
+        """Queue replies for the next POST /v1/messages calls, in order: "ok", "malformed", "ungrounded",
+        "hang", "disconnect", "spend_limit", or a status code ("429", "500", "529", "401", ...);
+        "429:3600" sets that reply's retry-after."""
+        replies = list(replies)
+        for reply in replies:
+            if reply not in REPLY_KINDS and not re.fullmatch(r"\d{3}(:[\d.]+)?", reply):
+                raise ValueError(f"unknown scripted reply {reply!r}")
+        with self._lock:
+            self._script.extend(replies)
+
+    def faults(self, *, rate_429: float = 0.0, rate_5xx: float = 0.0, rate_529: float = 0.0,
+               rate_malformed: float = 0.0, rate_ungrounded: float = 0.0, rate_hang: float = 0.0,
+               rate_disconnect: float = 0.0, seed: int = 0) -> None:
+        """Random faults for unscripted calls, from an RNG seeded here; all zero turns them off."""
+        rates = {"429": rate_429, "500": rate_5xx, "529": rate_529, "malformed": rate_malformed,
+                 "ungrounded": rate_ungrounded, "hang": rate_hang, "disconnect": rate_disconnect}
+        if sum(rates.values()) > 1:
+            raise ValueError("fault rates add up to more than 1")
+        with self._lock:
+            self._fault_rates = {k: v for k, v in rates.items() if v > 0}
+            self._fault_rng = random.Random(seed)
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._script.clear()
+            self._fault_rates = {}
+
+    def clear_prompt_cache(self) -> None:
+        with self._lock:
+            self._prompt_cache.clear()
+
+    def _next_reply(self) -> str:
+        with self._lock:
+            if self._script:
+                return self._script.popleft()
+            if self._fault_rates:
+                draw, total = self._fault_rng.random(), 0.0
+                for reply, rate in self._fault_rates.items():
+                    total += rate
+                    if draw < total:
+                        return reply
+        return "ok"
+
+    # statistics
+
+    def stats(self, window_s: float | None = None) -> FakeStats:
+        with self._lock:
+            c = self._counters
+            return FakeStats(c.total, dict(c.by_path), dict(c.outcomes), c.retried, self._in_flight,
+                             c.max_in_flight, c.connections, self._mean_in_flight_locked(window_s),
+                             list(c.internal_errors))
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._counters = _Counters(max_in_flight=self._in_flight)
+            self._counters.levels.append((self._counters.started, self._in_flight))
+            self._bodies.clear()
+
+    @property
+    def total_requests(self) -> int:
+        return self._counters.total
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    @property
+    def max_in_flight(self) -> int:
+        return self._counters.max_in_flight
+
+    @property
+    def last_headers(self) -> dict[str, str]:
+        """Headers of the last request, names lower-cased."""
+        with self._lock:
+            return dict(self._counters.last_headers)
+
+    @property
+    def recorded_bodies(self) -> list[Json]:
+        """The last `record_limit` request bodies, parsed, oldest first."""
+        with self._lock:
+            return list(self._bodies)
+
+    def mean_in_flight(self, window_s: float | None = None) -> float:
+        """Time-weighted mean of requests in flight over the last `window_s` seconds (default: since reset)."""
+        with self._lock:
+            return self._mean_in_flight_locked(window_s)
+
+    def _mean_in_flight_locked(self, window_s: float | None) -> float:
+        now = time.monotonic()
+        start = self._counters.started if window_s is None else max(self._counters.started, now - window_s)
+        if now <= start:
+            return float(self._in_flight)
+        area, level, since = 0.0, 0, start
+        for stamp, new_level in self._counters.levels:
+            if stamp > start:
+                area += level * (stamp - since)
+                since = stamp
+            level = new_level
+        area += level * (now - since)
+        return area / (now - start)
+
+    def _track(self, delta: int) -> None:
+        with self._lock:
+            self._in_flight += delta
+            c = self._counters
+            c.max_in_flight = max(c.max_in_flight, self._in_flight)
+            c.levels.append((time.monotonic(), self._in_flight))
+
+    def _record(self, request: HttpRequest, body: Json) -> None:
+        with self._lock:
+            c = self._counters
+            c.total += 1
+            c.by_path[f"{request.method} {request.path}"] += 1
+            c.last_headers = dict(request.headers)
+            c.retried += request.headers.get("x-stainless-retry-count", "0") not in ("", "0")
+            if body is not None:
+                self._bodies.append(body)
+
+    def _outcome(self, name: str) -> None:
+        with self._lock:
+            self._counters.outcomes[name] += 1
+
+    # HTTP
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        with self._lock:
+            self._counters.connections += 1
+        try:
+            while (request := await read_request(reader)) is not None:
+                self._track(+1)
+                try:
+                    response = await self._respond(request, reader)
+                except _Disconnect:
+                    return
+                except Exception as exc:  # a bug in the fake: answer like the API would, and keep a note
+                    with self._lock:
+                        self._counters.internal_errors.append(f"{type(exc).__name__}: {exc}")
+                    response = error_response(500, f"fake internal error: {exc!r}", request_id="req_fake_bug")
+                finally:
+                    self._track(-1)
+                writer.write(response.encode(request.keep_alive))
+                await writer.drain()
+                if not request.keep_alive:
+                    return
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            self._tasks.discard(task)
+            writer.close()
+
+    async def _respond(self, request: HttpRequest, reader: asyncio.StreamReader) -> HttpResponse:
+        request_id = f"req_fake{next(self._ids):012d}"
+        body: Json = None
+        if request.body:
+            try:
+                body = json.loads(request.body)
+            except ValueError:
+                self._record(request, None)
+                return error_response(400, "The request body is not valid JSON", request_id=request_id)
+        self._record(request, body)
+        if self.api_key is not None and not self._authorised(request.headers):
+            self._outcome("401")
+            return error_response(401, "invalid x-api-key", request_id=request_id)
+        route = (request.method, request.path)
+        if route == ("POST", "/v1/messages"):
+            return await self._messages(body, request_id, reader)
+        if route == ("POST", "/v1/messages/count_tokens"):
+            parts = PromptParts.of(body or {})
+            return HttpResponse(200, {"input_tokens": estimate_tokens(len(parts.cacheable) + parts.rest_chars)},
+                                {"request-id": request_id})
+        if request.method == "GET" and request.path.startswith("/v1/models"):
+            return self._models(request.path, request_id)
+        return error_response(404, f"Not found: {request.method} {request.path}", request_id=request_id)
+
+    def _authorised(self, headers: Mapping[str, str]) -> bool:
+        return self.api_key in (headers.get("x-api-key"), headers.get("authorization", "").removeprefix("Bearer "))
+
+    def _models(self, path: str, request_id: str) -> HttpResponse:
+        infos = [{"type": "model", "id": m, "display_name": m.replace("-", " ").title(),
+                  "created_at": "2025-09-29T00:00:00Z", "lifecycle": "active"} for m in MODELS]
+        wanted = path.removeprefix("/v1/models").strip("/")
+        if wanted:
+            return HttpResponse(200, {**infos[0], "id": wanted}, {"request-id": request_id})
+        return HttpResponse(200, {"data": infos, "has_more": False, "first_id": MODELS[0], "last_id": MODELS[-1]},
+                            {"request-id": request_id})
+
+    async def _messages(self, body: Json, request_id: str, reader: asyncio.StreamReader) -> HttpResponse:
+        problem = _invalid_messages_request(body)
+        if problem:
+            self._outcome("400")
+            return error_response(400, problem, request_id=request_id)
+        reply = self._next_reply()
+        self._outcome(reply)
+        delay = self.latency_ms + (self._jitter_rng.uniform(0, self.jitter_ms) if self.jitter_ms else 0.0)
+        if delay > 0:
+            await asyncio.sleep(delay / 1000)
+        if reply == "disconnect":
+            raise _Disconnect
+        if reply == "hang":
+            await _sleep_unless_closed(self.hang_seconds, reader)
+            reply = "ok"
+        if reply == "spend_limit":
+            return error_response(429, "You have reached your specified API usage limits.", request_id=request_id,
+                                  error_code="enforced_spend_limit_reached", headers={"x-should-retry": "false"})
+        if reply[0].isdigit():
+            status, _, after = reply.partition(":")
+            return self._error(int(status), request_id, float(after) if after else self.retry_after)
+        return HttpResponse(200, self._message(body, reply), {"request-id": request_id})
+
+    def _error(self, status: int, request_id: str, retry_after: float | None) -> HttpResponse:
+        headers: dict[str, str] = {}
+        if status == 429 and retry_after is not None:
+            headers["retry-after"] = f"{retry_after:g}"
+        messages = {429: "Number of request tokens has exceeded your per-minute rate limit",
+                    529: "Overloaded", 401: "invalid x-api-key", 400: "Invalid request"}
+        return error_response(status, messages.get(status, "Internal server error"), request_id=request_id,
+                              headers=headers)
+
+    def _message(self, body: Mapping[str, Json], reply: str) -> dict[str, Json]:
+        seed = int.from_bytes(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()[:8], "big")
+        rng = random.Random(seed)
+        transcript = transcript_of(user_text(body))
+        schema = _schema_of(body)
+        if schema is None:
+            text = f"Noted. The call mentions: {transcript.excerpt(rng).text}"
+        else:
+            instance = InstanceBuilder(schema, transcript, rng, grounded=reply != "ungrounded").build()
+            if reply == "malformed":
+                instance = break_instance(instance, schema)
+            text = json.dumps(instance, ensure_ascii=False)
+        output_tokens, stop_reason = estimate_tokens(len(text)), "end_turn"
+        if output_tokens > int(body["max_tokens"]):
+            output_tokens, stop_reason = int(body["max_tokens"]), "max_tokens"
+            text = text[: output_tokens * CHARS_PER_TOKEN]
+        return {
+            "id": f"msg_fake{seed:016x}{next(self._ids):06d}", "type": "message", "role": "assistant",
+            "model": body["model"], "content": [{"type": "text", "text": text}],
+            "stop_reason": stop_reason, "stop_sequence": None, "usage": self._usage(body, output_tokens),
+        }
+
+    def _usage(self, body: Mapping[str, Json], output_tokens: int) -> dict[str, Json]:
+        parts = PromptParts.of(body)
+        cached = estimate_tokens(len(parts.cacheable))
+        written = read = 0
+        if cached and cached >= self.cache_min_tokens:
+            key = hashlib.sha256(f"{body['model']}\0{parts.cacheable}".encode()).hexdigest()
+            with self._lock:
+                hit = key in self._prompt_cache
+                self._prompt_cache.add(key)
+            written, read = (0, cached) if hit else (cached, 0)
+        uncached = estimate_tokens(parts.rest_chars) + (0 if written or read else cached)
+        return {
+            "input_tokens": uncached, "output_tokens": output_tokens,
+            "cache_creation_input_tokens": written, "cache_read_input_tokens": read,
+            "cache_creation": {"ephemeral_5m_input_tokens": written, "ephemeral_1h_input_tokens": 0},
+            "service_tier": "standard",
+        }
+
+
+def _invalid_messages_request(body: Json) -> str | None:
+    if not isinstance(body, dict):
+        return "The request body must be a JSON object"
+    if not isinstance(body.get("model"), str):
+        return "model: Field required"
+    if not isinstance(body.get("max_tokens"), int) or body["max_tokens"] < 1:
+        return "max_tokens: Field required (a positive integer)"
+    if not isinstance(body.get("messages"), list) or not body["messages"]:
+        return "messages: at least one message is required"
+    return None
+
+
+async def _sleep_unless_closed(seconds: float, reader: asyncio.StreamReader) -> None:
+    """Sleep, but give up as soon as the client hangs up (it timed out), so in-flight counts stay true."""
+    closed = asyncio.ensure_future(reader.read(1))
+    try:
+        done, _ = await asyncio.wait({closed}, timeout=seconds)
+        if done:
+            raise _Disconnect
+    finally:
+        closed.cancel()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.fake_messages_api",
+                                     description="A fake Anthropic Messages API for tests and benchmarks.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument("--jitter-ms", type=float, default=0.0)
+    parser.add_argument("--hang-seconds", type=float, default=30.0)
+    parser.add_argument("--retry-after", type=float, default=1.0)
+    parser.add_argument("--rate-429", type=float, default=0.0)
+    parser.add_argument("--rate-5xx", type=float, default=0.0)
+    parser.add_argument("--rate-529", type=float, default=0.0)
+    parser.add_argument("--rate-malformed", type=float, default=0.0)
+    parser.add_argument("--rate-ungrounded", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    fake = FakeMessagesAPI(host=args.host, port=args.port, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms,
+                           hang_seconds=args.hang_seconds, retry_after=args.retry_after, seed=args.seed)
+    fake.faults(rate_429=args.rate_429, rate_5xx=args.rate_5xx, rate_529=args.rate_529,
+                rate_malformed=args.rate_malformed, rate_ungrounded=args.rate_ungrounded, seed=args.seed)
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    with fake:
+        print(fake.url, flush=True)
+        while not stopped.wait(1):
+            pass
+        print(json.dumps(asdict(fake.stats())), flush=True)
+
+
+if __name__ == "__main__":
+    main()
