@@ -1,0 +1,191 @@
+"""The Anthropic provider: `AsyncAnthropic.messages.parse(output_format=Model)`, one client per event loop.
+
+Retry policy (DESIGN.md, Retries), owned here explicitly:
+- The SDK retries 408/409/429/5xx/529 and connection errors, SDK_MAX_RETRIES times, and obeys any
+  `retry-after` header. Our middleware caps what the server may ask at MAX_RETRY_AFTER_SECONDS, so a
+  429 with `retry-after: 3600` parks a call for at most that long.
+- A spend limit (429 enforced_spend_limit_reached) is made permanent: retrying cannot help.
+- What outlives the SDK's retries becomes RetryableAgentError (rate limit, overload, 5xx, timeout,
+  connection) or PermanentAgentError (400, 401, 403, 404, 413, spend limit).
+
+Worst case, HTTP requests for one (transcript, agent):
+    (1 + SDK_MAX_RETRIES) x (1 + BaseAgent max_reasks) x (1 + Prefect task retries) = 3 x 3 x 4 = 36,
+of which at most (1 + max_reasks) x (1 + task retries) = 12 are billed (only 200 replies are).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from contextvars import ContextVar
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import anthropic
+import httpx2
+import pydantic
+from anthropic import AsyncAnthropic
+from anthropic._middleware import Middleware
+
+from lib.errors import PermanentAgentError, RetryableAgentError
+from lib.llm.base import LLMReply, LLMRequest, Usage, render_transcript
+from lib.llm.pricing import cost_usd, price_for
+
+log = logging.getLogger(__name__)
+
+SDK_MAX_RETRIES = 2
+MAX_RETRY_AFTER_SECONDS = 60.0
+REQUEST_TIMEOUT = httpx2.Timeout(600.0, connect=10.0)  # explicit: non-streaming calls with large max_tokens
+_RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504, 529}
+
+
+@dataclass
+class _LastResponse:
+    response: httpx2.Response | None = None
+
+
+_last_response: ContextVar[_LastResponse | None] = ContextVar("asmis_last_response", default=None)
+
+
+class _Policy(Middleware):
+    """Caps retry-after, refuses to retry spend limits, and keeps the last reply for usage accounting
+    when the SDK's own parsing of it fails."""
+
+    async def handle_async(self, request: Any, call_next: Any) -> Any:
+        response = await call_next(request)
+        http = response.http_response
+        if response.status_code in _RETRY_STATUSES:
+            _cap_retry_after(http.headers)
+            if response.status_code == 429 and b"spend_limit" in await http.aread():
+                http.headers["x-should-retry"] = "false"
+        elif (holder := _last_response.get()) is not None:
+            holder.response = http
+        return response
+
+
+def _cap_retry_after(headers: httpx2.Headers) -> None:
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            seconds = float(headers[name]) / scale
+        except (KeyError, ValueError):
+            continue
+        if seconds > MAX_RETRY_AFTER_SECONDS:
+            headers[name] = str(MAX_RETRY_AFTER_SECONDS * scale)
+    if "retry-after" in headers and _not_a_number(headers["retry-after"]):
+        headers["retry-after"] = str(MAX_RETRY_AFTER_SECONDS)  # an HTTP date: could be any distance away
+
+
+def _not_a_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False
+
+
+def _usage(raw: Any) -> Usage:
+    return Usage(
+        input_tokens=int(getattr(raw, "input_tokens", 0) or 0),
+        output_tokens=int(getattr(raw, "output_tokens", 0) or 0),
+        cache_read_tokens=int(getattr(raw, "cache_read_input_tokens", 0) or 0),
+        cache_write_tokens=int(getattr(raw, "cache_creation_input_tokens", 0) or 0),
+    )
+
+
+def _classify(exc: anthropic.APIError) -> Exception:
+    """Map an SDK error that outlived the SDK's retries; messages never carry headers or the key."""
+    if isinstance(exc, anthropic.APITimeoutError):
+        return RetryableAgentError("the LLM call timed out")
+    if isinstance(exc, anthropic.APIConnectionError):
+        return RetryableAgentError("could not reach the LLM API")
+    status = getattr(exc, "status_code", None)
+    kind = getattr(exc, "type", None) or type(exc).__name__
+    message = f"LLM API {status} {kind}: {str(getattr(exc, 'api_message', '') or '')[:200]}"
+    body = str(getattr(exc, "body", ""))
+    if status == 429 and "spend_limit" in body:
+        return PermanentAgentError(message + " (spend limit reached)", status=status)
+    if status in _RETRY_STATUSES:
+        return RetryableAgentError(message, status=status)
+    if status == 413 or (status == 400 and "too long" in message):
+        return PermanentAgentError(message + " (transcript too large for the model)", status=status)
+    return PermanentAgentError(message, status=status)
+
+
+class AnthropicProvider:
+    name = "anthropic"
+
+    def __init__(self, model: str, *, max_retries: int = SDK_MAX_RETRIES,
+                 timeout: httpx2.Timeout | float = REQUEST_TIMEOUT) -> None:
+        self.model = model
+        self.max_retries = max_retries
+        self.timeout = timeout
+        # AsyncAnthropic is bound to the loop it first runs on; Prefect runs tasks on several.
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncAnthropic] = (
+            weakref.WeakKeyDictionary())
+        if price_for(model) is None:
+            log.warning("no price known for this model; costs will be recorded as 0", extra={"model": model})
+
+    def client(self) -> AsyncAnthropic:
+        loop = asyncio.get_running_loop()
+        if (client := self._clients.get(loop)) is None:
+            # api_key and base_url come from ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL, as the SDK reads them.
+            client = self._clients[loop] = AsyncAnthropic(max_retries=self.max_retries, timeout=self.timeout,
+                                                          middleware=[_Policy()])
+        return client
+
+    async def complete(self, request: LLMRequest) -> LLMReply:
+        messages: list[dict[str, Any]] = [{"role": "user", "content": render_transcript(request.transcript)}]
+        for retry in request.retries:
+            messages += [{"role": "assistant", "content": retry.reply_text or "(empty reply)"},
+                         {"role": "user", "content": f"Your answer was rejected: {retry.reason}\nAnswer again."}]
+        holder = _LastResponse()
+        token = _last_response.set(holder)
+        try:
+            reply = await self.client().messages.parse(
+                model=self.model, max_tokens=request.max_tokens, messages=messages,  # type: ignore[arg-type]
+                system=[{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}],
+                output_format=request.output_model,
+            )
+        except pydantic.ValidationError as exc:
+            return self._invalid(holder, exc)
+        except anthropic.APIError as exc:
+            raise _classify(exc) from None
+        finally:
+            _last_response.reset(token)
+        text = "".join(getattr(block, "text", "") for block in reply.content)
+        return LLMReply(text=text, parsed=reply.parsed_output, error=None, usage=_usage(reply.usage),
+                        model=reply.model or self.model)
+
+    def _invalid(self, holder: _LastResponse, exc: pydantic.ValidationError) -> LLMReply:
+        """A reply that did not validate still cost tokens: account them from the raw response."""
+        body: dict[str, Any] = {}
+        if holder.response is not None:
+            try:
+                body = holder.response.json()
+            except ValueError:
+                body = {}
+        usage = body.get("usage") or {}
+        text = "".join(b.get("text", "") for b in body.get("content", []) if isinstance(b, dict))
+        reason = "The reply did not match the JSON schema:\n" + "\n".join(
+            f"- {'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()[:20])
+        return LLMReply(text=text, parsed=None, error=reason, model=body.get("model") or self.model,
+                        usage=Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0),
+                                    int(usage.get("cache_read_input_tokens") or 0),
+                                    int(usage.get("cache_creation_input_tokens") or 0)))
+
+    def cost(self, usage: Usage) -> Decimal:
+        return cost_usd(self.model, usage)
+
+    async def health_check(self) -> bool:
+        try:
+            await self.client().models.list(limit=1)
+        except anthropic.APIError:
+            return False
+        return True
+
+    async def aclose(self) -> None:
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
