@@ -3,7 +3,8 @@
 The rule: a quote is grounded when, after normalising both sides (case folded, curly quotes and
 dashes made plain, every run of punctuation and whitespace made one space), it is found inside one turn
 of the transcript, either exactly or, to tolerate small transcription differences, as a span of that
-turn with the same number of words whose similarity (difflib ratio over words) is at least 0.85.
+turn with the same number of words whose similarity (difflib ratio over the characters) is at least
+0.85, the window starting or ending on the quote's own first or last word.
 Quotes shorter than two words are too weak to prove anything and are not grounded. A quote joined from
 pieces with an ellipsis is grounded when every piece is.
 
@@ -88,11 +89,12 @@ def _fuzzy_contains(haystack: tuple[str, ...], needle: list[str]) -> bool:
     """A same-length window that starts or ends on the quote's own first or last word and is close
     enough to it; the anchor keeps this cheap on long turns."""
     n = len(needle)
+    target = " ".join(needle)
     for start in range(len(haystack) - n + 1):
         if haystack[start] != needle[0] and haystack[start + n - 1] != needle[-1]:
             continue
-        window = haystack[start:start + n]
-        if SequenceMatcher(None, window, needle, autojunk=False).ratio() >= FUZZY_RATIO:
+        window = " ".join(haystack[start:start + n])
+        if SequenceMatcher(None, window, target, autojunk=False).ratio() >= FUZZY_RATIO:
             return True
     return False
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,9 +95,9 @@ class DiskTier:
 
 class ResultCache:
     def __init__(self, directory: Path, *, memory_items: int = 2048, ttl_seconds: float = 3600,
-                 disk_size_limit: int = 1 << 30) -> None:
+                 disk_size_limit: int = 1 << 30, timer: Callable[[], float] = time.monotonic) -> None:
         self.stats = CacheStats()
-        self.memory: cachetools.TTLCache[str, str] = cachetools.TTLCache(memory_items, ttl_seconds)
+        self.memory: cachetools.TTLCache[str, str] = cachetools.TTLCache(memory_items, ttl_seconds, timer=timer)
         self.disk = DiskTier(directory, disk_size_limit, stats=self.stats)
         # Keyed by event loop too: Prefect may run tasks on worker threads with loops of their own.
         self._inflight: dict[tuple[int, str], asyncio.Future[AgentResult]] = {}

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lib.cache import ResultCache, input_hash
+from lib.models import AgentResult
+
+BASE = {"agent_type": "meddpic", "prompt_sha256": "p" * 64, "model": "m", "schema_version": "1",
+        "transcript_sha256": "t" * 64}
+
+
+def _result(key: str, status: str = "completed", **kw: object) -> AgentResult:
+    values: dict[str, object] = {"transcript_id": 1, "agent_type": "meddpic", "prompt_id": 1, "input_hash": key,
+                                 "status": status, "data": {"x": 1}, "model": "m", "cost_usd": "0.01"}
+    return AgentResult.model_validate({**values, **kw})
+
+
+def _same(a: AgentResult | None, b: AgentResult) -> bool:
+    skip = {"started_at", "finished_at"}
+    return a is not None and a.model_dump(exclude=skip) == b.model_dump(exclude=skip)
+
+
+def test_key_is_stable_across_processes_and_sensitive_to_every_input() -> None:
+    here = input_hash(**BASE)
+    code = f"from lib.cache import input_hash; print(input_hash(**{BASE!r}))"
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert here == there
+    for field in BASE:
+        assert input_hash(**{**BASE, field: BASE[field] + "x"}) != here, field
+
+
+def test_memory_then_disk_hits_and_failures_are_never_cached(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path)
+    cache.put("k", _result("k"))
+    cache.put("f", _result("f", status="failed", data=None))
+    assert cache.get("f") is None
+    hit = cache.get("k")
+    assert hit is not None and hit[1] == "memory" and hit[0].data == {"x": 1}
+    cache.memory.clear()
+    assert cache.get("k") is not None and cache.stats.disk_hits == 1
+    assert cache.get("k") == (hit[0], "memory")  # the disk hit filled the memory tier
+    cache.close()
+
+
+def test_ttl_expiry_and_bounded_memory(tmp_path: Path) -> None:
+    now = [0.0]
+    cache = ResultCache(tmp_path, memory_items=2, ttl_seconds=10, timer=lambda: now[0])
+    for key in "abc":
+        cache.put(key, _result(key))
+    assert len(cache.memory) == 2
+    now[0] = 11
+    assert "b" not in cache.memory and "c" not in cache.memory
+    hit = cache.get("c")
+    assert hit is not None and _same(hit[0], _result("c")) and hit[1] == "disk"
+    cache.close()
+
+
+def test_disk_tier_is_size_bounded(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path, memory_items=0 + 1, disk_size_limit=200_000)
+    for i in range(200):
+        cache.put(f"k{i}", _result(f"k{i}", data={"blob": "x" * 5000, "i": i}))
+    info = cache.disk.describe()
+    assert info["bytes"] <= 400_000 and info["entries"] < 200
+    cache.close()
+
+
+def test_two_processes_share_the_disk_tier(tmp_path: Path) -> None:
+    code = ("import sys; from lib.cache import ResultCache; from tests.test_cache import _result;"
+            "c = ResultCache(__import__('pathlib').Path(sys.argv[1])); c.put('shared', _result('shared')); c.close()")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True, cwd=Path(__file__).parents[1])
+    cache = ResultCache(tmp_path)
+    hit = cache.get("shared")
+    assert hit is not None and _same(hit[0], _result("shared")) and hit[1] == "disk"
+    cache.close()
+
+
+def test_corrupt_cache_file_is_a_miss_with_one_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (tmp_path / "cache.db").write_bytes(b"this is not sqlite" * 100)
+    cache = ResultCache(tmp_path)
+    with caplog.at_level(logging.WARNING):
+        assert cache.get("k") is None
+        cache.put("k", _result("k"))
+        assert cache.get("k") is not None  # the memory tier still works
+    assert len([r for r in caplog.records if "disk cache" in r.getMessage()]) == 1
+    assert cache.stats.disk_errors == 1
+
+
+def test_read_only_cache_dir_degrades(tmp_path: Path) -> None:
+    target = tmp_path / "ro"
+    target.mkdir()
+    target.chmod(0o500)
+    try:
+        cache = ResultCache(target / "nested")
+        if cache.disk.describe().get("available"):  # root ignores permissions
+            pytest.skip("running as root: the directory is writable regardless")
+        cache.put("k", _result("k"))
+        assert cache.get("k") is not None
+    finally:
+        target.chmod(0o700)
+
+
+async def test_single_flight_shares_one_computation(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path)
+    calls = 0
+
+    async def compute() -> AgentResult:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.05)
+        return _result("k")
+
+    outcomes = await asyncio.gather(*(cache.get_or_compute("k", compute) for _ in range(50)))
+    assert calls == 1 and all(_same(r, _result("k")) for r, _ in outcomes)
+    assert [tier for _, tier in outcomes].count(None) == 1
+    cache.close()
+
+
+async def test_single_flight_failure_reaches_every_waiter_and_is_not_cached(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path)
+
+    async def boom() -> AgentResult:
+        await asyncio.sleep(0.01)
+        raise RuntimeError("llm down")
+
+    outcomes = await asyncio.gather(*(cache.get_or_compute("k", boom) for _ in range(5)), return_exceptions=True)
+    assert all(isinstance(o, RuntimeError) for o in outcomes)
+    assert cache.get("k") is None
+    cache.close()
+
+
+def test_clear_by_agent(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path)
+    cache.put("m", _result("m"))
+    cache.put("s", _result("s", agent_type="stakeholder"))
+    assert cache.clear("stakeholder") == 1
+    assert cache.get("s") is None and cache.get("m") is not None
+    assert json.loads(json.dumps(cache.stats.as_dict()))["writes"] == 2
+    cache.close()
