@@ -1,0 +1,3 @@
+from lib.settings import apply_prefect_defaults
+
+apply_prefect_defaults()

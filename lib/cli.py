@@ -220,16 +220,37 @@ def results(
     run_async(go())
 
 
-# demo
+# cache
+
+cache_app = typer.Typer(help="The result cache (memory and disk tiers).", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
 
 
-@app.command()
+@cache_app.command("stats")
 @cli_errors
-def demo() -> None:
-    """Run ASMIS end to end on the embedded defaults with the sample transcripts in examples/."""
-    from lib.demo import run_demo
+def cache_stats() -> None:
+    """Show the disk tier's entries, size and hit/miss counts (across processes, since it was created)."""
+    from lib.cache import open_cache
 
-    run_async(run_demo(get_settings(), console, EXAMPLES_DIR))
+    cache = open_cache(get_settings())
+    info = cache.disk.describe()
+    cache.close()
+    for key, value in info.items():
+        console.print(f"{key:12} {value}", highlight=False)
+
+
+@cache_app.command("clear")
+@cli_errors
+def cache_clear(
+    agent: Annotated[str | None, typer.Option("--agent", help="Only this agent type's results.")] = None,
+) -> None:
+    """Empty the cache (Postgres keeps every result; the next run will call the LLM again)."""
+    from lib.cache import open_cache
+
+    cache = open_cache(get_settings())
+    removed = cache.clear(agent)
+    cache.close()
+    console.print(f"removed {removed} cached result(s)")
 
 
 def main() -> None:

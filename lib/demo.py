@@ -1,4 +1,4 @@
-"""`asmis demo`: database, migrations, prompts, sample transcripts and a readable summary."""
+"""`asmis demo`: database, migrations, prompts and sample transcripts; then the scorecards of a run."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ from rich.table import Table
 
 from lib.db import open_database
 from lib.db.prompts import PromptRepository
+from lib.db.results import ResultRepository
 from lib.db.transcripts import TranscriptRepository
 from lib.ingest import ingest_paths
+from lib.llm import provider_kind
 from lib.prompt_files import sync_prompts
+from lib.report import latest_completed, scorecard_rich
 from lib.settings import Settings
 
 
-async def run_demo(settings: Settings, console: Console, examples: Path) -> None:
+async def prepare_demo(settings: Settings, console: Console, examples: Path) -> list[int]:
+    """Database up, schema migrated, prompts synced, samples ingested; returns the sample ids."""
     started = time.perf_counter()
     where = "ASMIS_DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
     console.print(f"[bold]1. database[/bold]  {where}", highlight=False)
@@ -25,17 +29,30 @@ async def run_demo(settings: Settings, console: Console, examples: Path) -> None
         synced = await sync_prompts(PromptRepository(pool))
         versions = ", ".join(f"{s.prompt.agent_type} {s.prompt.version}" for s in synced)
         console.print(f"[bold]2. prompts[/bold]   {versions}", highlight=False)
-        transcripts = TranscriptRepository(pool)
         console.print(f"[bold]3. ingest[/bold]    {examples}", highlight=False)
         ids = []
-        async for item in ingest_paths(transcripts, [examples], source="examples",
+        async for item in ingest_paths(TranscriptRepository(pool), [examples], source="examples",
                                        max_bytes=settings.ingest_max_bytes):
             console.print(f"   {item.outcome:9} {Path(item.path).name}: {item.detail}", highlight=False)
             if item.transcript_id:
                 ids.append(item.transcript_id)
-        table = Table("id", "title", "format", "occurred", "turns", "speakers", title="transcripts")
-        for t in await transcripts.get_many(ids):
-            table.add_row(str(t.id), t.title or "", t.format, f"{t.occurred_at:%Y-%m-%d}", str(len(t.turns)),
-                          ", ".join(t.speakers[:5]) + (" ..." if len(t.speakers) > 5 else ""))
-        console.print(table)
-    console.print(f"done in {time.perf_counter() - started:.1f}s")
+    provider = provider_kind(settings)
+    note = "" if provider == "anthropic" else " (no ANTHROPIC_API_KEY: the offline rule-based extractor)"
+    console.print(f"[bold]4. analyse[/bold]   provider {provider}{note}", highlight=False)
+    return ids
+
+
+async def show_results(settings: Settings, console: Console, ids: list[int]) -> None:
+    async with open_database(settings) as pool:
+        transcripts = await TranscriptRepository(pool).get_many(ids)
+        results = ResultRepository(pool)
+        for t in transcripts:
+            console.rule(f"[bold]#{t.id} {t.title}[/bold] ({t.format}, {len(t.turns)} turns, {t.occurred_at:%Y-%m-%d})")
+            console.print(scorecard_rich(t, latest_completed(await results.for_transcript(t.id))))
+
+
+def summary_table(rows: list[dict[str, str]]) -> Table:
+    table = Table("metric", "value", title="run summary", title_justify="left")
+    for row in rows:
+        table.add_row(row["metric"], row["value"])
+    return table

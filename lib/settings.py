@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     cache_memory_items: int = Field(2048, ge=0, description="Results kept in the in-process cache tier.")
     cache_ttl_seconds: float = Field(3600, gt=0, description="How long the in-process tier keeps a result.")
     cache_size_mb: int = Field(1024, ge=1, description="Size limit of the disk cache tier.")
+    nightly_cron: str = Field("0 2 * * *", description="When the nightly deployment runs (cron).")
+    timezone: str = Field("UTC", description="Timezone of the nightly cron (IANA name).")
     ingest_max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest transcript file accepted.")
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
@@ -69,3 +71,20 @@ def load_settings() -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+# Prefect defaults for an offline-friendly, quiet pipeline; anything set in the environment wins.
+PREFECT_DEFAULTS = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    # One log line per run stage, not one per task run.
+    "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING",
+}
+
+
+def apply_prefect_defaults() -> None:
+    """Call before Prefect is imported."""
+    import os
+
+    for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)

@@ -120,13 +120,14 @@ def estimate_tokens(chars: int) -> int:
 # --- the transcript inside a request ------------------------------------------------------------------
 
 _TS = r"[\[(]?(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,3})?)[\])]?"
-_SPEAKER_LINE = re.compile(
-    rf"^\s*(?:{_TS}\s*)?(?:-\s*)?(?P<speaker>[A-Z][\w.'’-]*(?:\s+[A-Z0-9][\w.'’-]*){{0,3}})"
-    r"\s*(?:\([^)]*\))?\s*(?:\[[\d:.,]+\])?\s*:\s+(?P<text>\S.*?)\s*$"
+_SPEAKER_LINES = re.compile(
+    rf"^[ \t]*(?:{_TS}[ \t]*)?(?:-[ \t]*)?(?P<speaker>[A-Z][\w.'’-]*(?:[ \t]+[A-Z0-9][\w.'’-]*){{0,3}})"
+    r"[ \t]*(?:\([^)\n]*\))?[ \t]*(?:\[[\d:.,]+\])?[ \t]*:[ \t]+(?P<text>\S.*)",
+    re.MULTILINE,
 )
-_VTT_VOICE = re.compile(r"^\s*<v(?:\.[^\s>]+)?\s+(?P<speaker>[^>]+)>(?P<text>.*?)(?:</v>)?\s*$")
-_NOT_CONTENT = re.compile(r"^\s*(?:WEBVTT.*|\d+|.*-->.*|NOTE\b.*)?\s*$")
-_TRANSCRIPT_TAG = re.compile(r"<transcript\b[^>]*>(.*?)</transcript>", re.DOTALL)
+_VTT_VOICES = re.compile(r"^[ \t]*<v(?:\.[^\s>]+)?[ \t]+(?P<speaker>[^>\n]+)>(?P<text>.*?)(?:</v>)?[ \t]*$",
+                         re.MULTILINE)
+_PLAIN_LINES = re.compile(r"^[ \t]*(?!WEBVTT|NOTE\b|\d+[ \t]*$|.*-->)(?P<text>\S.*)", re.MULTILINE)
 _WORD = re.compile(r"\S+")
 
 
@@ -135,7 +136,6 @@ class Utterance:
     speaker: str | None
     timestamp: str | None
     text: str
-    words: tuple[tuple[int, int], ...]  # (start, end) of each word in text
 
 
 @dataclass(frozen=True)
@@ -146,16 +146,18 @@ class Excerpt:
 
 
 class Transcript:
-    """The turns of the transcript a request carries: where every grounded string comes from."""
+    """The turns of the transcript a request carries: where every grounded string comes from.
+
+    Turns are `[hh:mm:ss] Name: text`, `Name (Title): text`, `hh:mm Name: text` or WebVTT `<v Name>text`
+    lines; without any, every non-empty line that is not a cue timing or number is one turn.
+    """
 
     def __init__(self, text: str) -> None:
-        fenced = _TRANSCRIPT_TAG.findall(text)
-        body = "\n".join(fenced) if fenced else text
-        parsed = [_parse_line(line) for line in body.splitlines()]
-        turns = [u for u in parsed if u is not None]
-        if any(u.speaker for u in turns):  # a speaker-labelled transcript: ignore unlabelled prose
-            turns = [u for u in turns if u.speaker]
-        self.utterances = [u for u in turns if len(u.words) >= 4] or turns
+        body = _fenced(text)
+        matches = [*_SPEAKER_LINES.finditer(body), *_VTT_VOICES.finditer(body)] or [*_PLAIN_LINES.finditer(body)]
+        turns = [Utterance(m.group("speaker").strip() if "speaker" in m.re.groupindex else None,
+                           m.groupdict().get("ts"), m.group("text").rstrip()) for m in matches]
+        self.utterances = [u for u in turns if u.text.count(" ") >= 3] or turns  # about four words or more
         self.speakers = list(dict.fromkeys(u.speaker for u in turns if u.speaker))
         self.timestamps = [u.timestamp for u in turns if u.timestamp]
 
@@ -168,10 +170,10 @@ class Transcript:
             if len(chosen.text) >= min_len:
                 break
             chosen = self.utterances[rng.randrange(len(self.utterances))]
-        count = len(chosen.words)
-        span = min(count, rng.randint(4, 12))
-        first = rng.randint(0, count - span)
-        text = chosen.text[chosen.words[first][0] : chosen.words[first + span - 1][1]]
+        words = [m.span() for m in _WORD.finditer(chosen.text)]
+        span = min(len(words), rng.randint(4, 12))
+        first = rng.randint(0, len(words) - span)
+        text = chosen.text[words[first][0] : words[first + span - 1][1]]
         if len(text) < min_len:
             text = chosen.text
         if max_len is not None and len(text) > max_len:
@@ -179,17 +181,12 @@ class Transcript:
         return Excerpt(text, chosen.speaker, chosen.timestamp)
 
 
-def _parse_line(line: str) -> Utterance | None:
-    if _NOT_CONTENT.match(line):
-        return None
-    match = _VTT_VOICE.match(line) or _SPEAKER_LINE.match(line)
-    if match:
-        groups = match.groupdict()
-        speaker, stamp, text = groups["speaker"].strip(), groups.get("ts"), groups["text"]
-    else:
-        speaker, stamp, text = None, None, line.strip()
-    words = tuple((m.start(), m.end()) for m in _WORD.finditer(text))
-    return Utterance(speaker, stamp, text, words) if words else None
+def _fenced(text: str) -> str:
+    """The text inside <transcript ...>...</transcript>, when the prompt fences it so."""
+    start = text.find("<transcript")
+    open_end = text.find(">", start) + 1
+    end = text.rfind("</transcript>")
+    return text[open_end:end] if start >= 0 and open_end > 0 and end >= open_end else text
 
 
 @lru_cache(maxsize=64)
@@ -229,6 +226,13 @@ _INVENTED = (
     "the whole procurement review is finished and legal has no comments",
     "I personally guarantee we will go live next Monday",
 )
+
+
+@lru_cache(maxsize=1024)
+def _names_a_person(key: str, description: str) -> bool:
+    if _NOT_PERSON.search(key):
+        return False
+    return bool(_PERSON_KEY.search(key) or _PERSON_DESCRIPTION.search(description))
 
 
 def constraints(node: Mapping[str, Json]) -> dict[str, float]:
@@ -358,10 +362,7 @@ class InstanceBuilder:
         return round(min(max(self.rng.uniform(low, high), low), high), 4)
 
     def _is_person(self, key: str, node: Mapping[str, Json]) -> bool:
-        if _NOT_PERSON.search(key):
-            return False
-        description = str(self._resolve(node).get("description") or "")
-        return bool(_PERSON_KEY.search(key) or _PERSON_DESCRIPTION.search(description))
+        return _names_a_person(key, str(self._resolve(node).get("description") or ""))
 
     def _string(self, node: Mapping[str, Json], key: str, context: list[Excerpt]) -> str:
         fmt = node.get("format")
@@ -777,6 +778,8 @@ class FakeMessagesAPI:
                     return
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:  # stop(): asyncio's stream callback would log a cancelled handler
+            pass
         finally:
             self._tasks.discard(task)
             writer.close()
@@ -796,7 +799,7 @@ class FakeMessagesAPI:
             return error_response(401, "invalid x-api-key", request_id=request_id)
         route = (request.method, request.path)
         if route == ("POST", "/v1/messages"):
-            return await self._messages(body, request_id, reader)
+            return await self._messages(body, request.body, request_id, reader)
         if route == ("POST", "/v1/messages/count_tokens"):
             parts = PromptParts.of(body or {})
             return HttpResponse(200, {"input_tokens": estimate_tokens(len(parts.cacheable) + parts.rest_chars)},
@@ -817,7 +820,8 @@ class FakeMessagesAPI:
         return HttpResponse(200, {"data": infos, "has_more": False, "first_id": MODELS[0], "last_id": MODELS[-1]},
                             {"request-id": request_id})
 
-    async def _messages(self, body: Json, request_id: str, reader: asyncio.StreamReader) -> HttpResponse:
+    async def _messages(self, body: Json, raw: bytes, request_id: str,
+                        reader: asyncio.StreamReader) -> HttpResponse:
         problem = _invalid_messages_request(body)
         if problem:
             self._outcome("400")
@@ -838,7 +842,7 @@ class FakeMessagesAPI:
         if reply[0].isdigit():
             status, _, after = reply.partition(":")
             return self._error(int(status), request_id, float(after) if after else self.retry_after)
-        return HttpResponse(200, self._message(body, reply), {"request-id": request_id})
+        return HttpResponse(200, self._message(body, raw, reply), {"request-id": request_id})
 
     def _error(self, status: int, request_id: str, retry_after: float | None) -> HttpResponse:
         headers: dict[str, str] = {}
@@ -849,8 +853,8 @@ class FakeMessagesAPI:
         return error_response(status, messages.get(status, "Internal server error"), request_id=request_id,
                               headers=headers)
 
-    def _message(self, body: Mapping[str, Json], reply: str) -> dict[str, Json]:
-        seed = int.from_bytes(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()[:8], "big")
+    def _message(self, body: Mapping[str, Json], raw: bytes, reply: str) -> dict[str, Json]:
+        seed = int.from_bytes(hashlib.sha256(raw).digest()[:8], "big")  # the SDK serialises deterministically
         rng = random.Random(seed)
         transcript = transcript_of(user_text(body))
         schema = _schema_of(body)

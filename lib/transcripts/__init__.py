@@ -1,0 +1,12 @@
+"""Transcript files (.vtt, .srt, .txt, .json) to speaker turns and one normalised text.
+
+`parse_file` / `parse_bytes` return a `ParsedTranscript`; every bad input raises `TranscriptError`
+with a problem a person can act on. Decoding rules are in `decode.py`, each format in its own module.
+"""
+
+from __future__ import annotations
+
+from lib.transcripts.models import ParsedTranscript, Turn
+from lib.transcripts.parse import SUFFIXES, iter_transcript_files, parse_bytes, parse_file
+
+__all__ = ["SUFFIXES", "ParsedTranscript", "Turn", "iter_transcript_files", "parse_bytes", "parse_file"]

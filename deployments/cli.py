@@ -1,0 +1,145 @@
+"""The `asmis` commands that run flows (run, backfill, serve, demo), added to lib's Prefect-free CLI.
+A run with nothing to do answers from one SQL query and never starts the Prefect engine."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
+from lib.db import open_database
+from lib.db.claims import Backlog, ClaimRepository
+from lib.db.prompts import PromptRepository
+from lib.demo import prepare_demo, show_results, summary_table
+from lib.llm import make_provider
+from lib.models import AgentType
+from lib.pipeline import RunParams, RunPlan, RunSummary
+from lib.progress import progress_of_all
+from lib.prompt_files import sync_prompts
+from lib.settings import Settings, get_settings
+
+
+async def _backlog(settings: Settings, params: RunParams) -> Backlog:
+    """What the run would do, measured without Prefect; prompts are synced first if none is active."""
+    async with open_database(settings) as pool:
+        prompts = PromptRepository(pool)
+        active = {a: await prompts.active(a) for a in params.agents}
+        if any(p is None for p in active.values()):
+            await sync_prompts(prompts)
+            active = {a: await prompts.active(a) for a in params.agents}
+        plan = RunPlan(owner="preview", prompts={a: p.id for a, p in active.items() if p},
+                       model=make_provider(settings).model, params=params)
+        return await ClaimRepository(pool).backlog(plan.work())
+
+
+async def _run_with_progress(params: RunParams, total_calls: int) -> RunSummary:
+    from flows.process import process_transcripts
+
+    columns = (TextColumn("[bold]analysing"), BarColumn(), MofNCompleteColumn(), TextColumn("agent runs"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        bar = progress.add_task("run", total=total_calls)
+        flow_run = asyncio.ensure_future(process_transcripts(params))
+        while not flow_run.done():
+            await asyncio.wait([flow_run], timeout=0.25)
+            done = sum(s.completed + s.failed for s in progress_of_all())
+            progress.update(bar, completed=min(done, total_calls))
+        summary = flow_run.result()
+        progress.update(bar, completed=summary.completed + summary.failed)
+    return summary
+
+
+@app.command()
+@cli_errors
+def run(
+    limit: Annotated[int | None, typer.Option("--limit", help="Process at most N transcripts.")] = None,
+    agent: Annotated[list[str] | None, typer.Option("--agent", help="meddpic or stakeholder (repeatable).")] = None,
+    transcript: Annotated[list[int] | None, typer.Option("--transcript", help="Only this transcript id (repeatable).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Run again even where a result exists.")] = False,
+    reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
+) -> None:
+    """Run the process-transcripts flow now (the one the nightly deployment runs), with progress."""
+    settings = get_settings()
+    agents: list[AgentType] = [a for a in ("meddpic", "stakeholder") if not agent or a in agent]
+    unknown = set(agent or []) - {"meddpic", "stakeholder"}
+    if unknown:
+        raise typer.BadParameter(f"unknown agent type(s): {', '.join(sorted(unknown))}", param_hint="--agent")
+    params = RunParams(limit=limit, agents=agents, transcript_ids=transcript or None, force=force,
+                       reprocess_stale=reprocess_stale)
+    backlog = run_async(_backlog(settings, params))
+    if backlog.calls == 0:
+        console.print("nothing to do: every transcript has its results (use --force to run again)")
+        return
+    calls = backlog.calls if limit is None else min(backlog.calls, limit * len(agents))
+    summary = run_async(_run_with_progress(params, calls))
+    console.print(summary_table(summary.rows()))
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@cli_errors
+def backfill(
+    since: Annotated[datetime, typer.Option("--since", help="First day (YYYY-MM-DD), inclusive.", formats=["%Y-%m-%d"])],
+    until: Annotated[datetime, typer.Option("--until", help="Last day (YYYY-MM-DD), exclusive.", formats=["%Y-%m-%d"])],
+    chunk_days: Annotated[int, typer.Option("--chunk-days", min=1, help="Days per chunk (one subflow each).")] = 30,
+    reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate calls, tokens and dollars.")] = False,
+) -> None:
+    """Process history in date chunks, oldest first; resumable (a rerun skips what is done)."""
+    from flows.backfill import backfill as backfill_flow
+
+    reports = run_async(backfill_flow(since.date(), until.date(), chunk_days=chunk_days,
+                                      reprocess_stale=reprocess_stale, dry_run=dry_run))
+    table = Table("chunk", "transcripts", "agent calls", "tokens in/out", "cost $",
+                  title="backfill estimate (no LLM called)" if dry_run else "backfill", title_justify="left")
+    for r in reports:
+        label = f"{r.since:%Y-%m-%d} .. {r.until:%Y-%m-%d}"
+        if r.estimate:
+            e = r.estimate
+            table.add_row(label, str(e.transcripts), str(e.calls), f"{e.input_tokens}/{e.output_tokens}", f"{e.cost_usd:.2f}")
+        elif r.summary:
+            s = r.summary
+            table.add_row(label, str(s.claimed), f"{s.completed} ok, {s.failed} failed",
+                          f"{s.input_tokens}/{s.output_tokens}", f"{s.cost_usd:.2f}")
+    console.print(table)
+
+
+@app.command()
+@cli_errors
+def serve() -> None:
+    """Serve the nightly, process-transcripts and backfill deployments to the Prefect server (PREFECT_API_URL)."""
+    from deployments.serve import serve_deployments
+
+    console.print("serving deployments nightly, process-transcripts, backfill (Ctrl-C to stop)")
+    run_async(serve_deployments(get_settings()))
+
+
+@app.command()
+@cli_errors
+def demo() -> None:
+    """Run ASMIS end to end on the embedded defaults with the sample transcripts in examples/."""
+    settings = get_settings()
+    ids = run_async(prepare_demo(settings, console, EXAMPLES_DIR))
+    params = RunParams(transcript_ids=ids)
+    backlog = run_async(_backlog(settings, params))
+    if backlog.calls:
+        summary = run_async(_run_with_progress(params, backlog.calls))
+        console.print(summary_table(summary.rows()))
+    else:
+        console.print("   every sample already has its results (a second demo makes no LLM call)")
+    run_async(show_results(settings, console, ids))
+
+
+def main() -> None:
+    from lib.cli import main as lib_main
+
+    lib_main()
+
+
+

@@ -1,0 +1,35 @@
+"""The three deployments, served from this process to a running Prefect server (`asmis serve`).
+For work pools and several machines, see deployments/prefect.yaml and the README."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import aserve
+from prefect.schedules import Cron
+
+from flows.backfill import backfill
+from flows.nightly import nightly
+from flows.process import process_transcripts
+from lib.settings import Settings
+
+
+def build_deployments(settings: Settings) -> list[Any]:
+    return [
+        nightly.to_deployment(
+            name="nightly", schedule=Cron(settings.nightly_cron, timezone=settings.timezone), tags=["asmis"],
+            description="Both agents on every transcript that has no result yet.",
+        ),
+        process_transcripts.to_deployment(
+            name="process-transcripts", tags=["asmis"],
+            description="Run now, with parameters: limit, agents, transcript ids, force, date range.",
+        ),
+        backfill.to_deployment(
+            name="backfill", tags=["asmis"],
+            description="History in date chunks, oldest first; dry_run only estimates calls and cost.",
+        ),
+    ]
+
+
+async def serve_deployments(settings: Settings) -> None:
+    await aserve(*build_deployments(settings))

@@ -1,0 +1,171 @@
+"""Who is on the call and who is talked about: speakers, people named in person-shaped contexts, their
+titles, and every later mention of them (by full name, unique first name, or pronoun)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lib.llm.offline.patterns import DEPARTMENTS, NAME, NOT_NAMES, PRONOUN, TITLE, I
+from lib.llm.offline.text import Sentence
+
+_N = rf"(?-i:(?P<name>{NAME}))"
+_POS = r"(?P<pos>our|my|their|your|the)"
+# Contexts that only fit a person: creating one from them is safe.
+_INTRODUCTIONS = [re.compile(p, I) for p in (
+    rf"\b{_POS}\s+(?:new\s+|own\s+)?(?P<title>{TITLE}),?\s+{_N}\b",
+    rf"\b(?P<pos>my|our|your)\s+(?:colleague|boss|manager|teammate|counterpart|co-?worker),?\s+{_N}\b",
+    rf"{_N},\s+(?:who(?:'s| is)\s+)?(?:one of\s+)?{_POS}\s+(?P<title>{TITLE})",
+    rf"{_N}(?:\s+[a-z]+){{1,3}},\s+one of\s+{_POS}\s+(?P<title>{TITLE})",
+    rf"{_N}\s+(?:is|was|'s|has been)\s+(?:{_POS}|a|an)\s+(?:new\s+|current\s+)?(?P<title>{TITLE})",
+    rf"{_N}\s+(?:from|in|on|over in|who runs|who leads|runs|leads)\s+(?:the\s+)?(?:(?P<pos>our|your|their)\s+)?"
+    rf"(?P<dept>{DEPARTMENTS})(?:\s+team)?\b",
+    r"\b(?:reports?|reporting)\s+(?:in)?to\s+" + _N,
+    r"\b(?:loop(?:ing|ed)?|bring(?:ing)?|brought|pull(?:ing)?)\s+in\s+" + _N,
+    r"\b(?:introduce you to|make the case to|spoke (?:to|with)|check(?:ed)? with|follow up with|run (?:it|this|that) by|"
+    r"(?:call|meeting|time|chat|sync) with|take (?:it|this|that|the [\w-]+(?: [\w-]+)?) to)\s+" + _N,
+    rf"{_N}\s+(?:has to|needs to|will have to|would have to|must)\s+(?:sign|approve)",
+    rf"{_N}\s+(?:signs|approves|owns|said|says|mentioned|told|thinks|decides|controls)\b",
+    rf"{_N}\s+(?:will|'ll|would)\s+(?:make the (?:final )?(?:call|decision)|sign|approve|weigh in)",
+)]
+_SELF_TITLE = [re.compile(p, I) for p in (
+    rf"\bI(?:'m| am)\s+(?:(?-i:[A-Z][a-z]+),?\s+)?(?:the|a|an|one of the|our|your)\s+(?P<title>{TITLE})",
+    rf"\bI(?:'m| am)\s+(?-i:[A-Z][a-z]+),\s+(?P<title>{TITLE})",
+    rf"\b[Aa]s (?:the|our) (?P<title>{TITLE}),",
+    rf"\bI\s+(?:run|head(?: up)?|lead|manage|own|oversee)\s+(?:the\s+|our\s+)?(?P<dept>{DEPARTMENTS})\b",
+    rf"\bI(?:'m| am)\s+(?:on|in)\s+(?:the\s+)?(?P<dept>{DEPARTMENTS})(?:\s+team)?\b",
+    rf"\bI\s+(?:handle|look after|cover)\s+(?P<dept>{DEPARTMENTS})\b",
+)]
+_GENERIC_SPEAKER = re.compile(r"^(?:speaker|spk|participant|unknown|guest)[\s_-]*\w*$", re.IGNORECASE)
+_ACRONYM = re.compile(r"^[A-Z&]{2,}$|[a-z][A-Z]")
+
+
+@dataclass
+class Mention:
+    sentence: Sentence
+    pos: str | None  # the possessive it was introduced with: our / my / your / their / the
+
+
+@dataclass
+class Person:
+    name: str
+    is_speaker: bool
+    title: str | None = None
+    title_from: Sentence | None = None
+    introductions: list[Mention] = field(default_factory=list)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0]
+
+
+class Directory:
+    """Everyone found, with a single compiled pattern that finds their later mentions."""
+
+    def __init__(self, people: list[Person]) -> None:
+        self.people = people
+        self._by_alias = _aliases(people)
+        alternatives = sorted(self._by_alias, key=len, reverse=True)
+        self._pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, alternatives)) + r")\b") \
+            if alternatives else None
+
+    def get(self, name: str) -> Person | None:
+        return self._by_alias.get(name)
+
+    def mentioned(self, text: str) -> list[tuple[Person, int]]:
+        """People named in `text`, with where."""
+        if self._pattern is None:
+            return []
+        return [(self._by_alias[m.group()], m.start()) for m in self._pattern.finditer(text)]
+
+
+def find_people(sentences: list[Sentence], products: set[str]) -> Directory:
+    people = [Person(speaker, True) for speaker in _speakers(sentences)]
+    for sentence in sentences:
+        for pattern in _INTRODUCTIONS:
+            for match in pattern.finditer(sentence.text):
+                _introduce(people, match, sentence, products)
+    for sentence in sentences:
+        _self_title(people, sentence)
+    return Directory(people)
+
+
+def _speakers(sentences: list[Sentence]) -> list[str]:
+    return list(dict.fromkeys(s.speaker for s in sentences if s.speaker))
+
+
+def _introduce(people: list[Person], match: re.Match[str], sentence: Sentence, products: set[str]) -> None:
+    name = _clean_name(match.group("name"))
+    if name is None or name.split()[0] in products:
+        return
+    person = _resolve(people, name)
+    groups = match.groupdict()
+    if person is None:
+        person = Person(name, False)
+        people.append(person)
+    person.introductions.append(Mention(sentence, (groups.get("pos") or "").lower() or None))
+    title = groups.get("title") or _dept_title(groups.get("dept"), "")
+    if title and (person.title is None or person.title_from is None or groups.get("title")):
+        person.title, person.title_from = _tidy_title(title), sentence
+
+
+def _self_title(people: list[Person], sentence: Sentence) -> None:
+    person = next((p for p in people if p.is_speaker and p.name == sentence.speaker), None)
+    if person is None or (person.title and person.title_from and person.title_from.speaker == person.name):
+        return
+    for pattern in _SELF_TITLE:
+        match = pattern.search(sentence.text)
+        if match:
+            verb = "Head of " if "dept" in match.groupdict() and re.search(r"\b(?:run|head|lead|manage|own|oversee)",
+                                                                           match.group(), I) else ""
+            person.title = _tidy_title(match.groupdict().get("title") or _dept_title(match.group("dept"), verb))
+            person.title_from = sentence
+            return
+
+
+def _resolve(people: list[Person], name: str) -> Person | None:
+    """The person this name refers to: same full name, or a unique match on first name."""
+    exact = [p for p in people if p.name.lower() == name.lower()]
+    if exact:
+        return exact[0]
+    first = name.split()[0]
+    same_first = [p for p in people if p.first_name == first]
+    if len(same_first) == 1 and (len(name.split()) == 1 or len(same_first[0].name.split()) == 1):
+        person = same_first[0]
+        if len(name.split()) > len(person.name.split()) and not person.is_speaker:
+            person.name = name  # 'Dana' then 'Dana Whitfield': keep the fuller name
+        return person
+    return None
+
+
+def _clean_name(raw: str) -> str | None:
+    tokens = [t for t in raw.split() if t not in NOT_NAMES and not _ACRONYM.search(t)]
+    if not tokens or tokens[0] != raw.split()[0]:
+        return None
+    return " ".join(tokens)
+
+
+def _dept_title(dept: str | None, prefix: str) -> str | None:
+    if not dept:
+        return None
+    return prefix + " ".join(w if w.isupper() or _ACRONYM.search(w) else w.capitalize() for w in dept.split())
+
+
+def _tidy_title(title: str) -> str:
+    title = title.strip().rstrip(",")
+    return title[:-1] if title.endswith("s") and " of " not in title and title[-2:] != "ss" else title
+
+
+def _aliases(people: list[Person]) -> dict[str, Person]:
+    aliases: dict[str, Person] = {}
+    firsts = [p.first_name for p in people]
+    for person in people:
+        if not _GENERIC_SPEAKER.match(person.name):
+            aliases[person.name] = person
+            if firsts.count(person.first_name) == 1 and person.first_name not in NOT_NAMES:
+                aliases[person.first_name] = person
+    return aliases
+
+
+def has_pronoun(text: str) -> bool:
+    return PRONOUN.search(text) is not None
