@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from flows.process import process_transcripts
 from lib.pipeline import RunParams, RunSummary
-from lib.runtime import close_runtime
+from lib.runtime import runtime_in_use
 from tasks.estimate import Estimate, estimate_chunk
 
 
@@ -40,12 +40,8 @@ async def backfill(since: date, until: date, chunk_days: int = 30, reprocess_sta
     if until <= since or chunk_days < 1:
         raise ValueError("backfill needs since < until and chunk_days >= 1")
     logger = get_run_logger()
-    reports = []
-    try:
-        reports = await _run_chunks(since, until, chunk_days, reprocess_stale, dry_run, batch_size, logger)
-    finally:
-        await close_runtime()
-    return reports
+    async with runtime_in_use():
+        return await _run_chunks(since, until, chunk_days, reprocess_stale, dry_run, batch_size, logger)
 
 
 async def _run_chunks(since: date, until: date, chunk_days: int, reprocess_stale: bool, dry_run: bool,

@@ -22,7 +22,7 @@ from lib.db.claims import Claim
 from lib.models import AgentResult, AgentType
 from lib.pipeline import RunParams, RunPlan, RunSummary
 from lib.progress import publish_progress
-from lib.runtime import close_runtime, current_runtime
+from lib.runtime import runtime_in_use
 from tasks.agents import record_failure, run_agent
 from tasks.claims import claim_transcripts, extend_claims, plan_run, release_claims
 from tasks.results import MAX_SCORECARDS, publish_artifacts, save_results
@@ -101,9 +101,8 @@ async def process_transcripts(params: RunParams | None = None) -> RunSummary:
     started = time.perf_counter()
     owner = str(flow_run.get_id() or uuid.uuid4())
     summary = RunSummary(run_id=owner)
-    try:
+    async with runtime_in_use() as rt:
         plan = await plan_run(params, owner)
-        rt = await current_runtime()
         calls_before = rt.provider.stats.calls
         window = Window(plan, size=max(2, rt.settings.llm_concurrency * 2))
         await _stream(window, summary, params)
@@ -112,8 +111,6 @@ async def process_transcripts(params: RunParams | None = None) -> RunSummary:
         logger.info("run finished", extra=summary.model_dump(exclude={"transcript_ids"}, mode="json"))
         await publish_artifacts(summary)
         return summary
-    finally:
-        await close_runtime()
 
 
 async def _stream(window: Window, summary: RunSummary, params: RunParams) -> None:

@@ -56,15 +56,12 @@ async def plan_run(rt: Runtime, params: RunParams, owner: str) -> RunPlan:
     return RunPlan(owner=owner, prompts=prompts, model=rt.provider.model, params=params)
 
 
-_prompt_cache: dict[int, Prompt] = {}
-
-
 async def _prompt(rt: Runtime, prompt_id: int) -> Prompt:
-    if (prompt := _prompt_cache.get(prompt_id)) is None:  # prompt rows never change once written
+    if (prompt := rt.prompt_cache.get(prompt_id)) is None:  # prompt rows never change once written
         prompt = await rt.prompts.get(prompt_id)
         if prompt is None:
             raise PermanentAgentError(f"prompt {prompt_id} does not exist")
-        _prompt_cache[prompt_id] = prompt
+        rt.prompt_cache[prompt_id] = prompt
     return prompt
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import asyncpg
 
@@ -20,6 +21,7 @@ from lib.db.results import ResultRepository
 from lib.db.transcripts import TranscriptRepository
 from lib.llm import make_provider
 from lib.llm.limits import GlobalSlots, LimitedProvider
+from lib.models import Prompt
 from lib.settings import Settings, get_settings
 
 
@@ -36,6 +38,7 @@ class Runtime:
         self.results = ResultRepository(pool)
         self.claims = ClaimRepository(pool)
         self._stack = stack
+        self.prompt_cache: dict[int, Prompt] = {}
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:
@@ -43,8 +46,12 @@ class Runtime:
         sized = settings.model_copy(update={"pool_max_size": max(settings.pool_max_size,
                                                                  settings.llm_concurrency + 4)})
         stack = AsyncExitStack()
-        pool = await stack.enter_async_context(open_database(sized))
-        inner = make_provider(settings)
+        try:
+            pool = await stack.enter_async_context(open_database(sized))
+            inner = make_provider(settings)
+        except BaseException:
+            await stack.aclose()
+            raise
         slots = None if inner.name == "offline" else GlobalSlots(pool, settings.llm_global_limit)
         provider = LimitedProvider(inner, settings.llm_concurrency, slots)
         return cls(settings, pool, provider, open_cache(settings), stack)
@@ -58,10 +65,12 @@ class Runtime:
 
 
 _runtimes: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Runtime] = weakref.WeakKeyDictionary()
+_users: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
 _opening: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 async def current_runtime(settings: Settings | None = None) -> Runtime:
+    """This loop's runtime, opened on first use."""
     loop = asyncio.get_running_loop()
     if (runtime := _runtimes.get(loop)) is not None:
         return runtime
@@ -72,7 +81,16 @@ async def current_runtime(settings: Settings | None = None) -> Runtime:
     return runtime
 
 
-async def close_runtime() -> None:
-    runtime = _runtimes.pop(asyncio.get_running_loop(), None)
-    if runtime is not None:
-        await runtime.close()
+@asynccontextmanager
+async def runtime_in_use() -> AsyncIterator[Runtime]:
+    """Hold this loop's runtime open; the last holder to leave closes it (two flows may share a loop)."""
+    loop = asyncio.get_running_loop()
+    _users[loop] = _users.get(loop, 0) + 1
+    try:
+        yield await current_runtime()
+    finally:
+        _users[loop] -= 1
+        if not _users[loop]:
+            runtime = _runtimes.pop(loop, None)
+            if runtime is not None:
+                await runtime.close()

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     cache_memory_items: int = Field(2048, ge=0, description="Results kept in the in-process cache tier.")
     cache_ttl_seconds: float = Field(3600, gt=0, description="How long the in-process tier keeps a result.")
     cache_size_mb: int = Field(1024, ge=1, description="Size limit of the disk cache tier.")
+    task_retry_base_seconds: float = Field(2.0, ge=0, description="First Prefect task retry delay; then x4.")
     nightly_cron: str = Field("0 2 * * *", description="When the nightly deployment runs (cron).")
     timezone: str = Field("UTC", description="Timezone of the nightly cron (IANA name).")
     ingest_max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest transcript file accepted.")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from lib.errors import AgentError, DatabaseError
+from lib.settings import get_settings
 
 RETRIES = 3
-BACKOFF_SECONDS = [2.0, 8.0, 32.0]  # exponential, with jitter from retry_jitter_factor
+# Exponential (base, 4x base, 16x base), with jitter from retry_jitter_factor.
+BACKOFF_SECONDS = [get_settings().task_retry_base_seconds * 4**n for n in range(RETRIES)]
 JITTER = 0.5
 
 

@@ -17,7 +17,13 @@ from lib.db.connect import create_pool
 from lib.db.embedded import EmbeddedPostgres
 from lib.db.migrate import migrate
 from lib.settings import Settings
+from tests.fake_messages_api import FakeMessagesAPI
 
+API_KEY = "sk-ant-test-DO-NOT-LEAK-7f3a9c"
+
+# Before any task module is imported: Prefect task retries wait milliseconds, not seconds, in tests.
+os.environ.setdefault("ASMIS_TASK_RETRY_BASE_SECONDS", "0.01")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 TEMPLATE = "asmis_template"
 _counter = itertools.count()
 
@@ -90,3 +96,41 @@ async def pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
     pool = await create_pool(settings.database_url.get_secret_value(), settings)
     yield pool
     await pool.close()
+
+
+@pytest.fixture(scope="session")
+def fake_api() -> Iterator[FakeMessagesAPI]:
+    with FakeMessagesAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def llm(fake_api: FakeMessagesAPI, monkeypatch: pytest.MonkeyPatch) -> FakeMessagesAPI:
+    """The fake Messages API, reset, with the SDK pointed at it."""
+    fake_api.reset_stats()
+    fake_api.clear_faults()
+    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_api.url)
+    return fake_api
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    from prefect.testing.utilities import prefect_test_harness
+
+    os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(tmp_path_factory.mktemp("prefect-storage"))
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def flow_settings(settings: Settings, llm: FakeMessagesAPI, monkeypatch: pytest.MonkeyPatch,
+                  prefect_harness: None) -> Iterator[Settings]:
+    """Settings for a flow run against the fake API; get_settings() sees them too."""
+    from lib.settings import get_settings
+
+    monkeypatch.setenv("ASMIS_LLM_PROVIDER", "anthropic")
+    monkeypatch.setenv("ASMIS_MODEL", "claude-sonnet-5-5")
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
