@@ -130,3 +130,21 @@ async def test_the_llm_cap_holds(flow_settings: Settings, pool: asyncpg.Pool, ll
     llm.latency_ms = 0
     stats = llm.stats()
     assert stats.by_path.get("POST /v1/messages") == 16 and stats.max_in_flight == 3
+
+
+async def test_worst_case_http_calls_equal_the_documented_bound(
+        flow_settings: Settings, pool: asyncpg.Pool, llm: FakeMessagesAPI) -> None:
+    from lib.agents.base import DEFAULT_MAX_REASKS
+    from lib.llm.anthropic import SDK_MAX_RETRIES
+    from tasks.retry import RETRIES
+
+    await seed(pool, 1)
+    overload = ["529:0.01"] * SDK_MAX_RETRIES
+    # Every reply short of the last is malformed (re-asked); the last try of each task attempt overloads.
+    one_task_attempt = (overload + ["malformed"]) * DEFAULT_MAX_REASKS + overload + ["529:0.01"]
+    llm.script(one_task_attempt * (RETRIES + 1) + ["ok"] * 5)
+    summary = await process_transcripts(RunParams(agents=["meddpic"]))
+    bound = (1 + SDK_MAX_RETRIES) * (1 + DEFAULT_MAX_REASKS) * (1 + RETRIES)
+    assert bound == 36 and calls(llm) == bound
+    rows = await _rows(pool)
+    assert summary.failed == 1 and rows[0]["status"] == "failed"

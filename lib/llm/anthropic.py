@@ -53,11 +53,14 @@ class _Policy(Middleware):
     """Caps retry-after, refuses to retry spend limits, and keeps the last reply for usage accounting
     when the SDK's own parsing of it fails."""
 
+    def __init__(self, max_retry_after: float) -> None:
+        self.max_retry_after = max_retry_after
+
     async def handle_async(self, request: Any, call_next: Any) -> Any:
         response = await call_next(request)
         http = response.http_response
         if response.status_code in _RETRY_STATUSES:
-            _cap_retry_after(http.headers)
+            _cap_retry_after(http.headers, self.max_retry_after)
             if response.status_code == 429 and b"spend_limit" in await http.aread():
                 http.headers["x-should-retry"] = "false"
         elif (holder := _last_response.get()) is not None:
@@ -65,16 +68,16 @@ class _Policy(Middleware):
         return response
 
 
-def _cap_retry_after(headers: httpx2.Headers) -> None:
+def _cap_retry_after(headers: httpx2.Headers, cap: float) -> None:
     for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
         try:
             seconds = float(headers[name]) / scale
         except (KeyError, ValueError):
             continue
-        if seconds > MAX_RETRY_AFTER_SECONDS:
-            headers[name] = str(MAX_RETRY_AFTER_SECONDS * scale)
+        if seconds > cap:
+            headers[name] = str(cap * scale)
     if "retry-after" in headers and _not_a_number(headers["retry-after"]):
-        headers["retry-after"] = str(MAX_RETRY_AFTER_SECONDS)  # an HTTP date: could be any distance away
+        headers["retry-after"] = str(cap)  # an HTTP date: could be any distance away
 
 
 def _not_a_number(value: str) -> bool:
@@ -117,10 +120,12 @@ class AnthropicProvider:
     name = "anthropic"
 
     def __init__(self, model: str, *, max_retries: int = SDK_MAX_RETRIES,
-                 timeout: httpx2.Timeout | float = REQUEST_TIMEOUT) -> None:
+                 timeout: httpx2.Timeout | float = REQUEST_TIMEOUT,
+                 max_retry_after: float = MAX_RETRY_AFTER_SECONDS) -> None:
         self.model = model
         self.max_retries = max_retries
         self.timeout = timeout
+        self.max_retry_after = max_retry_after
         # AsyncAnthropic is bound to the loop it first runs on; Prefect runs tasks on several.
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncAnthropic] = (
             weakref.WeakKeyDictionary())
@@ -132,7 +137,7 @@ class AnthropicProvider:
         if (client := self._clients.get(loop)) is None:
             # api_key and base_url come from ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL, as the SDK reads them.
             client = self._clients[loop] = AsyncAnthropic(max_retries=self.max_retries, timeout=self.timeout,
-                                                          middleware=[_Policy()])
+                                                          middleware=[_Policy(self.max_retry_after)])
         return client
 
     async def complete(self, request: LLMRequest) -> LLMReply:
