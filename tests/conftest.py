@@ -82,12 +82,17 @@ async def database_url(server_dsn: str, template_dsn: str) -> AsyncIterator[str]
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Settings on this test's database; get_settings() (used by the CLI and flows) sees them too."""
+    from lib.settings import get_settings
+
     monkeypatch.setenv("ASMIS_DATABASE_URL", database_url)
     monkeypatch.setenv("ASMIS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ASMIS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("ASMIS_LLM_PROVIDER", "offline")
-    return Settings()
+    get_settings.cache_clear()
+    yield Settings()
+    get_settings.cache_clear()
 
 
 @pytest.fixture
