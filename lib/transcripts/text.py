@@ -1,4 +1,5 @@
-"""Plain-text transcripts: one `Name: text` line per turn, optionally prefixed `[hh:mm:ss]` or `[mm:ss]`.
+"""Plain-text transcripts: one `Name: text` line per turn, optionally prefixed `[hh:mm:ss]` or `[mm:ss]`
+(parentheses work too).
 
 A line without a speaker label continues the previous turn (wrapped paragraphs); text before the first
 label becomes a turn without a speaker. Lines are not merged across labels: a writer who starts a new
