@@ -18,6 +18,8 @@ from lib.prompt_files import sync_prompts
 from lib.report import latest_completed, scorecard_rich
 from lib.settings import Settings
 
+DEMO_DEAL = "ACME-2025-001"  # the four sample calls are one deal: Acme Freight buying from Relay
+
 
 async def prepare_demo(settings: Settings, console: Console, examples: Path) -> list[int]:
     """Database up, schema migrated, prompts synced, samples ingested; returns the sample ids."""
@@ -31,7 +33,7 @@ async def prepare_demo(settings: Settings, console: Console, examples: Path) -> 
         console.print(f"[bold]2. prompts[/bold]   {versions}", highlight=False)
         console.print(f"[bold]3. ingest[/bold]    {examples}", highlight=False)
         ids = []
-        async for item in ingest_paths(TranscriptRepository(pool), [examples], source="examples",
+        async for item in ingest_paths(TranscriptRepository(pool), [examples], source="examples", deal_id=DEMO_DEAL,
                                        max_bytes=settings.ingest_max_bytes):
             console.print(f"   {item.outcome:9} {Path(item.path).name}: {item.detail}", highlight=False)
             if item.transcript_id:
