@@ -148,3 +148,26 @@ async def test_worst_case_http_calls_equal_the_documented_bound(
     assert bound == 36 and calls(llm) == bound
     rows = await _rows(pool)
     assert summary.failed == 1 and rows[0]["status"] == "failed"
+
+
+async def test_a_served_deployment_runs_with_parameters(flow_settings: Settings, pool: asyncpg.Pool,
+                                                        llm: FakeMessagesAPI) -> None:
+    from prefect.deployments import run_deployment
+    from prefect.runner import Runner
+
+    await seed(pool, 3)
+    deployment = await process_transcripts.ato_deployment(name="process-transcripts")
+    runner = Runner(query_seconds=0.5, limit=2, pause_on_shutdown=False)
+    await runner.aadd_deployment(deployment)
+    serving = asyncio.create_task(runner.start())
+    try:
+        flow_run = await run_deployment("process-transcripts/process-transcripts", timeout=180,
+                                        parameters={"params": {"limit": 2, "agents": ["meddpic"]}})
+    finally:
+        await runner.stop()
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+    assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
+    assert len(await _rows(pool)) == 2 and calls(llm) == 2
+    # Identifiers only: the run's parameters hold no transcript text and no secret.
+    assert "DO-NOT-LEAK" not in str(flow_run.parameters)
