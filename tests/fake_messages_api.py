@@ -109,7 +109,7 @@ ERROR_TYPES: dict[int, str] = {
     529: "overloaded_error",
 }
 REPLY_KINDS = ("ok", "malformed", "ungrounded", "hang", "disconnect", "spend_limit")
-MODELS = ("claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1")
+MODELS = ("claude-sonnet-5-5", "claude-haiku-4-5", "claude-opus-4-1")  # for GET /v1/models only
 CHARS_PER_TOKEN = 4
 
 
@@ -484,6 +484,7 @@ class HttpRequest:
     headers: dict[str, str]
     body: bytes
     keep_alive: bool
+    arrived: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -799,7 +800,7 @@ class FakeMessagesAPI:
             return error_response(401, "invalid x-api-key", request_id=request_id)
         route = (request.method, request.path)
         if route == ("POST", "/v1/messages"):
-            return await self._messages(body, request.body, request_id, reader)
+            return await self._messages(body, request.body, request_id, request.arrived, reader)
         if route == ("POST", "/v1/messages/count_tokens"):
             parts = PromptParts.of(body or {})
             return HttpResponse(200, {"input_tokens": estimate_tokens(len(parts.cacheable) + parts.rest_chars)},
@@ -820,7 +821,7 @@ class FakeMessagesAPI:
         return HttpResponse(200, {"data": infos, "has_more": False, "first_id": MODELS[0], "last_id": MODELS[-1]},
                             {"request-id": request_id})
 
-    async def _messages(self, body: Json, raw: bytes, request_id: str,
+    async def _messages(self, body: Json, raw: bytes, request_id: str, arrived: float,
                         reader: asyncio.StreamReader) -> HttpResponse:
         problem = _invalid_messages_request(body)
         if problem:
@@ -828,14 +829,19 @@ class FakeMessagesAPI:
             return error_response(400, problem, request_id=request_id)
         reply = self._next_reply()
         self._outcome(reply)
-        delay = self.latency_ms + (self._jitter_rng.uniform(0, self.jitter_ms) if self.jitter_ms else 0.0)
-        if delay > 0:
-            await asyncio.sleep(delay / 1000)
+        # latency counts from arrival and the reply is built inside it, as a model's time is, so a burst
+        # of replies finishing together does not queue behind each other's JSON generation
+        deadline = arrived + (self.latency_ms + self._jitter_rng.uniform(0, self.jitter_ms)) / 1000
+        response = None if reply in ("disconnect", "hang") else self._reply(reply, body, raw, request_id)
+        if (delay := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(delay)
         if reply == "disconnect":
             raise _Disconnect
         if reply == "hang":
             await _sleep_unless_closed(self.hang_seconds, reader)
-            reply = "ok"
+        return response or self._reply("ok", body, raw, request_id)
+
+    def _reply(self, reply: str, body: Json, raw: bytes, request_id: str) -> HttpResponse:
         if reply == "spend_limit":
             return error_response(429, "You have reached your specified API usage limits.", request_id=request_id,
                                   error_code="enforced_spend_limit_reached", headers={"x-should-retry": "false"})
