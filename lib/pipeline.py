@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from lib.agents.schemas import SCHEMA_VERSION
 from lib.db.claims import WorkFilter
 from lib.errors import AsmisError, PermanentAgentError
-from lib.models import AGENT_TYPES, AgentResult, AgentType, Prompt
+from lib.models import AGENT_TYPES, AgentResult, AgentType, Prompt, Transcript
 from lib.runtime import Runtime
 
 
@@ -65,11 +65,19 @@ async def _prompt(rt: Runtime, prompt_id: int) -> Prompt:
     return prompt
 
 
+async def _transcript(rt: Runtime, transcript_id: int) -> Transcript:
+    """Both agents of a transcript run close together: fetch it once (content never changes)."""
+    if (transcript := rt.transcript_cache.get(transcript_id)) is None:
+        transcript = await rt.transcripts.get(transcript_id)
+        if transcript is None:
+            raise PermanentAgentError(f"transcript {transcript_id} does not exist")
+        rt.transcript_cache[transcript_id] = transcript
+    return transcript
+
+
 async def analyse(rt: Runtime, transcript_id: int, agent_type: AgentType, prompt_id: int,
                   run_id: str | None = None) -> AgentResult:
-    transcript = await rt.transcripts.get(transcript_id)
-    if transcript is None:
-        raise PermanentAgentError(f"transcript {transcript_id} does not exist")
+    transcript = await _transcript(rt, transcript_id)
     return await rt.analyser.analyse(agent_type, transcript, await _prompt(rt, prompt_id), run_id)
 
 

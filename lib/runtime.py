@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import asyncpg
+import cachetools
 
 from lib.analysis import Analyser
 from lib.cache import ResultCache, open_cache
@@ -21,7 +22,7 @@ from lib.db.results import ResultRepository
 from lib.db.transcripts import TranscriptRepository
 from lib.llm import make_provider
 from lib.llm.limits import GlobalSlots, LimitedProvider
-from lib.models import Prompt
+from lib.models import Prompt, Transcript
 from lib.settings import Settings, get_settings
 
 
@@ -39,6 +40,7 @@ class Runtime:
         self.claims = ClaimRepository(pool)
         self._stack = stack
         self.prompt_cache: dict[int, Prompt] = {}
+        self.transcript_cache: cachetools.LRUCache[int, Transcript] = cachetools.LRUCache(128)
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:

@@ -787,6 +787,8 @@ class FakeMessagesAPI:
 
     async def _respond(self, request: HttpRequest, reader: asyncio.StreamReader) -> HttpResponse:
         request_id = f"req_fake{next(self._ids):012d}"
+        if request.path.startswith("/_fake/"):  # control endpoints for a fake in another process
+            return self._control(request)
         body: Json = None
         if request.body:
             try:
@@ -808,6 +810,17 @@ class FakeMessagesAPI:
         if request.method == "GET" and request.path.startswith("/v1/models"):
             return self._models(request.path, request_id)
         return error_response(404, f"Not found: {request.method} {request.path}", request_id=request_id)
+
+    def _control(self, request: HttpRequest) -> HttpResponse:
+        """GET /_fake/stats[?window=S] and POST /_fake/reset: not counted as API requests."""
+        if request.method == "POST" and request.path == "/_fake/reset":
+            self.reset_stats()
+            return HttpResponse(200, {"reset": True}, {})
+        if request.method == "GET" and request.path.startswith("/_fake/stats"):
+            window = request.path.partition("window=")[2]
+            stats = asdict(self.stats(float(window) if window else None))
+            return HttpResponse(200, stats, {})
+        return error_response(404, f"Not found: {request.method} {request.path}", request_id="req_control")
 
     def _authorised(self, headers: Mapping[str, str]) -> bool:
         return self.api_key in (headers.get("x-api-key"), headers.get("authorization", "").removeprefix("Bearer "))

@@ -58,13 +58,15 @@ class BaseAgent(ABC, Generic[M]):
     async def health_check(self) -> bool:
         return await self.provider.health_check()
 
-    async def process(self, transcript: Transcript, prompt: Prompt) -> AgentResult:
+    async def process(self, transcript: Transcript, prompt: Prompt, index: TranscriptIndex | None = None
+                      ) -> AgentResult:
         """Analyse; raise RetryableAgentError or PermanentAgentError (carrying attempts, usage and the
-        errors so far) when no valid, grounded output could be had."""
+        errors so far) when no valid, grounded output could be had. `index` may be shared by the agents
+        that analyse the same transcript."""
         if prompt.agent_type != self.agent_type:
             raise PermanentAgentError(f"prompt {prompt.id} is for {prompt.agent_type}, not {self.agent_type}")
         started, clock = utcnow(), time.perf_counter()
-        index = TranscriptIndex(transcript.turns)
+        index = index or TranscriptIndex(transcript.turns)
         usage, retries, errors = Usage(), list[Retry](), list[str]()
         for attempt in range(1, self.max_reasks + 2):
             reply = await self._call(transcript, prompt, tuple(retries), attempt, usage, errors)
