@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-I = re.IGNORECASE
+ICASE = re.IGNORECASE
 
 
 def words(*alternatives: str) -> str:
@@ -16,7 +16,8 @@ def words(*alternatives: str) -> str:
 # --- numbers and quantities -------------------------------------------------------------------------
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
     "a hundred": 100, "a dozen": 12, "a couple of": 2, "a couple": 2, "half": 0.5,
 }
@@ -24,12 +25,12 @@ NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + words(*NUMBER_WORDS) +
 _RANGE = rf"{NUM}(?:\s?(?:to|-|–|or)\s?{NUM})?"
 _SCALE = r"(?:\s?(?:k|K|m|M|mm|MM|bn|B)\b|\s(?:thousand|million|billion)\b)"
 MONEY = re.compile(rf"(?:[$€£]\s?{_RANGE}{_SCALE}?|\b{NUM}{_SCALE}?\s(?:dollars|euros|pounds|USD|EUR|GBP)\b"
-                   rf"|\b\d+(?:\.\d+)?\s?[kK]\b(?!\w))", I)
-PERCENT = re.compile(rf"\b{_RANGE}\s?(?:%|percent\b|per cent\b|pct\b)", I)
+                   rf"|\b\d+(?:\.\d+)?\s?[kK]\b(?!\w))", ICASE)
+PERCENT = re.compile(rf"\b{_RANGE}\s?(?:%|percent\b|per cent\b|pct\b)", ICASE)
 _UNIT = r"(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|quarters?|years?)"
 DURATION = re.compile(
     rf"\b{_RANGE}[\s-](?:(?:business|working|calendar|full|man|person)[\s-])?{_UNIT}\b"
-    r"(?:\s(?:a|per|each|every)\s(?:day|week|month|quarter|year))?", I)
+    r"(?:\s(?:a|per|each|every)\s(?:day|week|month|quarter|year))?", ICASE)
 BUSINESS_NOUNS = words(
     "customers", "accounts", "clients", "users", "reps", "seats", "licen[cs]es", "invoices", "tickets",
     "deals", "employees", "people", "clerks", "agents", "spreadsheets", "calls", "leads", "hires",
@@ -38,9 +39,13 @@ BUSINESS_NOUNS = words(
     "shipments", "patients", "students", "analysts", "managers", "tools", "systems", "reports",
     "meetings", "renewals", "opportunities", "contracts", "hours", "escalations", "bugs", "incidents",
     "complaints", "refunds", "chargebacks", "errors", "mistakes", "applications", "candidates",
-    "subscribers", "members", "drivers", "trucks", "branches", "countries", "markets", "products",
+    "subscribers", "drivers", "trucks", "branches", "countries", "markets", "products", "coordinators",
+    "shippers", "carriers", "positions", "apps", "plants", "presses", "hospitals", "clinics", "offices",
+    "warehouses", "technicians", "nurses", "coders", "physicians", "machines", "lines", "shifts", "SKUs", "loads",
+    "routes", "properties", "buildings", "providers", "partners", "resellers", "brands", "pipelines", "dashboards",
+    "incidents", "outages", "denials", "policies", "households", "members",
 )
-COUNT = re.compile(rf"\b{_RANGE}\s(?:[a-z][\w-]*\s){{0,2}}{BUSINESS_NOUNS}\b", I)
+COUNT = re.compile(rf"\b{_RANGE}\s(?:[a-z][\w-]*\s){{0,2}}{BUSINESS_NOUNS}\b", ICASE)
 
 # --- dates and deadlines ----------------------------------------------------------------------------
 MONTHS = words("January", "February", "March", "April", "June", "July", "August", "September",
@@ -53,16 +58,17 @@ _PERIOD = r"(?:day|week|month|quarter|year|fiscal year|FY|sprint|Q[1-4]|H[12])"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 DATE = re.compile(
     r"\b(?:"
-    rf"(?:early|mid|late|end of|beginning of|start of|in|by|until|before|after|since|from)[\s-](?:{MONTHS}|May)\b"
+    rf"(?:{MONTHS}|May)\.?\s{_DAY}\b(?:,?\s\d{{4}})?|{_DAY}\s(?:of\s)?(?:{MONTHS}|May)\b"
+    rf"|(?:early|mid|late|end of|beginning of|start of|in|by|until|before|after|since|from)[\s-](?:{MONTHS}|May)\b"
+    rf"(?:\s{_DAY}\b)?"
     rf"|(?:the\s)?(?:end|start|beginning|middle) of (?:the |this |next )?{_PERIOD}\b"
     rf"|(?:next|this|last|coming) (?:{WEEKDAYS}|{_PERIOD})\b"
-    rf"|(?:{MONTHS}|May)\.?\s{_DAY}\b(?:,?\s\d{{4}})?|{_DAY}\s(?:of\s)?(?:{MONTHS}|May)\b"
     rf"|{WEEKDAYS}\b|(?-i:{FULL_MONTHS})\b"
     r"|Q[1-4](?:\s?(?:FY)?\d{2,4})?\b|FY\s?\d{2,4}\b|H[12]\b"
     r"|tomorrow|today|tonight|end of (?:the )?day|EOD|EOW|COB"
     rf"|(?:in|within) (?:a|an|one|two|three|four|five|six|\d+) {_UNIT}"
     r"|the week after(?: next)?|\d{1,2}/\d{1,2}(?:/\d{2,4})?"
-    r")", I)
+    r")", ICASE)
 
 # --- people: titles, departments, names -------------------------------------------------------------
 DEPARTMENTS = words(
@@ -88,7 +94,7 @@ _ROLE_NOUNS = words(
     "comptroller", "treasurer", "general counsel", "legal counsel", "counsel", "lawyer", "attorney",
     "paralegal", "procurement manager", "procurement lead", "procurement specialist",
     "ops manager", "operations manager", "sales manager", "marketing manager", "office manager",
-    "team lead", "analyst", "data scientist", "engineer", "developer", "administrator", "admin",
+    "team lead", "coordinator", "analyst", "data scientist", "engineer", "developer", "administrator", "admin",
     "founder", "co-founder", "cofounder", "president", "manager", "consultant", "RevOps lead",
     "RevOps manager", "(?-i:AE|SE|CSM|SDR|BDR)",
 )
@@ -96,12 +102,22 @@ C_LEVEL = r"(?:C[EFOTIRMPDH]O|CISO|CIO|CRO|CDO|CCO|CPO|CHRO|CSO)"
 TITLE = (rf"(?:(?-i:{C_LEVEL})\b|{_LEADER},?\s(?:of\s)?(?:the\s)?{_DEPT_PHRASE}"
          rf"|{DEPARTMENTS}\s(?:director|head|VP|lead)\b|(?-i:VP|SVP|EVP|Director)\b"
          rf"|{_SENIORITY}(?:{DEPARTMENTS}\s)?{_ROLE_NOUNS}s?\b)")
-TITLE_RE = re.compile(TITLE, I)
+TITLE_RE = re.compile(TITLE, ICASE)
 SELLER_TITLES = re.compile(r"\b(?:account executive|solutions? (?:engineer|consultant|architect)|sales "
-                           r"(?:engineer|rep|representative)|(?-i:AE|SE|SDR|BDR)|account manager)\b", I)
+                           r"(?:engineer|rep|representative)|(?-i:AE|SE|SDR|BDR)|account manager)\b", ICASE)
 HIGH_TITLES = re.compile(rf"\b(?:{C_LEVEL}|{_LEADER}|founder|co-?founder|president|owner|partner|"
-                         r"general counsel|controller)\b", I)
-MEDIUM_TITLES = re.compile(r"\b(?:manager|lead|architect|counsel|procurement|legal)\b", I)
+                         r"general counsel|controller)\b", ICASE)
+MEDIUM_TITLES = re.compile(r"\b(?:manager|lead|architect|counsel|procurement|legal)\b", ICASE)
+
+# Trigger words (see text.Rule) for rules that need a title or a department in the sentence.
+TITLE_WORDS = """cfo ceo coo cto cio cro cmo cpo cdo cco cho chro cso ciso vp svp evp avp vice president head
+director chief manager lead counsel engineer engineers executive executives architect analyst controller
+comptroller treasurer lawyer attorney paralegal founder cofounder consultant admin administrator developer
+scientist rep reps representative ae se csm sdr bdr officer coordinator specialist owner"""
+# 'it', 'people' and other everyday words are left out: too common to be worth a trigger.
+DEPARTMENT_WORDS = """sales marketing finance engineering security infosec procurement purchasing operations ops
+revops customer cs support analytics legal hr talent recruiting compliance accounting ap payable treasury fp&a
+infrastructure enablement partnerships logistics facilities devops qa privacy audit payroll"""
 
 _NAME_TOKEN = r"(?:Mc|Mac|O'|D')?[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
 NAME = rf"(?:{_NAME_TOKEN}(?:\s{_NAME_TOKEN})?)"
@@ -121,5 +137,5 @@ Because Although Though Otherwise However Meanwhile Still Yet Not Nothing Someth
 """.split())
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I'll|I've|I'd|me|my|myself)\b")
 FIRST_PERSON = _FIRST_PERSON
-PRONOUN = re.compile(r"\b(?:he|she|him|her|they|them)\b", I)
-NEGATION = re.compile(r"\b(?:not|n't|never|no longer|isn't|don't|doesn't|won't|can't)\b", I)
+PRONOUN = re.compile(r"\b(?:he|she|him|her|they|them)\b", ICASE)
+NEGATION = re.compile(r"\b(?:not|n't|never|no longer|isn't|don't|doesn't|won't|can't)\b", ICASE)

@@ -6,36 +6,58 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from lib.llm.offline.patterns import DEPARTMENTS, NAME, NOT_NAMES, PRONOUN, TITLE, I
-from lib.llm.offline.text import Sentence
+from lib.llm.offline.patterns import (
+    DEPARTMENT_WORDS,
+    DEPARTMENTS,
+    ICASE,
+    NAME,
+    NOT_NAMES,
+    PRONOUN,
+    TITLE,
+    TITLE_WORDS,
+)
+from lib.llm.offline.text import TOKEN, RuleSet, Sentence, rule
 
 _N = rf"(?-i:(?P<name>{NAME}))"
 _POS = r"(?P<pos>our|my|their|your|the)"
 # Contexts that only fit a person: creating one from them is safe.
-_INTRODUCTIONS = [re.compile(p, I) for p in (
-    rf"\b{_POS}\s+(?:new\s+|own\s+)?(?P<title>{TITLE}),?\s+{_N}\b",
-    rf"\b(?P<pos>my|our|your)\s+(?:colleague|boss|manager|teammate|counterpart|co-?worker),?\s+{_N}\b",
-    rf"{_N},\s+(?:who(?:'s| is)\s+)?(?:one of\s+)?{_POS}\s+(?P<title>{TITLE})",
-    rf"{_N}(?:\s+[a-z]+){{1,3}},\s+one of\s+{_POS}\s+(?P<title>{TITLE})",
-    rf"{_N}\s+(?:is|was|'s|has been)\s+(?:{_POS}|a|an)\s+(?:new\s+|current\s+)?(?P<title>{TITLE})",
-    rf"{_N}\s+(?:from|in|on|over in|who runs|who leads|runs|leads)\s+(?:the\s+)?(?:(?P<pos>our|your|their)\s+)?"
-    rf"(?P<dept>{DEPARTMENTS})(?:\s+team)?\b",
-    r"\b(?:reports?|reporting)\s+(?:in)?to\s+" + _N,
-    r"\b(?:loop(?:ing|ed)?|bring(?:ing)?|brought|pull(?:ing)?)\s+in\s+" + _N,
-    r"\b(?:introduce you to|make the case to|spoke (?:to|with)|check(?:ed)? with|follow up with|run (?:it|this|that) by|"
-    r"(?:call|meeting|time|chat|sync) with|take (?:it|this|that|the [\w-]+(?: [\w-]+)?) to)\s+" + _N,
-    rf"{_N}\s+(?:has to|needs to|will have to|would have to|must)\s+(?:sign|approve)",
-    rf"{_N}\s+(?:signs|approves|owns|said|says|mentioned|told|thinks|decides|controls)\b",
-    rf"{_N}\s+(?:will|'ll|would)\s+(?:make the (?:final )?(?:call|decision)|sign|approve|weigh in)",
-)]
-_SELF_TITLE = [re.compile(p, I) for p in (
-    rf"\bI(?:'m| am)\s+(?:(?-i:[A-Z][a-z]+),?\s+)?(?:the|a|an|one of the|our|your)\s+(?P<title>{TITLE})",
-    rf"\bI(?:'m| am)\s+(?-i:[A-Z][a-z]+),\s+(?P<title>{TITLE})",
-    rf"\b[Aa]s (?:the|our) (?P<title>{TITLE}),",
-    rf"\bI\s+(?:run|head(?: up)?|lead|manage|own|oversee)\s+(?:the\s+|our\s+)?(?P<dept>{DEPARTMENTS})\b",
-    rf"\bI(?:'m| am)\s+(?:on|in)\s+(?:the\s+)?(?P<dept>{DEPARTMENTS})(?:\s+team)?\b",
-    rf"\bI\s+(?:handle|look after|cover)\s+(?P<dept>{DEPARTMENTS})\b",
-)]
+_INTRODUCTIONS = RuleSet((
+    rule(rf"\b{_POS}\s+(?:new\s+|own\s+)?(?P<title>{TITLE}),?\s+{_N}\b", TITLE_WORDS),
+    rule(rf"\b(?P<pos>my|our|your)\s+(?:colleague|boss|manager|teammate|counterpart|co-?worker),?\s+{_N}\b",
+         "colleague boss manager teammate counterpart coworker co"),
+    rule(rf"{_N},\s+(?:who(?:'s| is)\s+)?(?:one of\s+)?{_POS}\s+(?P<title>{TITLE})", TITLE_WORDS),
+    rule(rf"{_N}(?:\s+[a-z]+){{1,3}},\s+one of\s+{_POS}\s+(?P<title>{TITLE})", TITLE_WORDS),
+    rule(rf"{_N}\s+(?:is|was|'s|has been)\s+(?:one of\s+)?(?:{_POS}|a|an)\s+(?:new\s+|current\s+)?(?P<title>{TITLE})",
+         TITLE_WORDS),
+    rule(rf"{_N}\b[^.;]{{0,30}}?,\s+(?:he|she)(?:'s| is)\s+{_POS}\s+(?P<title>{TITLE})", TITLE_WORDS),
+    rule(rf"{_N},\s+(?:he|she)\s+(?:runs|leads|heads up|manages|owns)\s+(?:the\s+)?(?:(?-i:[A-Z]+)\s)?"
+         rf"(?P<dept>{DEPARTMENTS})\b", "runs leads heads manages owns"),
+    rule(rf"{_N}\s+(?:from|in|on|over in|who runs|who leads|runs|leads)\s+(?:the\s+)?(?:(?P<pos>our|your|their)\s+)?"
+         rf"(?P<dept>{DEPARTMENTS})(?:\s+team)?\b", DEPARTMENT_WORDS),
+    rule(r"\b(?:reports?|reporting)\s+(?:in)?to\s+" + _N, "report reports reporting"),
+    rule(r"\b(?:loop(?:ing|ed)?|bring(?:ing)?|brought|pull(?:ing)?)\s+in\s+" + _N,
+         "loop looping looped bring bringing brought pull pulling"),
+    rule(r"\b(?:introduce you to|make the case to|spoke (?:to|with)|check(?:ed)? with|follow up with|run (?:it|this|that) "
+         r"by|(?:call|meeting|time|chat|sync) with|take (?:it|this|that|the [\w-]+(?: [\w-]+)?) to)\s+" + _N,
+         "introduce case spoke check checked follow run call meeting time chat sync take"),
+    rule(rf"{_N}\s+(?:has to|needs to|will have to|would have to|must)\s+(?:sign|approve)", "sign approve"),
+    rule(rf"{_N}\s+(?:signs|approves|owns|said|says|mentioned|told|thinks|decides|controls)\b",
+         "signs approves owns said says mentioned told thinks decides controls"),
+    rule(rf"{_N}\s+(?:will|'ll|would)\s+(?:make the (?:final )?(?:call|decision)|sign|approve|weigh in)",
+         "make sign approve weigh"),
+))
+_SELF_TITLES = RuleSet((
+    rule(rf"\bI(?:'m| am)\s+(?:(?-i:[A-Z][a-z]+),?\s+)?(?:the|a|an|one of the|our|your)\s+(?P<title>{TITLE})",
+         TITLE_WORDS),
+    rule(rf"\bI(?:'m| am)\s+(?-i:[A-Z][a-z]+),\s+(?P<title>{TITLE})", TITLE_WORDS),
+    rule(rf"\b[Aa]s (?:the|our) (?P<title>{TITLE}),", TITLE_WORDS),
+    rule(rf"\bI\s+(?:run|head(?: up)?|lead|manage|own|oversee)\s+(?:the\s+|our\s+)?(?P<dept>{DEPARTMENTS})\b",
+         "run head lead manage own oversee"),
+    rule(rf"\bI(?:'m| am)\s+(?:on|in)\s+(?:the\s+)?(?P<dept>{DEPARTMENTS})(?:\s+team)?\b", DEPARTMENT_WORDS),
+    rule(rf"\bI\s+(?:handle|look after|cover)\s+(?P<dept>{DEPARTMENTS})\b", "handle look cover"),
+))
+_LEADS = re.compile(r"\bI\s+(?:run|head|lead|manage|own|oversee)\b", ICASE)
+_PLURAL_ROLE = re.compile(r"(?:engineer|manager|executive|consultant|architect|analyst|lead|director|rep)s$", ICASE)
 _GENERIC_SPEAKER = re.compile(r"^(?:speaker|spk|participant|unknown|guest)[\s_-]*\w*$", re.IGNORECASE)
 _ACRONYM = re.compile(r"^[A-Z&]{2,}$|[a-z][A-Z]")
 
@@ -68,25 +90,31 @@ class Directory:
         alternatives = sorted(self._by_alias, key=len, reverse=True)
         self._pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, alternatives)) + r")\b") \
             if alternatives else None
+        self._first_words = frozenset(w for alias in alternatives for w in TOKEN.findall(alias.lower())[:1])
+        self._seen: dict[str, list[tuple[Person, int]]] = {}
 
     def get(self, name: str) -> Person | None:
         return self._by_alias.get(name)
 
-    def mentioned(self, text: str) -> list[tuple[Person, int]]:
-        """People named in `text`, with where."""
-        if self._pattern is None:
+    def mentioned(self, sentence: Sentence) -> list[tuple[Person, int]]:
+        """People named in the sentence, with where."""
+        if self._pattern is None or self._first_words.isdisjoint(sentence.words):
             return []
-        return [(self._by_alias[m.group()], m.start()) for m in self._pattern.finditer(text)]
+        if sentence.text not in self._seen:
+            self._seen[sentence.text] = [(self._by_alias[m.group()], m.start())
+                                         for m in self._pattern.finditer(sentence.text)]
+        return self._seen[sentence.text]
 
 
 def find_people(sentences: list[Sentence], products: set[str]) -> Directory:
     people = [Person(speaker, True) for speaker in _speakers(sentences)]
     for sentence in sentences:
-        for pattern in _INTRODUCTIONS:
-            for match in pattern.finditer(sentence.text):
-                _introduce(people, match, sentence, products)
+        for _, match in _INTRODUCTIONS.matches(sentence):
+            _introduce(people, match, sentence, products)
+    speakers = {p.name: p for p in people if p.is_speaker}
     for sentence in sentences:
-        _self_title(people, sentence)
+        if sentence.speaker in speakers:
+            _self_title(speakers[sentence.speaker], sentence)
     return Directory(people)
 
 
@@ -104,23 +132,22 @@ def _introduce(people: list[Person], match: re.Match[str], sentence: Sentence, p
         person = Person(name, False)
         people.append(person)
     person.introductions.append(Mention(sentence, (groups.get("pos") or "").lower() or None))
-    title = groups.get("title") or _dept_title(groups.get("dept"), "")
+    title = groups.get("title") or _dept_title(groups.get("dept"), "") or None
     if title and (person.title is None or person.title_from is None or groups.get("title")):
         person.title, person.title_from = _tidy_title(title), sentence
 
 
-def _self_title(people: list[Person], sentence: Sentence) -> None:
-    person = next((p for p in people if p.is_speaker and p.name == sentence.speaker), None)
-    if person is None or (person.title and person.title_from and person.title_from.speaker == person.name):
+def _self_title(person: Person, sentence: Sentence) -> None:
+    """A speaker's own words about their job; an explicit title beats one implied by a department."""
+    if person.title_from is not None and person.title_from.speaker == person.name:
         return
-    for pattern in _SELF_TITLE:
-        match = pattern.search(sentence.text)
-        if match:
-            verb = "Head of " if "dept" in match.groupdict() and re.search(r"\b(?:run|head|lead|manage|own|oversee)",
-                                                                           match.group(), I) else ""
-            person.title = _tidy_title(match.groupdict().get("title") or _dept_title(match.group("dept"), verb))
+    for _, match in _SELF_TITLES.matches(sentence):
+        explicit = match.groupdict().get("title")
+        if explicit or person.title is None:
+            leads = _LEADS.search(match.group()) is not None
+            person.title = _tidy_title(explicit or _dept_title(match.group("dept"), "Head of " if leads else ""))
             person.title_from = sentence
-            return
+        return
 
 
 def _resolve(people: list[Person], name: str) -> Person | None:
@@ -145,15 +172,15 @@ def _clean_name(raw: str) -> str | None:
     return " ".join(tokens)
 
 
-def _dept_title(dept: str | None, prefix: str) -> str | None:
+def _dept_title(dept: str | None, prefix: str) -> str:
     if not dept:
-        return None
+        return ""
     return prefix + " ".join(w if w.isupper() or _ACRONYM.search(w) else w.capitalize() for w in dept.split())
 
 
 def _tidy_title(title: str) -> str:
     title = title.strip().rstrip(",")
-    return title[:-1] if title.endswith("s") and " of " not in title and title[-2:] != "ss" else title
+    return title[:-1] if _PLURAL_ROLE.search(title) else title
 
 
 def _aliases(people: list[Person]) -> dict[str, Person]:

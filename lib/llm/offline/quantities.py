@@ -13,8 +13,12 @@ Kind = Literal["money", "percent", "duration", "count"]
 _BY_KIND: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("money", MONEY), ("percent", PERCENT), ("duration", DURATION), ("count", COUNT),
 )
-_FIRST_NUMBER = re.compile(
-    r"\d[\d,]*(?:\.\d+)?|\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_WORD_NUMBER = "(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
+_FIRST_NUMBER = re.compile(rf"\d[\d,]*(?:\.\d+)?|\b{_WORD_NUMBER}(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?\b",
+                           re.IGNORECASE)
+_START = re.compile(r"[$€£]|(?<![\w.,])\d|\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b",
+                    re.IGNORECASE)
+_DIGIT_START = re.compile(r"[$€£]|(?<![\w.,])\d")
 _SCALE = re.compile(r"\d\s?(k|m|mm|bn|b)\b|\b(thousand|million|billion)\b", re.IGNORECASE)
 _MULTIPLIER = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
                "billion": 1e9}
@@ -31,14 +35,21 @@ class Quantity:
         return quantity_key(self.text, self.kind)
 
 
-def find_quantities(text: str) -> list[Quantity]:
-    """Non-overlapping quantities, the earlier kind winning a tie (money before percent before ...)."""
+def find_quantities(text: str, spelled: bool = True) -> list[Quantity]:
+    """Non-overlapping quantities, the earlier kind winning a tie (money before percent before ...).
+    The patterns are tried only where a number or a currency sign starts, which is fast; `spelled=False`
+    says the caller knows there are no numbers written as words."""
     found: list[Quantity] = []
-    for kind, pattern in _BY_KIND:
-        for match in pattern.finditer(text):
-            if not any(_overlaps(match.span(), q.span) for q in found):
+    for start in (m.start() for m in (_START if spelled else _DIGIT_START).finditer(text)):
+        if found and start < found[-1].span[1]:
+            continue
+        for kind, pattern in _BY_KIND:
+            match = pattern.match(text, start)
+            if match:
                 found.append(Quantity(match.group().strip(), kind, match.span()))
-    return sorted(found, key=lambda q: q.span)
+                break
+    return found
+
 
 
 def quantity_key(text: str, kind: Kind) -> tuple[float, Kind]:
@@ -47,12 +58,12 @@ def quantity_key(text: str, kind: Kind) -> tuple[float, Kind]:
     if match is None:
         return 0.0, kind
     raw = match.group().lower()
-    value = float(NUMBER_WORDS[raw]) if raw in NUMBER_WORDS else float(raw.replace(",", ""))
+    if raw[0].isdigit():
+        value = float(raw.replace(",", ""))
+    else:  # 'forty-two' is forty plus two; 'a couple of' is one entry
+        value = float(NUMBER_WORDS.get(raw) or sum(NUMBER_WORDS[w] for w in re.split(r"[- ]", raw)))
     scale = _SCALE.search(text)
     if scale and kind == "money":
         value *= _MULTIPLIER[(scale.group(1) or scale.group(2)).lower()]
     return value, kind
 
-
-def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    return a[0] < b[1] and b[0] < a[1]

@@ -1,0 +1,134 @@
+"""Alternatives to our offer: named vendors the buyer is looking at or using, an in-house build, or
+staying as they are. Integration targets ('integrates with Salesforce') are not competitors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lib.llm.offline.patterns import NOT_NAMES
+from lib.llm.offline.text import RuleSet, Sentence, rule
+
+
+def _product(group: str = "product") -> str:
+    return rf"(?-i:(?P<{group}>[A-Z][\w.&-]*[\w](?:\s(?!I\b)[A-Z][\w.&-]*[\w])?))"
+
+
+_PRODUCT = _product()
+_NAMED = (
+    rule(rf"\b(?:also |currently |already )?(?:evaluating|evaluated|looking at|looked at|talking to|talked to|"
+         rf"speaking (?:to|with)|spoke (?:to|with)|considering|considered|trialing|trialling|piloting|testing|demoing|"
+         rf"comparing)\s+(?:\w+\s+)?{_PRODUCT}",
+         "evaluating evaluated looking looked talking talked speaking spoke considering considered trialing trialling "
+         "piloting testing demoing comparing"),
+    rule(rf"\b(?:demo|demos|call|calls|conversations?|meetings?|proposal|quote|pitch|bid|offer)\s+(?:with|from)\s+"
+         rf"{_PRODUCT}", "demo demos call calls conversation conversations meeting meetings proposal quote pitch bid offer"),
+    rule(rf"\b(?:a|an|the|their)\s+{_PRODUCT}\s+(?:quote|proposal|bid|demo|pitch|trial|pilot)\b",
+         "quote proposal bid demo pitch trial pilot"),
+    rule(rf"\b(?:currently|already|today we)\s+(?:use|using|on|pay for|paying for|have)\s+{_PRODUCT}",
+         "currently already today"),
+    rule(rf"\b(?:we|they)\s+(?:switched from|moved from|came from|are replacing|replaced)\s+{_PRODUCT}",
+         "switched moved came replacing replaced"),
+    rule(rf"\b(?:compared to|compared with|versus|vs\.?|instead of|rather than|cheaper than|better than|"
+         rf"switch(?:ing)? (?:away )?(?:from|to)|replace|replacing|migrate off|migrating off|move off|upgrading|"
+         rf"extending)\s+{_PRODUCT}",
+         "compared versus vs instead rather cheaper better switch switching replace replacing migrate migrating move "
+         "upgrading extending"),
+    rule(rf"(?<![\w.]){_PRODUCT}(?:'s)?\s+(?:quoted|offered|came in|is cheaper|was cheaper|felt|didn't|doesn't|"
+         rf"(?:is|was) (?:too|more|less|cheaper|better|worse|strong|stronger|weak|weaker|close|expensive|built)|"
+         rf"pitched|proposed|reached out|sent|called|showed us|rep|sales rep|proposal|quote|pricing|offer)\b",
+         "quoted offered came cheaper felt didn doesn too more less better worse strong stronger weak weaker close "
+         "expensive built pitched proposed reached sent called showed rep proposal quote pricing offer"),
+)
+_AND_ALSO = re.compile(rf"(?:,\s*|\s+and\s+|\s+or\s+|,\s+and\s+|,\s+or\s+){_PRODUCT}")
+_IN_HOUSE = rule(r"\b(?:build(?:ing)? (?:it|this|something|our own|one)?\s*(?:in-house|ourselves|internally|"
+                 r"(?:in|on top of|on) (?-i:[A-Z])\w*)|in-house (?:build|tool|solution|system|option)|internal build|"
+                 r"homegrown|home-grown|our own tool)",
+                 "build building house homegrown home own internal")
+_STATUS_QUO = rule(r"\b(?:do(?:ing)? nothing(?! but| else)|status quo|stick with what we have|keep doing what we|"
+                   r"stay(?:ing)? (?:with|on) (?:our )?(?:spreadsheets|the current|what we have))",
+                   "nothing quo stick keep stay staying")
+_INTEGRATION = RuleSet((
+    rule(rf"\b(?:integrat\w*|sync\w*|connect\w*|plug\w*|post\w*)\s+(?:\w+\s+)?(?:with|into|to)\s+{_PRODUCT}",
+         "integrate integrates integrated integrating integration integrations sync syncs synced syncing connect "
+         "connects connected connector connectors connecting plug plugs post posts posted posting"),
+    rule(rf"{_PRODUCT}\s+(?:integration|connector|sync|instance|org|account|admin|API|data|running|"
+         rf"environment|SuiteApp|app)\b",
+         "integration connector sync instance org account admin api data running environment suiteapp app"),
+))
+_VENDOR = RuleSet((
+    rule(rf"\bhere at\s+{_product('a')}|^With\s+{_product('c')},|(?:I'm|I am|this is)\s+(?-i:[A-Z])\w+(?:\s(?-i:[A-Z])\w+)?,?"
+         rf"\s+(?:from|at|with)\s+{_product('b')}|"
+         rf"{_product('d')}(?:'s)?\s+(?:platform|product|team)\b(?=.*\b(?:our|we)\b)",
+         "here with from at platform product team"),
+))
+_ALL = RuleSet((*_NAMED, _IN_HOUSE, _STATUS_QUO))
+IN_HOUSE = "an in-house build"
+STATUS_QUO = "the status quo"
+
+
+@dataclass(frozen=True)
+class Alternative:
+    name: str
+    sentence: Sentence
+    span: tuple[int, int]
+
+
+def find_alternatives(sentences: list[Sentence], excluded_names: set[str]) -> list[Alternative]:
+    excluded = excluded_names | integration_targets(sentences)
+    found: dict[str, Alternative] = {}
+    for sentence in sentences:
+        for raw, span in _mentions(sentence):
+            name = _strip_leading_words(raw)
+            if name and not _excluded(name, excluded):
+                found.setdefault(name.lower(), Alternative(name, sentence, span))
+    return list(found.values())
+
+
+def _mentions(sentence: Sentence) -> list[tuple[str, tuple[int, int]]]:
+    hits: list[tuple[str, tuple[int, int]]] = []
+    for position, match in _ALL.matches(sentence):
+        if position < len(_NAMED):
+            hits.append((match.group("product"), match.span()))
+            hits += _conjuncts(sentence.text, match.end())
+        else:
+            hits.append((IN_HOUSE if _ALL.rules[position] is _IN_HOUSE else STATUS_QUO, match.span()))
+    return hits
+
+
+def _conjuncts(text: str, at: int) -> list[tuple[str, tuple[int, int]]]:
+    """'Bill.com and Tipalti': the names listed right after a named alternative."""
+    hits = []
+    while (match := _AND_ALSO.match(text, at)) is not None:
+        hits.append((match.group("product"), match.span()))
+        at = match.end()
+    return hits
+
+
+def vendor_names(sentences: list[Sentence]) -> set[str]:
+    """The companies on the call, as they name themselves ('here at Beacon', 'With Ledgerly, ...')."""
+    names: set[str] = set()
+    for sentence in sentences:
+        for _, match in _VENDOR.matches(sentence):
+            names.add(next(g for g in match.groups() if g).split()[0])
+    return names
+
+
+def _strip_leading_words(name: str) -> str:
+    """'And Okta' is Okta: a capitalised sentence opener is not part of a product name."""
+    words = name.split()
+    while words and words[0] in NOT_NAMES:
+        words.pop(0)
+    return " ".join(words)
+
+
+def _excluded(name: str, excluded: set[str]) -> bool:
+    first = name.split()[0]
+    return first in NOT_NAMES or name in excluded or first in excluded or len(name) < 2
+
+
+def integration_targets(sentences: list[Sentence]) -> set[str]:
+    targets: set[str] = set()
+    for sentence in sentences:
+        targets.update(m.group("product").split()[0] for _, m in _INTEGRATION.matches(sentence))
+    return targets

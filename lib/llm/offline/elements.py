@@ -1,0 +1,120 @@
+"""Sentences that speak to one MEDDPICC element, found by the words buyers and sellers use for it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lib.llm.offline.patterns import DATE, ICASE, NUMBER_WORDS
+from lib.llm.offline.quantities import Quantity, find_quantities
+from lib.llm.offline.text import Rule, Sentence, rule
+
+_NUMERIC = re.compile(r"[\d$€£]")
+NUMBER_TOKENS = frozenset(w for phrase in NUMBER_WORDS for w in phrase.split() if w not in ("a", "of"))
+
+CRITERIA = rule(
+    r"\b(?:must[- ]haves?|must (?:have|support|be|integrate|work)|needs? to (?:integrate|support|have|be|work|"
+    r"handle|scale|sync)|has to (?:integrate|support|have|work|handle|pass|be (?!completed|done|signed|reviewed|approved|finished))|requirements?|criteria|"
+    r"non-negotiable|deal[- ]?breakers?|important (?:to|for) us|what matters|key factors?|top priorit(?:y|ies)|"
+    r"looking for (?:a|something|an?)\b|SOC ?2|ISO ?27001|GDPR|HIPAA|SSO|SAML|audit trail|easy to use|"
+    r"ease of use|user[- ]friendly|certified|compliance|evaluate (?:vendors|you|options) on|scorecard|"
+    r"(?:won't|wouldn't|will not) (?:get )?adopt\w*|without (?:us )?writing custom code)",
+    "must needs need has requirement requirements criteria non negotiable deal breaker breakers dealbreaker important "
+    "matters key top priority priorities looking soc soc2 iso iso27001 gdpr hipaa sso saml audit easy ease user "
+    "certified compliance evaluate scorecard adopt adopted adoption writing")
+PROCESS = rule(
+    r"\b(?:decision by|decide by|decision (?:date|deadline)|make (?:a|the|our) (?:final )?decision|"
+    r"decision[- ]making|steering committee|buying committee|committee|evaluation|shortlist|short-list|"
+    r"pilot|proof of concept|POC|trial|timeline|go[- ]live|go live|roll(?:ing)? (?:it |this )?out|rollout|"
+    r"board (?:meeting|approval)|present (?:this|it|the results?|to)|recommendation|approval process|"
+    r"vendor selected|select(?:ing)? a vendor|selection|final (?:call|decision|say)|business case|"
+    r"budget cycle|implement (?:during|in|by))\b",
+    "decision decide decisions making committee evaluation shortlist short pilot proof poc trial timeline go live "
+    "roll rollout board present recommendation approval vendor select selecting selection final business budget "
+    "implement")
+PAPER = rule(
+    r"\b(?:MSA|master (?:services|subscription) agreement|DPA|data processing (?:agreement|addendum)|"
+    r"security (?:review|questionnaire|assessment|package)|vendor (?:onboarding|setup|registration|"
+    r"assessment|risk)|set (?:you|them|us) up as a vendor|legal(?: team)? (?:review|will|needs|reviews)|"
+    r"redlines?|procurement|purchase order|(?-i:PO)|signatures?|DocuSign|contracts?|order form|SOW|"
+    r"statement of work|NDA|terms and conditions|payment terms|net[- ]?(?:30|45|60)|W-9|"
+    r"certificate of insurance|paperwork|InfoSec review)\b",
+    "msa master dpa data security vendor set legal redline redlines procurement purchase po signature signatures "
+    "docusign contract contracts order sow statement nda terms payment net net30 net45 net60 w certificate "
+    "paperwork infosec")
+PAIN = rule(
+    r"\b(?:struggl\w+|pain(?:ful)?|manual(?:ly)?|by hand|spreadsheets?|churn\w*|"
+    r"los(?:e|ing|t) (?:\w+ )?(?:customers|accounts|deals|revenue|money|time|visibility)|"
+    r"takes? (?:us )?(?:too long|forever)|way too long|too long|costing us|frustrat\w+|bottleneck|broken|"
+    r"break(?:s|ing)?|wast\w+|slow|error[- ]prone|mistakes|headache|nightmare|can't (?:track|tell|keep up)|"
+    r"no visibility|lack of|miss(?:ing|ed)? (?:our|the|early|deadlines|discounts|targets|forecast)|"
+    r"burn(?:ing|ed)? out|attrition|turnover|embarrassing|nobody trusts|don't trust|refunds?|late (?:payment )?"
+    r"fees|duplicate|clean up|chasing|problem|challenge|headcount)\b",
+    "struggle struggled struggling struggles pain painful manual manually hand spreadsheet spreadsheets churn churned "
+    "churning lose losing lost forever long costing frustrated frustrating frustration bottleneck broken "
+    "break breaks breaking waste wasted wasting wastes slow error mistakes headache nightmare track tell keep "
+    "visibility lack miss missing missed burn burning burned attrition turnover embarrassing nobody trust refunds "
+    "refund late duplicate "
+    "clean chasing problem challenge headcount")
+_NOT_A_METRIC = re.compile(r"\b(?:pilot|trial|POC|call|meeting|kickoff|demo|review|questionnaire|questions|"
+                           r"notice|implementation|syncs?|contract|procurement|legal|redlines?|signature|"
+                           r"installation|minutes)\b", ICASE)
+# Deal terms are not business metrics: prices, discounts, fees, caps, refunds, contract values.
+_COMMERCIAL = re.compile(r"\b(?:price|priced|pricing|proposal|proposed|quote|quoted|discount|(?<!late )(?<!payment )"
+                         r"fees?|term|terms|"
+                         r"cap|caps|capped|renewal|refund|list|subscription|contract value|per (?:seat|user|employee|"
+                         r"license|month)|a year on|we'd be at|bid|offer|waive|waived|commit|commitment|"
+                         r"insurance|liability)\b", ICASE)
+_TIMEFRAME = re.compile(r"(?<!close )(?<!live )(?<!done )(?<!ramp )\b(?:in|within|over|for|after|during|every|"
+                        r"the first|the next|the last)\s+(?:the\s+)?(?:first\s+|next\s+|last\s+)?$", ICASE)
+_THRESHOLD = re.compile(r"\b(?:over|above|more than|under|below|up to|exceeds?)\s+(?:about\s+)?$", ICASE)
+_OUTCOME = re.compile(r"\b(?:takes?|took|spend|spent|wast\w+|los[et]|losing|sav\w+|cut|reduc\w+|faster|slower|"
+                      r"close|ramp|onboard\w*|live|turnaround|cycle|time|shave|down to|get to|goal|target|from|"
+                      r"dropped|drop|went|under|today|currently|now|average|payback|pays for itself|productivity)\b",
+                      ICASE)
+
+
+@dataclass(frozen=True)
+class Found:
+    sentence: Sentence
+    span: tuple[int, int]
+    score: float
+
+
+def cue_sentences(sentences: list[Sentence], cue: Rule, sides: dict[str, str],
+                  buyer_only: bool = False) -> list[Found]:
+    """Statements (not questions) that use the cue, the buyer's own words scoring higher."""
+    found = []
+    for sentence in sentences:
+        if cue.triggers.isdisjoint(sentence.words):
+            continue
+        side = sides.get(sentence.speaker or "", "unknown")
+        matches = list(cue.regex.finditer(sentence.text))
+        if not matches or sentence.is_question or (buyer_only and side == "seller") or len(sentence.text.split()) < 3:
+            continue
+        score = len({m.group().lower() for m in matches}) + (1 if side == "buyer" else 0)
+        score += 1 if cue is PROCESS and DATE.search(sentence.text) else 0
+        found.append(Found(sentence, matches[0].span(), score))
+    return found
+
+
+def metric_quantities(sentence: Sentence) -> list[Quantity]:
+    """The quantities in a sentence that measure the business, not the sales process."""
+    text = sentence.text
+    spelled = not NUMBER_TOKENS.isdisjoint(sentence.words)
+    if sentence.is_question or not (spelled or _NUMERIC.search(text)):
+        return []
+    commercial = _COMMERCIAL.search(text) is not None
+    outcome = _OUTCOME.search(text) is not None
+    return [q for q in find_quantities(text, spelled) if _is_metric(text, q, commercial, outcome)]
+
+
+def _is_metric(text: str, quantity: Quantity, commercial: bool, outcome: bool) -> bool:
+    start, end = quantity.span
+    if quantity.kind in ("money", "percent"):
+        return not commercial and not _THRESHOLD.search(text, max(0, start - 20), start)
+    if _NOT_A_METRIC.search(text, max(0, start - 40), end + 30) or quantity.text.lower().startswith("half"):
+        return False
+    if quantity.kind == "duration":
+        return outcome and not _TIMEFRAME.search(text, max(0, start - 20), start)
+    return True

@@ -1,0 +1,195 @@
+"""Roles in the deal, influence and sentiment, each from cues attributed to a person."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lib.llm.offline.attribution import Cue, Hit, scan
+from lib.llm.offline.patterns import C_LEVEL, HIGH_TITLES, ICASE, MEDIUM_TITLES
+from lib.llm.offline.people import Directory, Person
+from lib.llm.offline.text import Sentence, rule
+
+
+def _cues(*specs: tuple[str, str, float], about_speaker: bool = False, by_default: bool = False) -> tuple[Cue, ...]:
+    return tuple(Cue(rule(pattern, triggers), points, about_speaker, by_default) for pattern, triggers, points in specs)
+
+
+ECONOMIC_BUYER = _cues(
+    (r"\bfinal (?:call|decision|say|sign-?off|approval|word|signature)\b", "final", 3),
+    (r"\b(?:owns|controls|holds|has|manages|approves|own|control|hold) (?:the|that|this|our)? ?budget\b", "budget", 3),
+    (r"\bbudget (?:owner|holder|authority)\b|\bbudget is (?:his|hers|theirs)\b", "budget", 3),
+    (r"\b(?:has to|needs to|must|will have to|would have to|will need to|would need to|gets? to) "
+     r"(?:sign off|approve|sign)\b(?! on the \w+ side)", "sign approve", 2),
+    (r"\bsigns? (?:off on )?(?:anything|everything|the contract|the deal|the purchase|the PO|all|both|off on it)\b",
+     "sign signs", 2),
+    (r"\b(?:signature|signing|approval|spending) authority\b", "authority", 3),
+    (rf"\b(?-i:{C_LEVEL})'s (?:approval|sign-?off|signature)\b", "approval sign signature", 2),
+    (r"\b(?:purse strings|writes? the checks?|signs? the checks?)\b", "purse check checks", 3),
+    (r"\bmakes? the (?:call|decision)\b", "call decision", 2),
+    (r"\b(?:it's|it is) (?:his|her|their) (?:budget|call|decision)\b", "budget call decision", 3),
+    # 'Anything over $150,000 goes to our CFO, Mark' / 'Contracts over $250,000 need our CEO, Andrew, to sign'
+    (r"\b(?:anything|everything|contracts?|deals?|purchases?|spend|it)(?:'s)? (?:over|above|bigger|larger|more than)"
+     r"\b[^.;?]{0,40}?\b(?:goes|go|needs?|requires?|has to go)\b", "over above bigger larger more", 3),
+    (r"\b\w+'s approval\b", "approval", 2),
+) + _cues(
+    (r"\bI (?:have|own|hold|control) (?:a |the |about |roughly |around |an? )?(?:[$€£][\d,.]+\s?\w*\s)?"
+     r"(?:budget\b|[$€£][\d,.]+)", "have own hold control", 2),
+    (r"\b(?:I (?:can |will |'ll )?(?:approve|sign)\b(?! off on the \w+ side)|needs? my signature)",
+     "approve sign signature", 2),
+    (r"\b(?:the )?budget is mine\b|\bit's my budget\b", "budget", 3),
+    about_speaker=True,
+)
+CHAMPION = _cues(
+    (r"\bI(?:'ll| will| can|'m going to| am going to) (?:make the case|push (?:for )?(?:this|it)|champion|"
+     r"advocate|sell (?:this|it)|take (?:this|it|the [\w-]+(?: [\w-]+)?) to|bring (?:this|it) to|go to bat|"
+     r"get (?:him|her|them|\w+) (?:comfortable|on board|bought in)|set up (?:a |some )?(?:[\w-]+ )?"
+     r"(?:call|time|meeting|intro) with|introduce you|walk (?:him|her|them) through|follow up with)",
+     "case push champion advocate sell take bring bat get set introduce walk follow", 3),
+    (r"\bI(?:'m| am) (?:sold|a (?:big|huge) (?:fan|believer)|convinced|really excited|all in|(?:fully |completely |"
+     r"totally |100% )?behind (?:this|it|you))\b", "sold fan believer convinced excited all behind", 3),
+    (r"\bI(?:'ve| have) been (?:pushing|asking|advocating|lobbying|fighting) for\b|\bstake my (?:name|reputation)\b",
+     "pushing asking advocating lobbying fighting stake", 3),
+    (r"\bI(?:'ll| will)? (?:present (?:it|this|the results?|to)|(?:own|make) the recommendation|recommend)\b",
+     "present recommendation recommend", 2),
+    (r"\b(?:exactly what we need|this would (?:really )?help|huge for us|a huge win|love (?:this|that|it)|"
+     r"best I've seen|biggest lever)\b", "exactly help huge love best biggest", 1),
+    (r"\b(?:is|has been|have been|are) (?:pushing for (?:this|it)|a (?:big|huge) fan|our champion|championing|"
+     r"advocating|keen on (?:this|it)|the sponsor)\b|\byou're the sponsor\b",
+     "pushing fan champion championing advocating keen sponsor", 3),
+    by_default=True,
+)
+BLOCKER = _cues(
+    (r"\b(?:not convinced|skeptical|sceptical|pushing back|push(?:ed)? back|against (?:this|it|the idea)|"
+     r"(?:concerned|worried|nervous) about|hesitant|veto|block(?:ing|ed)? (?:this|it)|opposes?)\b",
+     "convinced skeptical sceptical back against concerned worried nervous hesitant veto blocking blocked block "
+     "oppose opposes", 2),
+    (r"\bdon't (?:think|see) (?:we need|the (?:need|value|point))\b", "think see", 2),
+    by_default=True,
+)
+TECHNICAL = _cues(
+    (r"\b(?:security|integrat\w*|API|architecture|SSO|SAML|SOC ?2|pen ?test|sandbox|data (?:flows?|residency)|"
+     r"encryption|infrastructure|technical|questionnaire|ERP|REST|uptime|scalab\w+)\b",
+     "security integrate integrates integration integrations integrated integrating api architecture sso saml soc "
+     "soc2 pen pentest sandbox data encryption infrastructure technical questionnaire erp rest uptime scalable "
+     "scalability", 1),
+    about_speaker=True,
+)
+INFLUENCER = _cues((r"\b(?:weigh in|have (?:a )?say|has (?:\w+'s|his|her|their) ear|influence)\b",
+                    "weigh say ear influence", 2),)
+POSITIVE = _cues((r"\b(?:love|impressed|excited|exactly what we need|sold on|makes sense|really like|huge|"
+                  r"helpful|promising|better than I expected|big fan|supportive|interested|great)\b",
+                  "love impressed excited exactly sold sense like huge helpful promising better fan supportive "
+                  "interested great", 1), by_default=True)
+NEGATIVE = _cues((r"\b(?:not convinced|skeptical|concerned|worried|too expensive|pricey|pushing back|"
+                  r"hesitant|frustrated with (?:you|your)|not a fit)\b",
+                  "convinced skeptical concerned worried expensive pricey pushing hesitant frustrated fit", 1),
+                 by_default=True)
+_FAMILIES = (ECONOMIC_BUYER, CHAMPION, BLOCKER, TECHNICAL, INFLUENCER, POSITIVE, NEGATIVE)
+_TECH_TITLE = re.compile(r"\b(?:IT|security|engineer\w*|architect|CTO|CIO|CISO|developer|admin\w*|infrastructure)\b", ICASE)
+_LEGAL_TITLE = re.compile(r"\b(?:legal|counsel|attorney|lawyer|paralegal)\b", ICASE)
+_PROCUREMENT_TITLE = re.compile(r"\b(?:procurement|purchasing|vendor management|sourcing)\b", ICASE)
+
+
+@dataclass
+class Profile:
+    person: Person
+    side: str
+    role: str = "unknown"
+    influence: str = "unknown"
+    sentiment: str = "unknown"
+    hits: list[Hit] = field(default_factory=list)  # the evidence for the role, strongest first
+
+
+@dataclass
+class RoleScan:
+    economic_buyer: dict[str, list[Hit]]
+    champion: dict[str, list[Hit]]
+    blocker: dict[str, list[Hit]]
+    technical: dict[str, list[Hit]]
+    influencer: dict[str, list[Hit]]
+    positive: dict[str, list[Hit]]
+    negative: dict[str, list[Hit]]
+
+
+def scan_roles(sentences: list[Sentence], directory: Directory) -> RoleScan:
+    return RoleScan(*scan(sentences, directory, _FAMILIES))
+
+
+def weight(hits: list[Hit] | None) -> float:
+    return sum(hit.weight for hit in hits or [])
+
+
+def leader(scores: dict[str, list[Hit]], candidates: list[Profile], minimum: float) -> Profile | None:
+    """The candidate with the most weight for a cue family, if it reaches `minimum`."""
+    ranked = sorted(candidates, key=lambda p: -weight(scores.get(p.person.name)))
+    if ranked and weight(scores.get(ranked[0].person.name)) >= minimum:
+        return ranked[0]
+    return None
+
+
+def assign_roles(directory: Directory, sides: dict[str, str], found: RoleScan) -> list[Profile]:
+    profiles = [Profile(p, sides.get(p.name, "unknown")) for p in directory.people]
+    buyers = [p for p in profiles if p.side != "seller"]
+    deciders = [p for p in buyers if not _LEGAL_TITLE.search(p.person.title or "")
+                and not _PROCUREMENT_TITLE.search(p.person.title or "")]
+    economic_buyer = leader(found.economic_buyer, deciders, 2)
+    if economic_buyer:
+        _give(economic_buyer, "economic_buyer", found.economic_buyer)
+    champion = leader(found.champion, [p for p in buyers if p.role == "unknown" and p.side == "buyer"], 2)
+    if champion:
+        _give(champion, "champion", found.champion)
+    for profile in buyers:
+        if profile.role == "unknown":
+            _other_role(profile, found)
+    for profile in profiles:
+        profile.sentiment = _sentiment(profile, found)
+        profile.influence = _influence(profile, weight(found.economic_buyer.get(profile.person.name)) >= 2)
+    return profiles
+
+
+def _give(profile: Profile, role: str, scores: dict[str, list[Hit]]) -> None:
+    profile.role = role
+    profile.hits = sorted(scores.get(profile.person.name, []), key=lambda h: -h.weight)
+
+
+def _other_role(profile: Profile, found: RoleScan) -> None:
+    name, title = profile.person.name, profile.person.title or ""
+    if weight(found.economic_buyer.get(name)) >= 2:  # holds some budget or sign-off, but not the final one
+        _give(profile, "influencer", found.economic_buyer)
+    elif weight(found.blocker.get(name)) >= 4:
+        _give(profile, "blocker", found.blocker)
+    elif _LEGAL_TITLE.search(title):
+        profile.role = "legal"
+    elif _PROCUREMENT_TITLE.search(title):
+        profile.role = "procurement"
+    elif weight(found.technical.get(name)) >= 3 or _TECH_TITLE.search(title):
+        _give(profile, "technical_evaluator", found.technical)
+    elif weight(found.influencer.get(name)) >= 2 or HIGH_TITLES.search(title):
+        _give(profile, "influencer", found.influencer)
+    elif profile.person.is_speaker and profile.side == "buyer":
+        profile.role = "user"
+
+
+def _sentiment(profile: Profile, found: RoleScan) -> str:
+    if profile.side == "seller":
+        return "unknown"
+    name = profile.person.name
+    balance = weight(found.positive.get(name)) - weight(found.negative.get(name))
+    if profile.role == "champion" or balance >= 1:
+        return "positive"
+    if profile.role == "blocker" or balance <= -1:
+        return "negative"
+    return "neutral" if profile.person.is_speaker or profile.hits else "unknown"
+
+
+def _influence(profile: Profile, budget_holder: bool) -> str:
+    title = profile.person.title or ""
+    if profile.side == "seller":
+        return "unknown"
+    if profile.role == "economic_buyer" or HIGH_TITLES.search(title) or budget_holder:
+        return "high"
+    if profile.role in ("champion", "blocker", "technical_evaluator", "legal", "procurement", "influencer") \
+            or MEDIUM_TITLES.search(title):
+        return "medium"
+    return "low" if profile.role == "user" else "unknown"
