@@ -97,22 +97,24 @@ class ResultCache:
     def __init__(self, directory: Path, *, memory_items: int = 2048, ttl_seconds: float = 3600,
                  disk_size_limit: int = 1 << 30, timer: Callable[[], float] = time.monotonic) -> None:
         self.stats = CacheStats()
-        self.memory: cachetools.TTLCache[str, str] = cachetools.TTLCache(memory_items, ttl_seconds, timer=timer)
+        # The memory tier keeps the objects (no decoding on a hit); callers copy before changing them.
+        self.memory: cachetools.TTLCache[str, AgentResult] = cachetools.TTLCache(memory_items, ttl_seconds,
+                                                                                 timer=timer)
         self.disk = DiskTier(directory, disk_size_limit, stats=self.stats)
         # Keyed by event loop too: Prefect may run tasks on worker threads with loops of their own.
         self._inflight: dict[tuple[int, str], asyncio.Future[AgentResult]] = {}
 
     def get(self, key: str) -> tuple[AgentResult, CacheTier] | None:
-        if (raw := self.memory.get(key)) is not None:
+        if (cached := self.memory.get(key)) is not None:
             self.stats.memory_hits += 1
-            return AgentResult.model_validate_json(raw), "memory"
+            return cached, "memory"
         if (raw := self.disk.get(key)) is not None:
             try:
                 result = AgentResult.model_validate_json(raw)
             except ValueError:
                 log.warning("disk cache entry unreadable; treating as a miss", extra={"key": key})
                 return None
-            self.memory[key] = raw
+            self.memory[key] = result
             self.stats.disk_hits += 1
             return result, "disk"
         return None
@@ -120,9 +122,8 @@ class ResultCache:
     def put(self, key: str, result: AgentResult) -> None:
         if result.status != "completed":
             return  # a failure is never cached: the next run must try again
-        raw = result.model_dump_json()
-        self.memory[key] = raw
-        self.disk.set(key, raw, tag=result.agent_type)
+        self.memory[key] = result
+        self.disk.set(key, result.model_dump_json(), tag=result.agent_type)
         self.stats.writes += 1
 
     async def get_or_compute(self, key: str, compute: Callable[[], Awaitable[AgentResult]]
@@ -156,8 +157,8 @@ class ResultCache:
         if agent_type is None:
             self.memory.clear()
         else:
-            for key, raw in list(self.memory.items()):
-                if AgentResult.model_validate_json(raw).agent_type == agent_type:
+            for key, cached in list(self.memory.items()):
+                if cached.agent_type == agent_type:
                     del self.memory[key]
         return self.disk.clear(agent_type)
 
