@@ -34,17 +34,22 @@ def with_database(dsn: str, database: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def server_dsn() -> Iterator[str]:
-    """DSN of a maintenance database on the test server."""
-    given = os.environ.get("ASMIS_TEST_DATABASE_URL")
-    if given:
-        yield given
+def embedded_server() -> Iterator[EmbeddedPostgres | None]:
+    """The session's embedded server, or None when ASMIS_TEST_DATABASE_URL names another one."""
+    if os.environ.get("ASMIS_TEST_DATABASE_URL"):
+        yield None
         return
     root = Path(tempfile.mkdtemp(prefix="asmis-test-"))
     server = EmbeddedPostgres(root / "data", unsafe_fast=True)
     server.start()
-    yield server.dsn("postgres")
+    yield server
     server.destroy()
+
+
+@pytest.fixture(scope="session")
+def server_dsn(embedded_server: EmbeddedPostgres | None) -> str:
+    """DSN of a maintenance database on the test server."""
+    return embedded_server.dsn("postgres") if embedded_server else os.environ["ASMIS_TEST_DATABASE_URL"]
 
 
 @pytest.fixture(scope="session")

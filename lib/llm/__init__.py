@@ -23,6 +23,8 @@ def make_provider(settings: Settings) -> LLMProvider:
         return OfflineProvider()
     if not os.environ.get("ANTHROPIC_API_KEY"):
         raise ConfigError("ASMIS_LLM_PROVIDER is anthropic but ANTHROPIC_API_KEY is not set")
+    import httpx2
+
     from lib.llm.anthropic import AnthropicProvider
 
-    return AnthropicProvider(model=settings.model)
+    return AnthropicProvider(model=settings.model, timeout=httpx2.Timeout(settings.llm_timeout_seconds, connect=10.0))
