@@ -13,6 +13,7 @@ from lib.agents.schemas import SCHEMA_VERSION
 from lib.db.claims import WorkFilter
 from lib.errors import AsmisError, PermanentAgentError
 from lib.models import AGENT_TYPES, AgentResult, AgentType, Prompt, Transcript
+from lib.prompt_files import sync_prompts
 from lib.runtime import Runtime
 
 
@@ -47,11 +48,15 @@ class RunPlan(BaseModel):
 
 
 async def plan_run(rt: Runtime, params: RunParams, owner: str) -> RunPlan:
+    """Resolve the active prompts; a database that has none yet gets the version-controlled ones."""
+    missing = {a for a in params.agents if await rt.prompts.active(a) is None}
+    if missing:
+        await sync_prompts(rt.prompts, only=missing)
     prompts: dict[AgentType, int] = {}
     for agent_type in params.agents:
         prompt = await rt.prompts.active(agent_type)
         if prompt is None:
-            raise AsmisError(f"no active prompt for {agent_type}: run `asmis prompts sync` first")
+            raise AsmisError(f"no prompt for {agent_type}: add prompts/{agent_type}.md and run `asmis prompts sync`")
         prompts[agent_type] = prompt.id
     return RunPlan(owner=owner, prompts=prompts, model=rt.provider.model, params=params)
 

@@ -34,10 +34,13 @@ def read_prompt_files(directory: Path = PROMPTS_DIR) -> dict[AgentType, Path]:
     return found
 
 
-async def sync_prompts(repo: PromptRepository, directory: Path = PROMPTS_DIR) -> list[PromptSync]:
-    """Store each file's text as a version and activate it."""
+async def sync_prompts(repo: PromptRepository, directory: Path = PROMPTS_DIR,
+                       only: set[AgentType] | None = None) -> list[PromptSync]:
+    """Store each file's text as a version and activate it (for the `only` agent types, if given)."""
     synced = []
     for agent_type, path in read_prompt_files(directory).items():
+        if only is not None and agent_type not in only:
+            continue
         prompt, changed = await repo.activate(agent_type, path.read_text(encoding="utf-8"), str(path))
         synced.append(PromptSync(prompt, changed))
     return synced

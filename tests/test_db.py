@@ -145,3 +145,11 @@ async def test_lost_connection_is_retryable(pool: asyncpg.Pool, settings: Settin
 async def test_unreachable_server_is_retryable(settings: Settings, tmp_path: Path) -> None:
     with pytest.raises(RetryableDatabaseError):
         await create_pool(f"postgresql://postgres@/x?host={tmp_path}&port=1", settings)
+
+
+async def test_driver_errors_do_not_quote_values(pool: asyncpg.Pool) -> None:
+    secret_text = "Karen Liu said the budget is confidential"
+    with pytest.raises(PermanentDatabaseError) as info:
+        with db_errors():
+            await pool.fetchval("SELECT $1::int", secret_text)
+    assert "query argument $1" in str(info.value) and secret_text not in str(info.value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from lib.settings import Settings
 # SQLSTATE classes and codes that a retry can outlive: connection exceptions, operator intervention
 # (admin/crash shutdown, cannot connect now), insufficient resources, serialization and deadlock.
 _RETRYABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "40001", "40P01", "55P03")
+_ARGUMENT_VALUE = re.compile(r"(query argument \$\d+):.*\((expected [^)]*)\)\s*$", re.S)
 
 
 def resolve_dsn(settings: Settings) -> str:
@@ -63,6 +65,11 @@ def is_retryable(exc: BaseException) -> bool:
     )
 
 
+def _without_values(message: str) -> str:
+    """asyncpg quotes the offending argument (it may be transcript text): keep which one, not its value."""
+    return _ARGUMENT_VALUE.sub(r"\1 <value hidden> (\2)", message)
+
+
 @contextmanager
 def db_errors(**details: Any) -> Iterator[None]:
     """Translate driver errors into RetryableDatabaseError or PermanentDatabaseError."""
@@ -71,5 +78,5 @@ def db_errors(**details: Any) -> Iterator[None]:
     except (TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
         cls = RetryableDatabaseError if is_retryable(exc) else PermanentDatabaseError
         sqlstate = getattr(exc, "sqlstate", None)
-        message = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        message = f"{type(exc).__name__}: {_without_values(str(exc))}" if str(exc) else type(exc).__name__
         raise cls(message, sqlstate=sqlstate, **details) from exc
