@@ -4,7 +4,7 @@ A run with nothing to do answers from one SQL query and never starts the Prefect
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import typer
@@ -16,11 +16,13 @@ from lib.db import open_database
 from lib.db.claims import Backlog, ClaimRepository
 from lib.db.prompts import PromptRepository
 from lib.demo import prepare_demo, show_results, summary_table
+from lib.estimate import ChunkReport, estimate_range
 from lib.llm import make_provider
 from lib.models import AgentType
 from lib.pipeline import RunParams, RunPlan, RunSummary
 from lib.progress import progress_of_all
 from lib.prompt_files import sync_prompts
+from lib.runtime import runtime_in_use
 from lib.settings import Settings, get_settings
 
 
@@ -82,6 +84,11 @@ def run(
         raise typer.Exit(1)
 
 
+async def _estimate(since: date, until: date, chunk_days: int, reprocess_stale: bool) -> list[ChunkReport]:
+    async with runtime_in_use() as rt:
+        return await estimate_range(rt, since, until, chunk_days, reprocess_stale)
+
+
 @app.command()
 @cli_errors
 def backfill(
@@ -92,14 +99,26 @@ def backfill(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate calls, tokens and dollars.")] = False,
 ) -> None:
     """Process history in date chunks, oldest first; resumable (a rerun skips what is done)."""
-    from flows.backfill import backfill as backfill_flow
+    if until <= since:
+        raise typer.BadParameter("must be after --since", param_hint="--until")
+    if dry_run:  # read-only: answered from SQL without starting Prefect
+        reports = run_async(_estimate(since.date(), until.date(), chunk_days, reprocess_stale))
+    else:
+        from flows.backfill import backfill as backfill_flow
 
-    reports = run_async(backfill_flow(since.date(), until.date(), chunk_days=chunk_days,
-                                      reprocess_stale=reprocess_stale, dry_run=dry_run))
-    table = Table("chunk", "transcripts", "agent calls", "tokens in/out", "cost $",
+        reports = run_async(backfill_flow(since.date(), until.date(), chunk_days=chunk_days,
+                                          reprocess_stale=reprocess_stale))
+    table = Table("chunk", "transcripts", "agent calls", "tokens in/out", "cost $", show_footer=dry_run,
                   title="backfill estimate (no LLM called)" if dry_run else "backfill", title_justify="left")
+    estimates = [r.estimate for r in reports if r.estimate]
+    if estimates:
+        table.columns[0].footer = "total"
+        table.columns[1].footer = str(sum(e.transcripts for e in estimates))
+        table.columns[2].footer = str(sum(e.calls for e in estimates))
+        table.columns[3].footer = f"{sum(e.input_tokens for e in estimates)}/{sum(e.output_tokens for e in estimates)}"
+        table.columns[4].footer = f"{sum(e.cost_usd for e in estimates):.2f}"
     for r in reports:
-        label = f"{r.since:%Y-%m-%d} .. {r.until:%Y-%m-%d}"
+        label = f"{r.since:%Y-%m-%d}..{r.until:%Y-%m-%d}"
         if r.estimate:
             e = r.estimate
             table.add_row(label, str(e.transcripts), str(e.calls), f"{e.input_tokens}/{e.output_tokens}", f"{e.cost_usd:.2f}")
@@ -108,6 +127,9 @@ def backfill(
             table.add_row(label, str(s.claimed), f"{s.completed} ok, {s.failed} failed",
                           f"{s.input_tokens}/{s.output_tokens}", f"{s.cost_usd:.2f}")
     console.print(table)
+    if dry_run and not any(e.calls for e in estimates):
+        console.print("nothing to do: no transcript in this range still needs analysis "
+                      "(--reprocess-stale counts results made with older prompts or models)")
 
 
 @app.command()

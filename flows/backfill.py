@@ -3,34 +3,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from prefect import flow, get_run_logger
-from pydantic import BaseModel
 
 from flows.process import process_transcripts
-from lib.pipeline import RunParams, RunSummary
+from lib.estimate import ChunkReport, chunks
+from lib.pipeline import RunParams
 from lib.runtime import runtime_in_use
-from tasks.estimate import Estimate, estimate_chunk
-
-
-class ChunkReport(BaseModel):
-    since: datetime
-    until: datetime
-    estimate: Estimate | None = None
-    summary: RunSummary | None = None
-
-
-def chunks(since: date, until: date, chunk_days: int) -> list[tuple[datetime, datetime]]:
-    """[since, until) cut into chunk_days-long UTC windows."""
-    start = datetime.combine(since, time(), UTC)
-    end = datetime.combine(until, time(), UTC)
-    out = []
-    while start < end:
-        out.append((start, min(start + timedelta(days=chunk_days), end)))
-        start = out[-1][1]
-    return out
+from tasks.estimate import estimate_chunk
 
 
 @flow(name="backfill", log_prints=False, persist_result=False)

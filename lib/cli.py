@@ -210,11 +210,11 @@ def results(
         if as_json:
             typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
             return
-        table = Table("transcript", "agent", "status", "confidence", "model", "tokens in/out", "cost $", "updated")
+        table = Table("id", "agent", "status", "conf", "model", "tokens", "$", "updated", box=None)
         for r in rows:
             table.add_row(str(r.transcript_id), r.agent_type, r.status,
                           "" if r.confidence is None else f"{r.confidence:.2f}", r.model,
-                          f"{r.input_tokens}/{r.output_tokens}", f"{r.cost_usd:.4f}", f"{r.updated_at:%Y-%m-%d %H:%M}")
+                          f"{r.input_tokens + r.output_tokens}", f"{r.cost_usd:.3f}", f"{r.updated_at:%m-%d %H:%M}")
         console.print(table if rows else "no results yet")
 
     run_async(go())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel
@@ -9,6 +10,8 @@ from pydantic import BaseModel
 from lib.db.claims import Backlog
 from lib.llm.base import Usage
 from lib.llm.pricing import cost_usd
+from lib.pipeline import RunParams, RunSummary, plan_run
+from lib.runtime import Runtime
 
 CHARS_PER_TOKEN = 4
 OUTPUT_TOKENS_PER_CALL = 2500
@@ -32,3 +35,34 @@ def estimate(backlog: Backlog, model: str) -> Estimate:
                   output_tokens=backlog.calls * OUTPUT_TOKENS_PER_CALL)
     return Estimate(transcripts=backlog.transcripts, calls=backlog.calls, input_tokens=usage.input_tokens,
                     output_tokens=usage.output_tokens, cost_usd=cost_usd(model, usage), model=model)
+
+
+def chunks(since: date, until: date, chunk_days: int) -> list[tuple[datetime, datetime]]:
+    """[since, until) cut into chunk_days-long UTC windows, oldest first."""
+    start = datetime.combine(since, time(), UTC)
+    end = datetime.combine(until, time(), UTC)
+    out = []
+    while start < end:
+        out.append((start, min(start + timedelta(days=chunk_days), end)))
+        start = out[-1][1]
+    return out
+
+
+class ChunkReport(BaseModel):
+    since: datetime
+    until: datetime
+    estimate: Estimate | None = None
+    summary: RunSummary | None = None
+
+
+async def estimate_run(rt: Runtime, params: RunParams) -> Estimate:
+    plan = await plan_run(rt, params, owner="dry-run")
+    return estimate(await rt.claims.backlog(plan.work()), rt.provider.model)
+
+
+async def estimate_range(rt: Runtime, since: date, until: date, chunk_days: int, reprocess_stale: bool
+                         ) -> list[ChunkReport]:
+    """What a backfill would do, chunk by chunk, without calling the LLM (nor starting Prefect)."""
+    return [ChunkReport(since=start, until=end, estimate=await estimate_run(
+                rt, RunParams(since=start, until=end, reprocess_stale=reprocess_stale)))
+            for start, end in chunks(since, until, chunk_days)]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from lib import pipeline
-from lib.estimate import Estimate, estimate
+from lib.estimate import Estimate, estimate_run
 from lib.runtime import current_runtime
 from tasks.retry import TASK_DEFAULTS
 
@@ -18,6 +16,4 @@ __all__ = ["Estimate", "estimate_chunk"]
 @task(name="estimate-chunk", cache_policy=NO_CACHE, **TASK_DEFAULTS)
 async def estimate_chunk(params: pipeline.RunParams) -> Estimate:
     """Count the transcripts and calls a run would make, and price them."""
-    rt = await current_runtime()
-    plan = await pipeline.plan_run(rt, params, owner=f"dry-run-{uuid.uuid4()}")
-    return estimate(await rt.claims.backlog(plan.work()), rt.provider.model)
+    return await estimate_run(await current_runtime(), params)
