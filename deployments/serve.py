@@ -14,17 +14,17 @@ from flows.process import process_transcripts
 from lib.settings import Settings
 
 
-def build_deployments(settings: Settings) -> list[Any]:
+async def build_deployments(settings: Settings) -> list[Any]:
     return [
-        nightly.to_deployment(
+        await nightly.ato_deployment(
             name="nightly", schedule=Cron(settings.nightly_cron, timezone=settings.timezone), tags=["asmis"],
             description="Both agents on every transcript that has no result yet.",
         ),
-        process_transcripts.to_deployment(
+        await process_transcripts.ato_deployment(
             name="process-transcripts", tags=["asmis"],
             description="Run now, with parameters: limit, agents, transcript ids, force, date range.",
         ),
-        backfill.to_deployment(
+        await backfill.ato_deployment(
             name="backfill", tags=["asmis"],
             description="History in date chunks, oldest first; dry_run only estimates calls and cost.",
         ),
@@ -32,4 +32,4 @@ def build_deployments(settings: Settings) -> list[Any]:
 
 
 async def serve_deployments(settings: Settings) -> None:
-    await aserve(*build_deployments(settings))
+    await aserve(*await build_deployments(settings))

@@ -155,10 +155,15 @@ async def test_a_served_deployment_runs_with_parameters(flow_settings: Settings,
     from prefect.deployments import run_deployment
     from prefect.runner import Runner
 
+    from deployments.serve import build_deployments
+
     await seed(pool, 3)
-    deployment = await process_transcripts.ato_deployment(name="process-transcripts")
+    deployments = await build_deployments(flow_settings)
+    assert [d.name for d in deployments] == ["nightly", "process-transcripts", "backfill"]
+    assert deployments[0].schedules and deployments[0].schedules[0].schedule.cron == "0 2 * * *"
     runner = Runner(query_seconds=0.5, limit=2, pause_on_shutdown=False)
-    await runner.aadd_deployment(deployment)
+    for deployment in deployments:
+        await runner.aadd_deployment(deployment)
     serving = asyncio.create_task(runner.start())
     try:
         flow_run = await run_deployment("process-transcripts/process-transcripts", timeout=180,
