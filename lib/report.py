@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from lib.runtime import Runtime
 
 RANK = {"missing": 0, "partial": 1, "identified": 2}
-MARK = {"identified": "✅ identified", "partial": "🟡 partial", "missing": "❌ missing"}
+MARK = {"identified": "identified", "partial": "partial", "missing": "missing"}
+STYLE = {"identified": "green", "partial": "yellow", "missing": "red"}
 
 
 def latest_completed(results: list[StoredResult]) -> dict[str, StoredResult]:
@@ -41,16 +42,22 @@ def deal_elements(analyses: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _scorecard_md(title: str, analyses: list[dict[str, Any]], confidence: float | None) -> str:
+    merged = deal_elements(analyses)
     lines = [f"## {title}", "", f"confidence: {confidence:.2f}" if confidence is not None else "", "",
              "| element | status | summary | evidence |", "|---|---|---|---|"]
-    for name, element in deal_elements(analyses).items():
+    for name, element in merged.items():
         quote = element["evidence"][0] if element["evidence"] else None
         cite = f"“{quote['quote']}” ({quote.get('speaker') or '?'})" if quote else ""
         lines.append(f"| {name.replace('_', ' ')} | {MARK[element['status']]} | "
                      f"{_cell(element['summary'])} | {_cell(cite)} |")
-    gaps = [g for data in analyses for g in data.get("gaps", [])]
+    # One question per element the deal as a whole has not yet established, latest call first.
+    gaps: dict[str, str] = {}
+    for data in reversed(analyses):
+        for gap in data.get("gaps", []):
+            if merged[gap["element"]]["status"] != "identified":
+                gaps.setdefault(gap["element"], gap["question"])
     if gaps:
-        lines += ["", "**Ask next**", *(f"- *{g['element'].replace('_', ' ')}*: {g['question']}" for g in gaps[:8])]
+        lines += ["", "**Ask next**", *(f"- *{e.replace('_', ' ')}*: {q}" for e, q in gaps.items())]
     return "\n".join(lines)
 
 
@@ -82,7 +89,8 @@ def scorecard_rich(transcript: Transcript, results: dict[str, StoredResult]) -> 
             element = meddpic.data[name]
             quote = element["evidence"][0] if element["evidence"] else None
             cite = f"\n[dim]“{quote['quote']}” — {quote.get('speaker') or '?'}[/dim]" if quote else ""
-            table.add_row(name.replace("_", " "), MARK[element["status"]], element["summary"] + cite)
+            status = element["status"]
+            table.add_row(name.replace("_", " "), f"[{STYLE[status]}]{MARK[status]}[/]", element["summary"] + cite)
         parts.append(table)
     stakeholders = results.get("stakeholder")
     if stakeholders and stakeholders.data:
