@@ -103,6 +103,7 @@ class Side:
     cpu: float
     calls: int
     saturation: float
+    max_in_flight: int
 
 
 def cpu_seconds() -> float:
@@ -171,8 +172,9 @@ async def run_peer(dsn: str, url: str, cap: int) -> Side:
     await asyncio.gather(*(one(t, a) for t in ids for a in models))
     seconds = time.perf_counter() - started
     await sampler.stop()
-    side = Side("plain asyncio peer", seconds, cpu_seconds() - cpu, messages_calls(fake_stats(url)),
-                sampler.steady_mean() / cap)
+    stats = fake_stats(url)
+    side = Side("plain asyncio peer", seconds, cpu_seconds() - cpu, messages_calls(stats),
+                sampler.steady_mean() / cap, int(str(stats["max_in_flight"])))
     await client.close()
     await pool.close()
     return side
@@ -193,8 +195,9 @@ async def run_ours(url: str, cap: int) -> tuple[Side, float]:
     seconds = time.perf_counter() - started
     await sampler.stop()
     assert summary.failed == 0, summary
-    return Side("asmis flow", seconds, cpu_seconds() - cpu, messages_calls(fake_stats(url)),
-                sampler.steady_mean() / cap), engine_start
+    stats = fake_stats(url)
+    return Side("asmis flow", seconds, cpu_seconds() - cpu, messages_calls(stats), sampler.steady_mean() / cap,
+                int(str(stats["max_in_flight"]))), engine_start
 
 
 def noop_rerun(env: dict[str, str], url: str) -> tuple[float, int, bool]:
@@ -235,10 +238,11 @@ def compare(args: argparse.Namespace) -> None:
             ideal = ours.calls * args.latency_ms / 1000 / args.cap
             print(f"\n{args.transcripts} transcripts, {ours.calls} LLM calls, {args.latency_ms:g} ms latency, cap "
                   f"{args.cap}; ideal {ideal:.2f}s; Prefect engine start (not counted) {engine:.1f}s")
-            print(f"{'':22}{'wall s':>9}{'vs ideal':>10}{'saturation':>12}{'CPU ms/call':>13}{'calls':>7}")
+            print(f"{'':22}{'wall s':>9}{'vs ideal':>10}{'saturation':>12}{'CPU ms/call':>13}{'calls':>7}"
+                  f"{'max in flight':>15}")
             for side in (peer, ours):
                 print(f"{side.name:22}{side.seconds:9.2f}{side.seconds / ideal:9.2f}x{side.saturation:12.2f}"
-                      f"{side.cpu / max(side.calls, 1) * 1000:13.2f}{side.calls:7d}")
+                      f"{side.cpu / max(side.calls, 1) * 1000:13.2f}{side.calls:7d}{side.max_in_flight:15d}")
             print(f"ratio asmis / peer: {ours.seconds / peer.seconds:.3f}x")
             print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
             seconds, calls, engine_started = noop_rerun(env, url)
