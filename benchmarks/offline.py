@@ -27,7 +27,8 @@ async def main() -> None:
                             content_sha256=parsed.content_sha256, turns=[t.model_dump() for t in parsed.turns],
                             speakers=parsed.speakers)
     provider = OfflineProvider()
-    cold, warm = [], []
+    cold: list[float] = []
+    warm: list[float] = []
     for _ in range(9):
         _remembered.cache_clear()
         for model, runs in ((MeddpicAnalysis, cold), (StakeholderMap, warm)):

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -149,7 +150,7 @@ async def run_peer(dsn: str, url: str, cap: int) -> Side:
     ids = [r["id"] for r in await pool.fetch("SELECT id FROM transcripts ORDER BY id")]
     client = anthropic.AsyncAnthropic(api_key="sk-bench", base_url=url, max_retries=2)
     gate = asyncio.Semaphore(cap)
-    models = {"meddpic": MeddpicAnalysis, "stakeholder": StakeholderMap}
+    models: dict[str, Any] = {"meddpic": MeddpicAnalysis, "stakeholder": StakeholderMap}
 
     async def one(tid: int, agent: str) -> None:
         async with gate:
