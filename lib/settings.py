@@ -82,9 +82,10 @@ PREFECT_DEFAULTS = {
     # One log line per run stage, not one per task run.
     "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING",
     # When a command's temporary Prefect server stops, its task-run recorder is cancelled mid-flush and
-    # prints tracebacks about events for a server that is going away (a known shutdown race). Our
-    # results are in PostgreSQL, not there; a long-running `prefect server start` is not affected.
-    "PREFECT_LOGGING_LOGGERS_PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_LEVEL": "CRITICAL",
+    # prints tracebacks about events for a server that is going away (a shutdown race in Prefect). Our
+    # results are in PostgreSQL, not there. Only the temporary server our commands start inherits this;
+    # a `prefect server start` of your own keeps its usual logging.
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
 }
 
 
