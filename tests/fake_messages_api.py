@@ -762,7 +762,8 @@ class FakeMessagesAPI:
             self._counters.connections += 1
         try:
             while (request := await read_request(reader)) is not None:
-                self._track(+1)
+                counted = not request.path.startswith("/_fake/")  # control requests are not API traffic
+                self._track(+1 if counted else 0)
                 try:
                     response = await self._respond(request, reader)
                 except _Disconnect:
@@ -772,7 +773,7 @@ class FakeMessagesAPI:
                         self._counters.internal_errors.append(f"{type(exc).__name__}: {exc}")
                     response = error_response(500, f"fake internal error: {exc!r}", request_id="req_fake_bug")
                 finally:
-                    self._track(-1)
+                    self._track(-1 if counted else 0)
                 writer.write(response.encode(request.keep_alive))
                 await writer.drain()
                 if not request.keep_alive:
