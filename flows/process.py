@@ -37,6 +37,8 @@ class Window:
     plan: RunPlan
     size: int
     running: dict[asyncio.Task[State], Job] = field(default_factory=dict)
+    # Finished tasks arrive here: O(1) per completion, where asyncio.wait over the window is O(window).
+    finished: asyncio.Queue[asyncio.Task[State]] = field(default_factory=asyncio.Queue)
     waiting: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     queued: list[Job] = field(default_factory=list)
     done_transcripts: list[int] = field(default_factory=list)
@@ -51,7 +53,9 @@ class Window:
         while self.queued and len(self.running) < self.size:
             tid, agent_type = job = self.queued.pop(0)
             coro = run_agent(tid, agent_type, self.plan.prompts[agent_type], self.plan.owner, return_state=True)
-            self.running[asyncio.ensure_future(cast(Awaitable[State], coro))] = job
+            task = asyncio.ensure_future(cast(Awaitable[State], coro))
+            task.add_done_callback(self.finished.put_nowait)
+            self.running[task] = job
 
     def finish(self, job: Job) -> None:
         self.waiting[job[0]] -= 1
@@ -69,7 +73,9 @@ async def _outcome(plan: RunPlan, job: Job, state: State) -> AgentResult | None:
 
 
 async def _drain(window: Window, summary: RunSummary, pending: list[AgentResult]) -> None:
-    done, _ = await asyncio.wait(window.running, return_when=asyncio.FIRST_COMPLETED)
+    done = [await window.finished.get()]
+    while not window.finished.empty():
+        done.append(window.finished.get_nowait())
     for task in done:
         job = window.running.pop(task)
         result = await _outcome(window.plan, job, task.result())
