@@ -17,6 +17,7 @@ from typing import cast
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import State
+from prefect.utilities.annotations import quote
 
 from lib.db.claims import Claim
 from lib.models import AgentResult, AgentType
@@ -87,7 +88,8 @@ async def _drain(window: Window, summary: RunSummary, pending: list[AgentResult]
 
 async def _flush(window: Window, summary: RunSummary, pending: list[AgentResult]) -> None:
     if pending:
-        await save_results(list(pending))
+        # quote: Prefect would otherwise walk every field of every result looking for futures.
+        await save_results(quote(list(pending)))  # type: ignore[call-overload]
         pending.clear()
     if window.done_transcripts:
         await release_claims(window.plan.owner, list(window.done_transcripts))
