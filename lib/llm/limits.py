@@ -43,12 +43,10 @@ class GlobalSlots:
     async def _acquire(self, conn: asyncpg.Connection) -> int:
         delay = POLL_SECONDS[0]
         while True:
-            start = random.randrange(self.limit)
-            for i in range(self.limit):
-                slot = (start + i) % self.limit
-                with db_errors(operation="acquire LLM slot"):
-                    if await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", SLOT_NAMESPACE, slot):
-                        return slot
+            with db_errors(operation="acquire LLM slot"):
+                slot = await conn.fetchval("SELECT asmis_try_llm_slot($1, $2)", SLOT_NAMESPACE, self.limit)
+            if slot is not None:
+                return int(slot)
             await asyncio.sleep(delay * (0.5 + random.random()))
             delay = min(delay * 2, POLL_SECONDS[1])
 
