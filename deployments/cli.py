@@ -12,31 +12,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
-from lib.db import open_database
-from lib.db.claims import Backlog, ClaimRepository
-from lib.db.prompts import PromptRepository
 from lib.demo import prepare_demo, show_results, summary_table
-from lib.estimate import ChunkReport, estimate_range
-from lib.llm import make_provider
+from lib.estimate import ChunkReport, Estimate, estimate_range, estimate_run
 from lib.models import AgentType
-from lib.pipeline import RunParams, RunPlan, RunSummary
+from lib.pipeline import RunParams, RunSummary
 from lib.progress import progress_of_all
-from lib.prompt_files import sync_prompts
 from lib.runtime import runtime_in_use
-from lib.settings import Settings, get_settings
+from lib.settings import get_settings
 
 
-async def _backlog(settings: Settings, params: RunParams) -> Backlog:
-    """What the run would do, measured without Prefect; prompts are synced first if none is active."""
-    async with open_database(settings) as pool:
-        prompts = PromptRepository(pool)
-        active = {a: await prompts.active(a) for a in params.agents}
-        if any(p is None for p in active.values()):
-            await sync_prompts(prompts)
-            active = {a: await prompts.active(a) for a in params.agents}
-        plan = RunPlan(owner="preview", prompts={a: p.id for a, p in active.items() if p},
-                       model=make_provider(settings).model, params=params)
-        return await ClaimRepository(pool).backlog(plan.work())
+async def _backlog(params: RunParams) -> Estimate:
+    """What the run would do, answered from SQL without starting Prefect."""
+    async with runtime_in_use() as rt:
+        return await estimate_run(rt, params)
 
 
 async def _run_with_progress(params: RunParams, total_calls: int) -> RunSummary:
@@ -66,14 +54,14 @@ def run(
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
 ) -> None:
     """Run the process-transcripts flow now (the one the nightly deployment runs), with progress."""
-    settings = get_settings()
+    get_settings()  # bad settings fail here, naming the variable, before anything starts
     agents: list[AgentType] = [a for a in ("meddpic", "stakeholder") if not agent or a in agent]
     unknown = set(agent or []) - {"meddpic", "stakeholder"}
     if unknown:
         raise typer.BadParameter(f"unknown agent type(s): {', '.join(sorted(unknown))}", param_hint="--agent")
     params = RunParams(limit=limit, agents=agents, transcript_ids=transcript or None, force=force,
                        reprocess_stale=reprocess_stale)
-    backlog = run_async(_backlog(settings, params))
+    backlog = run_async(_backlog(params))
     if backlog.calls == 0:
         console.print("nothing to do: every transcript has its results (use --force to run again)")
         return
@@ -149,7 +137,7 @@ def demo() -> None:
     settings = get_settings()
     ids = run_async(prepare_demo(settings, console, EXAMPLES_DIR))
     params = RunParams(transcript_ids=ids)
-    backlog = run_async(_backlog(settings, params))
+    backlog = run_async(_backlog(params))
     if backlog.calls:
         summary = run_async(_run_with_progress(params, backlog.calls))
         console.print(summary_table(summary.rows()))
