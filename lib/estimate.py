@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -62,7 +63,12 @@ async def estimate_run(rt: Runtime, params: RunParams) -> Estimate:
 
 async def estimate_range(rt: Runtime, since: date, until: date, chunk_days: int, reprocess_stale: bool
                          ) -> list[ChunkReport]:
-    """What a backfill would do, chunk by chunk, without calling the LLM (nor starting Prefect)."""
-    return [ChunkReport(since=start, until=end, estimate=await estimate_run(
-                rt, RunParams(since=start, until=end, reprocess_stale=reprocess_stale)))
-            for start, end in chunks(since, until, chunk_days)]
+    """What a backfill would do, chunk by chunk, without calling the LLM (nor starting Prefect).
+    The prompts are resolved once; each chunk is one backlog query."""
+    plan = await plan_run(rt, RunParams(reprocess_stale=reprocess_stale), owner="dry-run")
+    reports = []
+    for start, end in chunks(since, until, chunk_days):
+        work = replace(plan.work(), since=start, until=end)
+        reports.append(ChunkReport(since=start, until=end,
+                                   estimate=estimate(await rt.claims.backlog(work), rt.provider.model)))
+    return reports

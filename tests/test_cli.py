@@ -120,3 +120,18 @@ def test_cache_stats_and_clear(settings: Settings) -> None:
     assert runner.invoke(app, ["cache", "stats"]).exit_code == 0
     cleared = runner.invoke(app, ["cache", "clear", "--agent", "meddpic"])
     assert cleared.exit_code == 0 and "removed 0" in cleared.output
+
+
+def test_backfill_dry_run_estimates_each_chunk_without_prefect(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "calls"
+    _write_mixed_folder(folder)
+    for name in ("empty.txt", "binary.srt", "broken.json"):
+        (folder / name).unlink()
+    assert runner.invoke(app, ["ingest", str(folder / "good.txt"), "--occurred-at", "2025-01-02"]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(folder / "good.vtt"), "--occurred-at", "2025-01-09"]).exit_code == 0
+    result = runner.invoke(app, ["backfill", "--since", "2025-01-01", "--until", "2025-01-15", "--chunk-days", "7",
+                                 "--dry-run"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if "2025-01-" in line]
+    assert len(rows) == 2 and all(" 1 " in row and " 2 " in row for row in rows)  # 1 transcript, 2 calls each
+    assert "Starting temporary server" not in result.output
