@@ -3,6 +3,7 @@ failure, save a batch. Prefect-free, so they can be tested and timed on their ow
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -71,12 +72,19 @@ async def _prompt(rt: Runtime, prompt_id: int) -> Prompt:
 
 
 async def _transcript(rt: Runtime, transcript_id: int) -> Transcript:
-    """Both agents of a transcript run close together: fetch it once (content never changes)."""
-    if (transcript := rt.transcript_cache.get(transcript_id)) is None:
-        transcript = await rt.transcripts.get(transcript_id)
-        if transcript is None:
-            raise PermanentAgentError(f"transcript {transcript_id} does not exist")
-        rt.transcript_cache[transcript_id] = transcript
+    """Both agents of a transcript start together: one fetch serves both (content never changes)."""
+    fetch = rt.transcript_cache.get(transcript_id)
+    if fetch is None:
+        fetch = rt.transcript_cache[transcript_id] = asyncio.ensure_future(rt.transcripts.get(transcript_id))
+    try:
+        # shield: one waiter timing out must not cancel the fetch the other waits for.
+        transcript = await asyncio.shield(fetch)
+    except BaseException:
+        if fetch.done() and rt.transcript_cache.get(transcript_id) is fetch:
+            del rt.transcript_cache[transcript_id]  # a failed fetch is retried, not remembered
+        raise
+    if transcript is None:
+        raise PermanentAgentError(f"transcript {transcript_id} does not exist")
     return transcript
 
 

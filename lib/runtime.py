@@ -40,7 +40,7 @@ class Runtime:
         self.claims = ClaimRepository(pool)
         self._stack = stack
         self.prompt_cache: dict[int, Prompt] = {}
-        self.transcript_cache: cachetools.LRUCache[int, Transcript] = cachetools.LRUCache(128)
+        self.transcript_cache: cachetools.LRUCache[int, asyncio.Future[Transcript | None]] = cachetools.LRUCache(128)
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:

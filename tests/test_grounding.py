@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from lib.agents.grounding import GroundingReport, TranscriptIndex, normalise
+import random
+import string
+
+from lib.agents.grounding import _NON_WORD, _PLAIN, GroundingReport, TranscriptIndex, normalise
 from lib.agents.meddpic import ground_meddpic, meddpic_confidence
 from lib.agents.schemas import (
     MEDDPIC_ELEMENTS,
@@ -23,6 +26,20 @@ INDEX = TranscriptIndex(TURNS)
 
 def test_normalise_folds_case_punctuation_and_quotes() -> None:
     assert normalise("It’s  $250,000 —  OK!") == "it s 250 000 ok"
+
+
+def test_the_ascii_fast_path_follows_the_same_rule_as_the_unicode_one() -> None:
+    rng = random.Random(7)
+    alphabet = string.printable + "’“”—–éßİ_"
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert normalise(text) == _NON_WORD.sub(" ", text.translate(_PLAIN).casefold()).strip(), repr(text)
+
+
+def test_a_quote_is_found_within_one_turn_never_across_two() -> None:
+    # The end of Dana's turn and the start of Priya's, joined: said by nobody.
+    assert INDEX.find("I sign off on this honestly our spreadsheets") is None
+    assert INDEX.find("onboarding takes six weeks").speaker == "Priya Raman"  # type: ignore[union-attr]
 
 
 def test_exact_quote_is_grounded_and_takes_speaker_and_time_from_the_transcript() -> None:

@@ -15,8 +15,10 @@ authority on who said what, when.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from itertools import accumulate
 from typing import Any
 
 from lib.agents.schemas import Evidence
@@ -25,11 +27,16 @@ FUZZY_RATIO = 0.85
 MIN_WORDS = 2
 _PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# For ASCII text the same rule as _NON_WORD, as a table: several times faster than the regex.
+_ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*")
 
 
 def normalise(text: str) -> str:
-    return _NON_WORD.sub(" ", text.translate(_PLAIN).casefold()).strip()
+    folded = text.translate(_PLAIN).casefold()
+    if folded.isascii():
+        return " ".join(folded.translate(_ASCII_NON_WORD).split())
+    return _NON_WORD.sub(" ", folded).strip()
 
 
 def format_ms(ms: int | None) -> str | None:
@@ -43,26 +50,32 @@ def format_ms(ms: int | None) -> str | None:
 class _Turn:
     speaker: str | None
     start: str | None
-    text: str  # normalised
-    words: tuple[str, ...]
 
 
 class TranscriptIndex:
-    """The transcript's turns, normalised once, for many quote look-ups."""
+    """The transcript's turns, normalised once, for many quote look-ups.
+
+    The normalised turns are kept as one string, a newline between turns (normalised text has none), so
+    an exact look-up is one substring search and can never match across two turns."""
 
     def __init__(self, turns: list[dict[str, Any]]) -> None:
-        self.turns = [
-            _Turn(t.get("speaker"), format_ms(t.get("start_ms")), norm, tuple(norm.split()))
-            for t in turns
-            if (norm := normalise(str(t.get("text", ""))))
-        ]
-        self.names = {normalise(t.speaker) for t in self.turns if t.speaker}
-        self._all_text = " ".join(t.text for t in self.turns)
+        self._turns: list[dict[str, Any]] = []
+        texts: list[str] = []
+        for turn in turns:
+            if norm := normalise(str(turn.get("text", ""))):
+                self._turns.append(turn)
+                texts.append(norm)
+        self._texts = texts
+        self._offsets = [0, *accumulate(len(t) + 1 for t in texts)][:-1]
+        self._text = "\n".join(texts)
+        self._spaced = f" {self._text.replace(chr(10), ' ')} "
+        self._words: dict[int, tuple[str, ...]] = {}
+        self.names = {normalise(str(t["speaker"])) for t in self._turns if t.get("speaker")}
 
     def mentions(self, name: str) -> bool:
         """True when the name is a speaker or appears in what was said."""
         norm = normalise(name)
-        return bool(norm) and (norm in self.names or f" {norm} " in f" {self._all_text} ")
+        return bool(norm) and (norm in self.names or f" {norm} " in self._spaced)
 
     def find(self, quote: str) -> _Turn | None:
         pieces = [normalise(p) for p in _ELLIPSIS.split(quote)]
@@ -70,18 +83,24 @@ class TranscriptIndex:
         if not pieces or sum(len(p.split()) for p in pieces) < MIN_WORDS:
             return None
         found = [self._find_piece(p) for p in pieces]
-        return found[0] if all(found) else None
+        first = found[0]
+        if first is None or None in found:
+            return None
+        turn = self._turns[first]
+        return _Turn(turn.get("speaker"), format_ms(turn.get("start_ms")))
 
-    def _find_piece(self, piece: str) -> _Turn | None:
-        for turn in self.turns:
-            if piece in turn.text:
-                return turn
+    def _find_piece(self, piece: str) -> int | None:
+        """The position of the first turn that holds the piece."""
+        if (at := self._text.find(piece)) >= 0:
+            return bisect_right(self._offsets, at) - 1
         words = piece.split()
         if len(words) < 4:  # fuzzy matching on very short quotes would ground almost anything
             return None
-        for turn in self.turns:
-            if _fuzzy_contains(turn.words, words):
-                return turn
+        for i, text in enumerate(self._texts):
+            if (turn_words := self._words.get(i)) is None:
+                turn_words = self._words[i] = tuple(text.split())
+            if _fuzzy_contains(turn_words, words):
+                return i
         return None
 
 
