@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 import string
 
-from lib.agents.grounding import _NON_WORD, _PLAIN, GroundingReport, TranscriptIndex, normalise
+from lib.agents.grounding import _NON_WORD, _PLAIN, GroundingReport, TranscriptIndex, normalise, normalise_all
 from lib.agents.meddpic import ground_meddpic, meddpic_confidence
 from lib.agents.schemas import (
     MEDDPIC_ELEMENTS,
@@ -34,6 +34,9 @@ def test_the_ascii_fast_path_follows_the_same_rule_as_the_unicode_one() -> None:
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert normalise(text) == _NON_WORD.sub(" ", text.translate(_PLAIN).casefold()).strip(), repr(text)
+    for _ in range(200):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(rng.randint(1, 5))]
+        assert normalise_all(texts) == [normalise(t) for t in texts], repr(texts)
 
 
 def test_a_quote_is_found_within_one_turn_never_across_two() -> None:

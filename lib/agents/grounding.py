@@ -29,6 +29,7 @@ _PLAIN = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # For ASCII text the same rule as _NON_WORD, as a table: several times faster than the regex.
 _ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
+_ASCII_NON_WORD_BUT_NEWLINE = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum() and c != "\n"})
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)\s*")
 
 
@@ -37,6 +38,15 @@ def normalise(text: str) -> str:
     if folded.isascii():
         return " ".join(folded.translate(_ASCII_NON_WORD).split())
     return _NON_WORD.sub(" ", folded).strip()
+
+
+def normalise_all(texts: list[str]) -> list[str]:
+    """normalise() over many texts: one translate over all of them joined costs a fraction of one per text."""
+    joined = "\n".join(texts)
+    folded = joined.translate(_PLAIN).casefold()
+    if not folded.isascii() or folded.count("\n") != len(texts) - 1:
+        return [normalise(t) for t in texts]
+    return [" ".join(line.split()) for line in folded.translate(_ASCII_NON_WORD_BUT_NEWLINE).split("\n")]
 
 
 def format_ms(ms: int | None) -> str | None:
@@ -61,8 +71,8 @@ class TranscriptIndex:
     def __init__(self, turns: list[dict[str, Any]]) -> None:
         self._turns: list[dict[str, Any]] = []
         texts: list[str] = []
-        for turn in turns:
-            if norm := normalise(str(turn.get("text", ""))):
+        for turn, norm in zip(turns, normalise_all([str(t.get("text", "")) for t in turns]), strict=True):
+            if norm:
                 self._turns.append(turn)
                 texts.append(norm)
         self._texts = texts
@@ -70,7 +80,7 @@ class TranscriptIndex:
         self._text = "\n".join(texts)
         self._spaced = f" {self._text.replace(chr(10), ' ')} "
         self._words: dict[int, tuple[str, ...]] = {}
-        self.names = {normalise(str(t["speaker"])) for t in self._turns if t.get("speaker")}
+        self.names = {normalise(str(s)) for s in {t.get("speaker") for t in self._turns} if s}
 
     def mentions(self, name: str) -> bool:
         """True when the name is a speaker or appears in what was said."""
