@@ -15,7 +15,6 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,36 +64,18 @@ def messages_calls(stats: dict[str, object]) -> int:
     return int(by_path.get("POST /v1/messages", 0))
 
 
-class Sampler:
-    """Samples the fake's in-flight count while a side runs, for the steady-state saturation."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.samples: list[tuple[float, int]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            stats = await asyncio.to_thread(fake_stats, self.url)
-            self.samples.append((time.monotonic(), int(str(stats["in_flight"]))))
-            await asyncio.sleep(0.05)
-
-    def start(self) -> None:
-        self._task = asyncio.ensure_future(self._run())
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    def steady_mean(self) -> float:
-        """Mean in-flight over the middle 80% of the run (ramp-up and tail left out)."""
-        if len(self.samples) < 5:
-            return 0.0
-        start, end = self.samples[0][0], self.samples[-1][0]
-        lo, hi = start + 0.1 * (end - start), start + 0.9 * (end - start)
-        middle = [n for t, n in self.samples if lo <= t <= hi]
-        return statistics.fmean(middle) if middle else 0.0
+def prefect_server_cpu_seconds() -> float:
+    """CPU used so far by the temporary Prefect server this process started (a child process)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"prefect.server" in cmdline:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 @dataclass
@@ -105,6 +86,7 @@ class Side:
     calls: int
     saturation: float
     max_in_flight: int
+    server_cpu: float = 0.0  # the temporary Prefect server's, a separate process on the same machine
 
 
 def cpu_seconds() -> float:
@@ -166,16 +148,13 @@ async def run_peer(dsn: str, url: str, cap: int) -> Side:
             await pool.execute("INSERT INTO peer_results VALUES ($1, $2, $3)", tid, agent,
                                reply.parsed_output.model_dump_json())
 
-    sampler = Sampler(url)
     fake_reset(url)
     cpu, started = cpu_seconds(), time.perf_counter()
-    sampler.start()
     await asyncio.gather(*(one(t, a) for t in ids for a in models))
     seconds = time.perf_counter() - started
-    await sampler.stop()
     stats = fake_stats(url)
     side = Side("plain asyncio peer", seconds, cpu_seconds() - cpu, messages_calls(stats),
-                sampler.steady_mean() / cap, int(str(stats["max_in_flight"])))
+                float(str(stats["steady_in_flight"])) / cap, int(str(stats["max_in_flight"])))
     await client.close()
     await pool.close()
     return side
@@ -188,19 +167,17 @@ async def run_ours(url: str, cap: int) -> tuple[Side, float]:
     warm = time.perf_counter()
     await process_transcripts(RunParams(transcript_ids=[-1]))  # starts Prefect's engine and server
     engine_start = time.perf_counter() - warm
-    sampler = Sampler(url)
     fake_reset(url)
-    cpu, started = cpu_seconds(), time.perf_counter()
-    sampler.start()
+    cpu, server_cpu, started = cpu_seconds(), prefect_server_cpu_seconds(), time.perf_counter()
     summary = await process_transcripts(RunParams(batch_size=max(50, cap)))
     seconds = time.perf_counter() - started
-    await sampler.stop()
+    server_cpu = prefect_server_cpu_seconds() - server_cpu
     assert summary.failed == 0, summary
     print(f"asmis flow: {summary.seconds:.2f}s from claiming the first transcript to saving the last result; "
           f"the rest of its wall time is Prefect's flow start and finish, and artifacts")
     stats = fake_stats(url)
-    return Side("asmis flow", seconds, cpu_seconds() - cpu, messages_calls(stats), sampler.steady_mean() / cap,
-                int(str(stats["max_in_flight"]))), engine_start
+    return Side("asmis flow", seconds, cpu_seconds() - cpu, messages_calls(stats),
+                float(str(stats["steady_in_flight"])) / cap, int(str(stats["max_in_flight"])), server_cpu), engine_start
 
 
 def noop_rerun(env: dict[str, str], url: str) -> tuple[float, int, bool]:
@@ -247,6 +224,8 @@ def compare(args: argparse.Namespace) -> None:
                 print(f"{side.name:22}{side.seconds:9.2f}{side.seconds / ideal:9.2f}x{side.saturation:12.2f}"
                       f"{side.cpu / max(side.calls, 1) * 1000:13.2f}{side.calls:7d}{side.max_in_flight:15d}")
             print(f"ratio asmis / peer: {ours.seconds / peer.seconds:.3f}x")
+            print(f"the temporary Prefect server (its own process, same machine) used {ours.server_cpu:.1f} CPU s, "
+                  f"{ours.server_cpu / max(ours.calls, 1) * 1000:.2f} ms per agent task run")
             print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
             seconds, calls, engine_started = noop_rerun(env, url)
             print(f"no-op rerun (`asmis run`, whole command): {seconds:.2f}s, {calls} LLM calls, "

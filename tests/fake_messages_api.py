@@ -458,6 +458,7 @@ class FakeStats:
     max_in_flight: int
     connections: int
     mean_in_flight: float
+    steady_in_flight: float  # time-weighted mean over the middle 80% of the busy span (ramp and tail left out)
     internal_errors: list[str]  # bugs in the fake itself, answered with a 500: tests should expect none
 
 
@@ -680,7 +681,7 @@ class FakeMessagesAPI:
             c = self._counters
             return FakeStats(c.total, dict(c.by_path), dict(c.outcomes), c.retried, self._in_flight,
                              c.max_in_flight, c.connections, self._mean_in_flight_locked(window_s),
-                             list(c.internal_errors))
+                             self._steady_in_flight_locked(), list(c.internal_errors))
 
     def reset_stats(self) -> None:
         with self._lock:
@@ -720,16 +721,28 @@ class FakeMessagesAPI:
     def _mean_in_flight_locked(self, window_s: float | None) -> float:
         now = time.monotonic()
         start = self._counters.started if window_s is None else max(self._counters.started, now - window_s)
-        if now <= start:
+        return self._mean_between_locked(start, now)
+
+    def _steady_in_flight_locked(self) -> float:
+        busy = [stamp for stamp, level in self._counters.levels if level]
+        if not busy:
+            return 0.0
+        first, last = busy[0], self._counters.levels[-1][0] if not self._in_flight else time.monotonic()
+        return self._mean_between_locked(first + 0.1 * (last - first), first + 0.9 * (last - first))
+
+    def _mean_between_locked(self, start: float, end: float) -> float:
+        if end <= start:
             return float(self._in_flight)
         area, level, since = 0.0, 0, start
         for stamp, new_level in self._counters.levels:
+            if stamp > end:
+                break
             if stamp > start:
                 area += level * (stamp - since)
                 since = stamp
             level = new_level
-        area += level * (now - since)
-        return area / (now - start)
+        area += level * (end - since)
+        return area / (end - start)
 
     def _track(self, delta: int) -> None:
         with self._lock:
