@@ -255,6 +255,43 @@ def scale_point(n: int, latency_ms: float, cap: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+_MARK_DONE = """
+INSERT INTO agent_results (transcript_id, agent_type, prompt_id, input_hash, status, data, model, schema_version)
+SELECT t.id, p.agent_type, p.id, encode(sha256((t.id || p.agent_type)::bytea), 'hex'), 'completed', '{}', $1, $2
+FROM transcripts t CROSS JOIN prompts p WHERE p.is_active
+"""
+
+
+def noop_point(n: int) -> None:
+    """`asmis run` over n transcripts that all have their results: the whole command, three times."""
+    from lib.agents.schemas import SCHEMA_VERSION
+
+    root = Path(tempfile.mkdtemp(prefix="asmis-noop-"))
+    server = EmbeddedPostgres(root / "data")
+    try:
+        dsn = server.start()
+        with fake_api(0) as url:
+            env = configure(root, dsn, url, 32)
+            started = time.perf_counter()
+            asyncio.run(seed(dsn, n))
+
+            async def mark_done() -> None:
+                conn = await asyncpg.connect(dsn)
+                await conn.execute(_MARK_DONE, os.environ["ASMIS_MODEL"], SCHEMA_VERSION)
+                await conn.execute("ANALYZE")
+                await conn.close()
+
+            asyncio.run(mark_done())
+            print(f"seeded {n} transcripts (~40 KB) with their results in {time.perf_counter() - started:.1f}s")
+            for _ in range(3):
+                seconds, calls, engine_started = noop_rerun(env, url)
+                print(f"no-op `asmis run` over {n} processed transcripts: {seconds:.2f}s, {calls} LLM calls, "
+                      f"Prefect engine started: {'yes' if engine_started else 'no'}")
+    finally:
+        server.destroy()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--transcripts", type=int, default=500)
@@ -262,8 +299,11 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=32)
     parser.add_argument("--scale", action="store_true", help="1k and 10k transcripts, each in its own process")
     parser.add_argument("--scale-point", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--noop", type=int, metavar="N", help="time `asmis run` over N processed transcripts")
     args = parser.parse_args()
-    if args.scale_point:
+    if args.noop:
+        noop_point(args.noop)
+    elif args.scale_point:
         scale_point(args.scale_point, args.latency_ms, args.cap)
     elif args.scale:
         for n in (1000, 10000):

@@ -58,7 +58,7 @@ class ChunkReport(BaseModel):
 
 async def estimate_run(rt: Runtime, params: RunParams) -> Estimate:
     plan = await plan_run(rt, params, owner="dry-run")
-    return estimate(await rt.claims.backlog(plan.work()), rt.provider.model)
+    return estimate(await rt.claims.backlog(plan.work()), rt.model)
 
 
 async def estimate_range(rt: Runtime, since: date, until: date, chunk_days: int, reprocess_stale: bool
@@ -70,5 +70,5 @@ async def estimate_range(rt: Runtime, since: date, until: date, chunk_days: int,
     for start, end in chunks(since, until, chunk_days):
         work = replace(plan.work(), since=start, until=end)
         reports.append(ChunkReport(since=start, until=end,
-                                   estimate=estimate(await rt.claims.backlog(work), rt.provider.model)))
+                                   estimate=estimate(await rt.claims.backlog(work), rt.model)))
     return reports

@@ -59,7 +59,7 @@ async def plan_run(rt: Runtime, params: RunParams, owner: str) -> RunPlan:
         if prompt is None:
             raise AsmisError(f"no prompt for {agent_type}: add prompts/{agent_type}.md and run `asmis prompts sync`")
         prompts[agent_type] = prompt.id
-    return RunPlan(owner=owner, prompts=prompts, model=rt.provider.model, params=params)
+    return RunPlan(owner=owner, prompts=prompts, model=rt.model, params=params)
 
 
 async def _prompt(rt: Runtime, prompt_id: int) -> Prompt:

@@ -9,6 +9,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from functools import cached_property
 
 import asyncpg
 import cachetools
@@ -20,20 +21,19 @@ from lib.db.claims import ClaimRepository
 from lib.db.prompts import PromptRepository
 from lib.db.results import ResultRepository
 from lib.db.transcripts import TranscriptRepository
-from lib.llm import make_provider
+from lib.llm import check_provider, make_provider
 from lib.llm.limits import GlobalSlots, LimitedProvider
 from lib.models import Prompt, Transcript
 from lib.settings import Settings, get_settings
 
 
 class Runtime:
-    def __init__(self, settings: Settings, pool: asyncpg.Pool, provider: LimitedProvider,
-                 cache: ResultCache, stack: AsyncExitStack) -> None:
+    def __init__(self, settings: Settings, pool: asyncpg.Pool, model: str, cache: ResultCache,
+                 stack: AsyncExitStack) -> None:
         self.settings = settings
         self.pool = pool
-        self.provider = provider
+        self.model = model
         self.cache = cache
-        self.analyser = Analyser(provider, cache)
         self.transcripts = TranscriptRepository(pool)
         self.prompts = PromptRepository(pool)
         self.results = ResultRepository(pool)
@@ -47,22 +47,32 @@ class Runtime:
         # Each in-flight call may hold a connection for its global slot, so size the pool for it.
         sized = settings.model_copy(update={"pool_max_size": max(settings.pool_max_size,
                                                                  settings.llm_concurrency + 4)})
+        model = check_provider(settings)
         stack = AsyncExitStack()
         try:
             pool = await stack.enter_async_context(open_database(sized))
-            inner = make_provider(settings)
         except BaseException:
             await stack.aclose()
             raise
-        slots = None if inner.name == "offline" else GlobalSlots(pool, settings.llm_global_limit)
-        provider = LimitedProvider(inner, settings.llm_concurrency, slots)
-        return cls(settings, pool, provider, open_cache(settings), stack)
+        return cls(settings, pool, model, open_cache(settings), stack)
+
+    # Made on first use: a run with nothing to do never loads the provider's SDK.
+    @cached_property
+    def provider(self) -> LimitedProvider:
+        inner = make_provider(self.settings)
+        slots = None if inner.name == "offline" else GlobalSlots(self.pool, self.settings.llm_global_limit)
+        return LimitedProvider(inner, self.settings.llm_concurrency, slots)
+
+    @cached_property
+    def analyser(self) -> Analyser:
+        return Analyser(self.provider, self.cache)
 
     async def close(self) -> None:
         self.cache.close()
-        close = getattr(self.provider.inner, "aclose", None)
-        if close is not None:
-            await close()
+        if "provider" in self.__dict__:
+            close = getattr(self.provider.inner, "aclose", None)
+            if close is not None:
+                await close()
         await self._stack.aclose()
 
 

@@ -15,15 +15,24 @@ def provider_kind(settings: Settings) -> str:
     return settings.llm_provider
 
 
+def check_provider(settings: Settings) -> str:
+    """The model results will be made with; a missing key fails here, before any SDK is loaded."""
+    if provider_kind(settings) == "offline":
+        from lib.llm.offline import DEFAULT_MODEL
+
+        return DEFAULT_MODEL
+    if not os.environ.get("ANTHROPIC_API_KEY"):
+        raise ConfigError("ASMIS_LLM_PROVIDER is anthropic but ANTHROPIC_API_KEY is not set")
+    return settings.model
+
+
 def make_provider(settings: Settings) -> LLMProvider:
-    kind = provider_kind(settings)
-    if kind == "offline":
+    check_provider(settings)
+    if provider_kind(settings) == "offline":
         from lib.llm.offline import OfflineProvider
 
         return OfflineProvider()
-    if not os.environ.get("ANTHROPIC_API_KEY"):
-        raise ConfigError("ASMIS_LLM_PROVIDER is anthropic but ANTHROPIC_API_KEY is not set")
-    import httpx2
+    import httpx2  # the SDK takes seconds to import: only runs that call the model pay for it
 
     from lib.llm.anthropic import AnthropicProvider
 
