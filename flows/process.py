@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from prefect import flow, get_run_logger
+from prefect.context import FlowRunContext
 from prefect.runtime import flow_run
 from prefect.states import State
 from prefect.utilities.annotations import quote
@@ -99,6 +100,16 @@ async def _flush(window: Window, summary: RunSummary, pending: list[AgentResult]
     if window.waiting:
         await extend_claims(window.plan.owner, list(window.waiting))
     publish_progress(summary)
+    _forget_task_results()
+
+
+def _forget_task_results() -> None:
+    """Prefect links every task's result (and each of its fields) to the task's state for the rest of the
+    flow run, to draw an edge when a result is passed to another task. Ours never are (tasks get
+    identifiers and quoted batches), and over a large backlog the links grow without bound (~13 per
+    agent task): drop them once the results are saved."""
+    if (context := FlowRunContext.get()) is not None:
+        context.run_results.clear()
 
 
 @flow(name="process-transcripts", log_prints=False, persist_result=False)
