@@ -2,6 +2,7 @@
 
     python -m benchmarks.pipeline --transcripts 500 --latency-ms 200 --cap 32
     python -m benchmarks.pipeline --scale            # 1k and 10k transcripts: memory and time per transcript
+    python -m benchmarks.pipeline --noop 10000       # the whole `asmis run` over 10k processed transcripts
 
 Both sides use the same embedded PostgreSQL, the same fake Messages API (in its own process, so it does
 not compete with the client for the GIL) and the real anthropic SDK. Figures are printed, never asserted.
@@ -203,56 +204,54 @@ def configure(root: Path, dsn: str, url: str, cap: int) -> dict[str, str]:
     return {**os.environ, **env}
 
 
-def compare(args: argparse.Namespace) -> None:
-    root = Path(tempfile.mkdtemp(prefix="asmis-pipeline-"))
-    server = EmbeddedPostgres(root / "data")
-    try:
-        dsn = server.start()
-        with fake_api(args.latency_ms) as url:
-            env = configure(root, dsn, url, args.cap)
-            started = time.perf_counter()
-            asyncio.run(seed(dsn, args.transcripts))
-            print(f"seeded {args.transcripts} transcripts (~40 KB) in {time.perf_counter() - started:.1f}s")
-            peer = asyncio.run(run_peer(dsn, url, args.cap))
-            ours, engine = asyncio.run(run_ours(url, args.cap))
-            ideal = ours.calls * args.latency_ms / 1000 / args.cap
-            print(f"\n{args.transcripts} transcripts, {ours.calls} LLM calls, {args.latency_ms:g} ms latency, cap "
-                  f"{args.cap}; ideal {ideal:.2f}s; Prefect engine start (not counted) {engine:.1f}s")
-            print(f"{'':22}{'wall s':>9}{'vs ideal':>10}{'saturation':>12}{'CPU ms/call':>13}{'calls':>7}"
-                  f"{'max in flight':>15}")
-            for side in (peer, ours):
-                print(f"{side.name:22}{side.seconds:9.2f}{side.seconds / ideal:9.2f}x{side.saturation:12.2f}"
-                      f"{side.cpu / max(side.calls, 1) * 1000:13.2f}{side.calls:7d}{side.max_in_flight:15d}")
-            print(f"ratio asmis / peer: {ours.seconds / peer.seconds:.3f}x")
-            print(f"the temporary Prefect server (its own process, same machine) used {ours.server_cpu:.1f} CPU s, "
-                  f"{ours.server_cpu / max(ours.calls, 1) * 1000:.2f} ms per agent task run")
-            print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-            seconds, calls, engine_started = noop_rerun(env, url)
-            print(f"no-op rerun (`asmis run`, whole command): {seconds:.2f}s, {calls} LLM calls, "
-                  f"Prefect engine started: {'yes' if engine_started else 'no'} (so 0 task runs)")
-    finally:
-        server.destroy()
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def scale_point(n: int, latency_ms: float, cap: int) -> None:
-    root = Path(tempfile.mkdtemp(prefix="asmis-scale-"))
+@contextmanager
+def bench_setup(latency_ms: float, cap: int) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """A fresh embedded PostgreSQL, the fake API in its own process, and our settings pointing at both."""
+    root = Path(tempfile.mkdtemp(prefix="asmis-bench-"))
     server = EmbeddedPostgres(root / "data")
     try:
         dsn = server.start()
         with fake_api(latency_ms) as url:
-            configure(root, dsn, url, cap)
-            asyncio.run(seed(dsn, n))
-            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            ours, _ = asyncio.run(run_ours(url, cap))
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(json.dumps({"transcripts": n, "seconds": round(ours.seconds, 2),
-                              "ms_per_transcript": round(ours.seconds / n * 1000, 2), "calls": ours.calls,
-                              "peak_rss_mb": round(rss), "peak_rss_before_run_mb": round(rss_before),
-                              "cpu_ms_per_call": round(ours.cpu / max(ours.calls, 1) * 1000, 2)}))
+            yield dsn, url, configure(root, dsn, url, cap)
     finally:
         server.destroy()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def compare(args: argparse.Namespace) -> None:
+    with bench_setup(args.latency_ms, args.cap) as (dsn, url, env):
+        started = time.perf_counter()
+        asyncio.run(seed(dsn, args.transcripts))
+        print(f"seeded {args.transcripts} transcripts (~40 KB) in {time.perf_counter() - started:.1f}s")
+        peer = asyncio.run(run_peer(dsn, url, args.cap))
+        ours, engine = asyncio.run(run_ours(url, args.cap))
+        ideal = ours.calls * args.latency_ms / 1000 / args.cap
+        print(f"\n{args.transcripts} transcripts, {ours.calls} LLM calls, {args.latency_ms:g} ms latency, cap "
+              f"{args.cap}; ideal {ideal:.2f}s; Prefect engine start (not counted) {engine:.1f}s")
+        print(f"{'':22}{'wall s':>9}{'vs ideal':>10}{'saturation':>12}{'CPU ms/call':>13}{'calls':>7}"
+              f"{'max in flight':>15}")
+        for side in (peer, ours):
+            print(f"{side.name:22}{side.seconds:9.2f}{side.seconds / ideal:9.2f}x{side.saturation:12.2f}"
+                  f"{side.cpu / max(side.calls, 1) * 1000:13.2f}{side.calls:7d}{side.max_in_flight:15d}")
+        print(f"ratio asmis / peer: {ours.seconds / peer.seconds:.3f}x")
+        print(f"the temporary Prefect server (its own process, same machine) used {ours.server_cpu:.1f} CPU s, "
+              f"{ours.server_cpu / max(ours.calls, 1) * 1000:.2f} ms per agent task run")
+        print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        seconds, calls, engine_started = noop_rerun(env, url)
+        print(f"no-op rerun (`asmis run`, whole command): {seconds:.2f}s, {calls} LLM calls, "
+              f"Prefect engine started: {'yes' if engine_started else 'no'} (so 0 task runs)")
+
+
+def scale_point(n: int, latency_ms: float, cap: int) -> None:
+    with bench_setup(latency_ms, cap) as (dsn, url, _):
+        asyncio.run(seed(dsn, n))
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        ours, _ = asyncio.run(run_ours(url, cap))
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"transcripts": n, "seconds": round(ours.seconds, 2),
+                          "ms_per_transcript": round(ours.seconds / n * 1000, 2), "calls": ours.calls,
+                          "peak_rss_mb": round(rss), "peak_rss_before_run_mb": round(rss_before),
+                          "cpu_ms_per_call": round(ours.cpu / max(ours.calls, 1) * 1000, 2)}))
 
 
 _MARK_DONE = """
@@ -266,30 +265,22 @@ def noop_point(n: int) -> None:
     """`asmis run` over n transcripts that all have their results: the whole command, three times."""
     from lib.agents.schemas import SCHEMA_VERSION
 
-    root = Path(tempfile.mkdtemp(prefix="asmis-noop-"))
-    server = EmbeddedPostgres(root / "data")
-    try:
-        dsn = server.start()
-        with fake_api(0) as url:
-            env = configure(root, dsn, url, 32)
-            started = time.perf_counter()
-            asyncio.run(seed(dsn, n))
+    with bench_setup(0, 32) as (dsn, url, env):
+        started = time.perf_counter()
+        asyncio.run(seed(dsn, n))
 
-            async def mark_done() -> None:
-                conn = await asyncpg.connect(dsn)
-                await conn.execute(_MARK_DONE, os.environ["ASMIS_MODEL"], SCHEMA_VERSION)
-                await conn.execute("ANALYZE")
-                await conn.close()
+        async def mark_done() -> None:
+            conn = await asyncpg.connect(dsn)
+            await conn.execute(_MARK_DONE, os.environ["ASMIS_MODEL"], SCHEMA_VERSION)
+            await conn.execute("ANALYZE")
+            await conn.close()
 
-            asyncio.run(mark_done())
-            print(f"seeded {n} transcripts (~40 KB) with their results in {time.perf_counter() - started:.1f}s")
-            for _ in range(3):
-                seconds, calls, engine_started = noop_rerun(env, url)
-                print(f"no-op `asmis run` over {n} processed transcripts: {seconds:.2f}s, {calls} LLM calls, "
-                      f"Prefect engine started: {'yes' if engine_started else 'no'}")
-    finally:
-        server.destroy()
-        shutil.rmtree(root, ignore_errors=True)
+        asyncio.run(mark_done())
+        print(f"seeded {n} transcripts (~40 KB) with their results in {time.perf_counter() - started:.1f}s")
+        for _ in range(3):
+            seconds, calls, engine_started = noop_rerun(env, url)
+            print(f"no-op `asmis run` over {n} processed transcripts: {seconds:.2f}s, {calls} LLM calls, "
+                  f"Prefect engine started: {'yes' if engine_started else 'no'}")
 
 
 def main() -> None:
