@@ -104,12 +104,14 @@ async def _flush(window: Window, summary: RunSummary, pending: list[AgentResult]
 
 
 def _forget_task_results() -> None:
-    """Prefect links every task's result (and each of its fields) to the task's state for the rest of the
-    flow run, to draw an edge when a result is passed to another task. Ours never are (tasks get
-    identifiers and quoted batches), and over a large backlog the links grow without bound (~13 per
-    agent task): drop them once the results are saved."""
+    """Prefect keeps, for the rest of the flow run, links from every task's result (and each of its
+    fields) to the task's state, to draw an edge when a result is passed to another task, and each task's
+    asset lineage. Our results are never passed on (tasks get identifiers and quoted batches) and we have
+    no assets, and over a large backlog both maps grow without bound (~13 entries per agent task, 26,797
+    after 1000 transcripts): drop them once the results are saved."""
     if (context := FlowRunContext.get()) is not None:
         context.run_results.clear()
+        context.task_run_assets.clear()
 
 
 @flow(name="process-transcripts", log_prints=False, persist_result=False)
