@@ -724,10 +724,10 @@ class FakeMessagesAPI:
         return self._mean_between_locked(start, now)
 
     def _steady_in_flight_locked(self) -> float:
-        busy = [stamp for stamp, level in self._counters.levels if level]
-        if not busy:
+        first = next((stamp for stamp, level in self._counters.levels if level), None)
+        if first is None:
             return 0.0
-        first, last = busy[0], self._counters.levels[-1][0] if not self._in_flight else time.monotonic()
+        last = self._counters.levels[-1][0] if not self._in_flight else time.monotonic()
         return self._mean_between_locked(first + 0.1 * (last - first), first + 0.9 * (last - first))
 
     def _mean_between_locked(self, start: float, end: float) -> float:
