@@ -163,14 +163,13 @@ async def run_peer(dsn: str, url: str, cap: int) -> Side:
 
 async def run_ours(url: str, cap: int) -> tuple[Side, float]:
     from flows.process import process_transcripts
-    from lib.pipeline import RunParams
 
     warm = time.perf_counter()
-    await process_transcripts(RunParams(transcript_ids=[-1]))  # starts Prefect's engine and server
+    await process_transcripts(transcript_ids=[-1])  # starts Prefect's engine and server
     engine_start = time.perf_counter() - warm
     fake_reset(url)
     cpu, server_cpu, started = cpu_seconds(), prefect_server_cpu_seconds(), time.perf_counter()
-    summary = await process_transcripts(RunParams(batch_size=max(50, cap)))
+    summary = await process_transcripts(task_batch=max(50, cap))
     seconds = time.perf_counter() - started
     server_cpu = prefect_server_cpu_seconds() - server_cpu
     assert summary.failed == 0, summary

@@ -72,3 +72,12 @@ class RetryableAgentError(AgentError):
 class PermanentAgentError(AgentError):
     """The LLM call cannot succeed as asked (invalid request, authentication, spend limit, input too
     large, or output that never validated)."""
+
+
+def is_retryable(exc: BaseException | None) -> bool:
+    """True for failures a later attempt can outlive (rate limits, overload, a lost connection)."""
+    return isinstance(exc, AgentError | DatabaseError) and exc.retryable
+
+
+class BatchIncomplete(RetryableAgentError):
+    """Some items of an agent batch failed for a passing reason; the others are saved."""
