@@ -31,30 +31,46 @@ class BatchLedger:
 
     def __init__(self, agent_type: AgentType) -> None:
         self.outcome = BatchOutcome(agent_type=agent_type)
-        self.ended: set[int] = set()
+        self.done: set[int] = set()
         self.unsaved: list[AgentResult] = []  # a save that failed is retried before anything else
+        self.retried: dict[int, tuple[int, list[str]]] = {}  # item -> LLM attempts and errors so far
+
+    def retry_later(self, transcript_id: int, error: BaseException) -> None:
+        attempts, errors = self.retried.get(transcript_id, (0, []))
+        self.retried[transcript_id] = (attempts + (getattr(error, "attempts", 0) or 1),
+                                       errors + list(getattr(error, "errors", None) or [str(error)])[-3:])
+
+    def with_history(self, result: AgentResult) -> AgentResult:
+        """The result with what earlier attempts of the task tried for the item."""
+        attempts, errors = self.retried.pop(result.transcript_id, (0, []))
+        if not attempts:
+            return result
+        return result.model_copy(update={"attempts": result.attempts + attempts,
+                                         "errors": (errors + result.errors)[-10:]})
 
 
 async def analyse_batch(rt: Runtime, transcript_ids: list[int], agent_type: AgentType, prompt_id: int,
                         run_id: str, *, attempt_key: str, final: bool) -> BatchOutcome:
     """Analyse what is left of the batch; `attempt_key` is the same for every attempt of one task run."""
     ledger = rt.batch_ledgers.setdefault(attempt_key, BatchLedger(agent_type))
-    todo = [t for t in transcript_ids if t not in ledger.ended and t not in {r.transcript_id for r in ledger.unsaved}]
+    await _save(rt, ledger)  # what an attempt whose save failed left
+    todo = [t for t in transcript_ids if t not in ledger.done]
     prompt = await prompt_by_id(rt, prompt_id)
     transcripts = await transcripts_by_id(rt, todo)
     ready = {t: found for t, found in transcripts.items() if found is not None}
-    ledger.ended.update(set(todo) - set(ready))  # deleted since it was claimed: nothing to analyse or record
+    ledger.done.update(set(todo) - set(ready))  # deleted since it was claimed: nothing to analyse or record
     replies = await asyncio.gather(*(rt.analyser.analyse(agent_type, t, prompt, run_id) for t in ready.values()),
                                    return_exceptions=True)
     transient: list[BaseException] = []
     for transcript, reply in zip(ready.values(), replies, strict=True):
         if isinstance(reply, AgentResult):
-            ledger.unsaved.append(reply)
+            ledger.unsaved.append(ledger.with_history(reply))
         elif not isinstance(reply, Exception):
             raise reply  # cancellation and the like end the attempt
         elif final or not is_retryable(reply):
-            ledger.unsaved.append(rt.analyser.failed(agent_type, transcript, prompt, reply, run_id))
+            ledger.unsaved.append(ledger.with_history(rt.analyser.failed(agent_type, transcript, prompt, reply, run_id)))
         else:
+            ledger.retry_later(transcript.id, reply)
             transient.append(reply)
     await _save(rt, ledger)
     if transient:
@@ -70,7 +86,7 @@ async def _save(rt: Runtime, ledger: BatchLedger) -> None:
     for result in ledger.unsaved:
         ledger.outcome.add(result)
         ledger.outcome.transcript_ids.append(result.transcript_id)
-        ledger.ended.add(result.transcript_id)
+        ledger.done.add(result.transcript_id)
     ledger.unsaved.clear()
 
 
@@ -79,10 +95,10 @@ async def record_batch_failure(rt: Runtime, transcript_ids: list[int], agent_typ
     """A batch task that ended in an error of its own (a timeout, say): `failed` rows for the items it
     had not saved. A completed row is never overwritten (ResultRepository.upsert_many)."""
     ledger = rt.batch_ledgers.pop(attempt_key, None) or BatchLedger(agent_type)
-    left = [t for t in transcript_ids if t not in ledger.ended and t not in {r.transcript_id for r in ledger.unsaved}]
+    left = [t for t in transcript_ids if t not in ledger.done and t not in {r.transcript_id for r in ledger.unsaved}]
     prompt = await prompt_by_id(rt, prompt_id)
     transcripts = await transcripts_by_id(rt, left)
-    ledger.unsaved.extend(rt.analyser.failed(agent_type, t, prompt, error, run_id)
+    ledger.unsaved.extend(ledger.with_history(rt.analyser.failed(agent_type, t, prompt, error, run_id))
                           for t in transcripts.values() if t is not None)
     await _save(rt, ledger)
     return ledger.outcome
