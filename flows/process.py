@@ -59,7 +59,8 @@ async def process_transcripts(
         batch = plan.params.task_batch or 1
         scheduler = Scheduler(_work(plan), batch_size=batch, limit=params.limit,
                               # enough items that the cap stays full while batches finish unevenly
-                              target_items=2 * rt.settings.llm_concurrency + 2 * batch)
+                              target_items=2 * rt.settings.llm_concurrency + 2 * batch,
+                              renew_seconds=min(60.0, rt.settings.claim_lease_seconds / 3))
         await scheduler.run(summary)
         summary.llm_calls = rt.provider.stats.calls - calls_before
         summary.seconds = round(time.perf_counter() - started, 3)
@@ -69,8 +70,8 @@ async def process_transcripts(
 
 
 def _work(plan: RunPlan) -> Work:
-    async def claim(limit: int, after: Claim | None) -> list[Claim]:
-        claims = await claim_transcripts(plan, limit, after)
+    async def claim(limit: int, after: Claim | None, release: list[int]) -> list[Claim]:
+        claims = await claim_transcripts(plan, limit, after, release)
         if claims:
             get_run_logger().info("claimed %d transcripts", len(claims))
         return claims

@@ -1,5 +1,9 @@
 """Keep the LLM cap busy with agent batches: claim transcripts as batches drain, start one batch per
-agent type for each claim, and hand finished transcripts on in groups (release, lease renewal).
+agent type for each `batch_size` of them, and hand finished transcripts back.
+
+Every call out (a claim, a release) is a Prefect task run in the flow, and a task run costs more than the
+round trip it wraps, so they are few: a claim covers `claim_batches` batches and releases what finished
+since the last one in the same call; leases are renewed on a timer; the rest is released at the end.
 
 Prefect-free: the flow passes in what claiming, running a batch and finishing transcripts mean, so the
 scheduling is tested with plain coroutines (tests/test_scheduling.py)."""
@@ -28,7 +32,8 @@ class AgentBatch:
 class Work:
     """What a scheduler does with the outside world."""
 
-    claim: Callable[[int, Claim | None], Awaitable[list[Claim]]]  # (how many, after) -> claims
+    # (how many, after, finished since the last call) -> claims; releases the finished ones first
+    claim: Callable[[int, Claim | None, list[int]], Awaitable[list[Claim]]]
     run: Callable[[AgentBatch], Awaitable[Tally]]  # never raises for a failed batch: it records it
     finish: Callable[[list[int], list[int]], Awaitable[None]]  # (finished ids, ids still in flight)
     progress: Callable[[RunSummary], None] = lambda summary: None
@@ -37,15 +42,15 @@ class Work:
 @dataclass
 class Scheduler:
     work: Work
-    batch_size: int  # transcripts per claim, and so per agent batch
+    batch_size: int  # transcripts per agent batch
     target_items: int  # (transcript, agent) items to keep in flight
     limit: int | None = None  # transcripts to claim at most
-    flush_items: int = 50
-    flush_seconds: float = 5.0
+    claim_batches: int = 2  # batches per claim
+    renew_seconds: float = 60.0  # how often the leases of work in flight are renewed
     _running: dict[asyncio.Task[Tally], AgentBatch] = field(default_factory=dict)
     _finished: asyncio.Queue[asyncio.Task[Tally]] = field(default_factory=asyncio.Queue)
     _waiting: dict[int, int] = field(default_factory=dict)  # transcript -> batches still to finish
-    _done: list[int] = field(default_factory=list)
+    _done: list[int] = field(default_factory=list)  # finished, not yet released
 
     async def run(self, summary: RunSummary) -> None:
         try:
@@ -57,7 +62,7 @@ class Scheduler:
 
     async def _loop(self, summary: RunSummary) -> None:
         after: Claim | None = None
-        exhausted, last_flush = False, time.monotonic()
+        exhausted, renewed = False, time.monotonic()
         while True:
             while not exhausted and self._items_in_flight() < self.target_items:
                 claims = await self._claim(summary, after)
@@ -69,34 +74,40 @@ class Scheduler:
             if not self._running:
                 break
             await self._collect(summary)
-            if len(self._done) >= self.flush_items or time.monotonic() - last_flush >= self.flush_seconds:
-                await self._flush(summary)
-                last_flush = time.monotonic()
-        await self._flush(summary)
+            if time.monotonic() - renewed >= self.renew_seconds:
+                await self._finish()
+                renewed = time.monotonic()
+        await self._finish()
 
     def _items_in_flight(self) -> int:
         return sum(len(b.transcript_ids) for b in self._running.values())
 
     async def _claim(self, summary: RunSummary, after: Claim | None) -> list[Claim]:
-        room = self.batch_size if self.limit is None else min(self.batch_size, self.limit - summary.claimed)
-        claims = await self.work.claim(room, after) if room > 0 else []
+        room = self.batch_size * self.claim_batches
+        if self.limit is not None:
+            room = min(room, self.limit - summary.claimed)
+        if room <= 0:
+            return []
+        done, self._done = self._done, []
+        claims = await self.work.claim(room, after, done)
         summary.claimed += len(claims)
         return claims
 
     def _start(self, claims: list[Claim]) -> None:
-        agents = sorted({a for c in claims for a in c.agents})
-        for agent_type in agents:
-            batch = AgentBatch(agent_type, [c.transcript_id for c in claims if agent_type in c.agents])
-            task = asyncio.ensure_future(self.work.run(batch))
-            task.add_done_callback(self._finished.put_nowait)
-            self._running[task] = batch
         for claim in claims:
             self._waiting[claim.transcript_id] = len(claim.agents)
+        for first in range(0, len(claims), self.batch_size):
+            group = claims[first:first + self.batch_size]
+            for agent_type in sorted({a for c in group for a in c.agents}):
+                batch = AgentBatch(agent_type, [c.transcript_id for c in group if agent_type in c.agents])
+                task = asyncio.ensure_future(self.work.run(batch))
+                task.add_done_callback(self._finished.put_nowait)
+                self._running[task] = batch
 
     async def _collect(self, summary: RunSummary) -> None:
-        """Wait for a batch to finish (or for the flush interval, to renew leases), then take all that did."""
+        """Wait for a batch to finish (or for the renewal interval), then take all that did."""
         try:
-            done = [await asyncio.wait_for(self._finished.get(), self.flush_seconds)]
+            done = [await asyncio.wait_for(self._finished.get(), self.renew_seconds)]
         except TimeoutError:
             return
         while not self._finished.empty():
@@ -109,12 +120,12 @@ class Scheduler:
                 if not self._waiting[tid]:
                     del self._waiting[tid]
                     self._done.append(tid)
+                    if len(summary.transcript_ids) < MAX_LISTED:
+                        summary.transcript_ids.append(tid)
         self.work.progress(summary)
 
-    async def _flush(self, summary: RunSummary) -> None:
+    async def _finish(self) -> None:
         if not self._done and not self._waiting:
             return
         done, self._done = self._done, []
         await self.work.finish(done, list(self._waiting))
-        room = MAX_LISTED - len(summary.transcript_ids)
-        summary.transcript_ids.extend(done[:max(room, 0)])

@@ -18,10 +18,11 @@ async def plan_run(params: pipeline.RunParams, owner: str) -> pipeline.RunPlan:
 
 
 @task(name="claim-transcripts", cache_policy=NO_CACHE, **TASK_DEFAULTS)
-async def claim_transcripts(plan: pipeline.RunPlan, limit: int, after: Claim | None = None) -> list[Claim]:
-    """Claim the next transcripts that still need an agent, under a lease."""
+async def claim_transcripts(plan: pipeline.RunPlan, limit: int, after: Claim | None = None,
+                            release: list[int] | None = None) -> list[Claim]:
+    """Release finished transcripts and claim the next that still need an agent, under a lease."""
     rt = await current_runtime()
-    return await rt.claims.claim(plan.owner, plan.work(), limit=limit, after=after,
+    return await rt.claims.claim(plan.owner, plan.work(), limit=limit, after=after, release=release,
                                  lease_seconds=rt.settings.claim_lease_seconds)
 
 

@@ -27,9 +27,11 @@ class Backlog:
         self.started: list[AgentBatch] = []
         self.finished: list[AgentBatch] = []
         self.flushes: list[tuple[list[int], list[int]]] = []
+        self.released_on_claim: list[list[int]] = []
         self.in_flight = self.max_in_flight = 0
 
-    async def claim(self, limit: int, after: Claim | None) -> list[Claim]:
+    async def claim(self, limit: int, after: Claim | None, release: list[int]) -> list[Claim]:
+        self.released_on_claim.append(release)
         start = 0 if after is None else self.ids.index(after.transcript_id) + 1
         picked = self.ids[start:start + limit]
         self.claim_sizes.append(len(picked))
@@ -52,47 +54,46 @@ class Backlog:
         return Work(claim=self.claim, run=self.run, finish=self.finish)
 
 
-async def test_every_transcript_gets_one_batch_per_agent_and_is_finished_once() -> None:
+async def test_every_transcript_gets_one_batch_per_agent_and_is_released_once() -> None:
     backlog = Backlog(50, seconds=(0.0, 0.02))
     summary = RunSummary(run_id="t")
     await Scheduler(backlog.work(), batch_size=4, target_items=16).run(summary)
     assert summary.claimed == 50 and summary.completed == 100
     for agent in AGENTS:
-        covered = sorted(t for b in backlog.started if b.agent_type == agent for t in b.transcript_ids)
-        assert covered == backlog.ids
-    finished = [t for done, _ in backlog.flushes for t in done]
-    assert sorted(finished) == backlog.ids and len(finished) == 50
+        batches = [b.transcript_ids for b in backlog.started if b.agent_type == agent]
+        assert sorted(t for b in batches for t in b) == backlog.ids and max(map(len, batches)) == 4
+    released = [t for r in backlog.released_on_claim for t in r] + [t for done, _ in backlog.flushes for t in done]
+    assert sorted(released) == backlog.ids
     assert backlog.flushes[-1][1] == []  # nothing left in flight at the end
-    assert summary.transcript_ids == finished[:25]
+    assert summary.transcript_ids == released[:25]
 
 
 async def test_batches_finishing_out_of_order_keep_the_window_filled_but_bounded() -> None:
     backlog = Backlog(60, seed=3, seconds=(0.0, 0.05))
     await Scheduler(backlog.work(), batch_size=5, target_items=20).run(RunSummary(run_id="t"))
     assert [b.transcript_ids for b in backlog.finished] != [b.transcript_ids for b in backlog.started]
-    # A claim adds one batch per agent: at most target + one claim's items are ever in flight.
-    assert 20 <= backlog.max_in_flight <= 20 + 2 * 5
+    # A claim adds two batches per agent: at most target + one claim's items are ever in flight.
+    assert 20 <= backlog.max_in_flight <= 20 + 2 * 2 * 5
 
 
 async def test_limit_caps_what_is_claimed() -> None:
     backlog = Backlog(30)
     summary = RunSummary(run_id="t")
     await Scheduler(backlog.work(), batch_size=4, target_items=100, limit=10).run(summary)
-    assert summary.claimed == 10 and backlog.claim_sizes == [4, 4, 2]
+    assert summary.claimed == 10 and backlog.claim_sizes == [8, 2]
 
 
-async def test_finished_transcripts_are_flushed_by_size() -> None:
+async def test_a_claim_covers_several_batches_and_releases_what_finished_since_the_last() -> None:
     backlog = Backlog(40)
-    await Scheduler(backlog.work(), batch_size=2, target_items=4, flush_items=6,
-                    flush_seconds=3600).run(RunSummary(run_id="t"))
-    sizes = [len(done) for done, _ in backlog.flushes]
-    assert all(6 <= s <= 7 for s in sizes[:-1]) and sum(sizes) == 40
+    await Scheduler(backlog.work(), batch_size=2, target_items=4, claim_batches=3).run(RunSummary(run_id="t"))
+    assert backlog.claim_sizes[:-1] == [6] * 6 + [4] and backlog.claim_sizes[-1] == 0
+    assert backlog.released_on_claim[0] == [] and all(backlog.released_on_claim[1:])
+    assert len(backlog.flushes) == 1  # the rest, released once at the end
 
 
 async def test_leases_of_work_in_flight_are_renewed_on_time_while_a_batch_is_slow() -> None:
     backlog = Backlog(2, seconds=(0.3, 0.3))
-    await Scheduler(backlog.work(), batch_size=2, target_items=4, flush_items=1000,
-                    flush_seconds=0.05).run(RunSummary(run_id="t"))
+    await Scheduler(backlog.work(), batch_size=2, target_items=4, renew_seconds=0.05).run(RunSummary(run_id="t"))
     renewals = [in_flight for done, in_flight in backlog.flushes if not done]
     assert len(renewals) >= 3 and all(r == [1, 2] for r in renewals)
 
