@@ -90,6 +90,10 @@ def backfill(
     chunk_days: Annotated[int, typer.Option("--chunk-days", min=1, help="Days per chunk (one subflow each).")] = 30,
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate calls, tokens and dollars.")] = False,
+    parallel: Annotated[int, typer.Option("--parallel", min=1, help="Chunks at once: flow runs on the work pool "
+                                          "where process-transcripts is deployed, else in this process.")] = 1,
+    task_batch: Annotated[int | None, typer.Option("--task-batch", min=1, max=1000,
+                                                   help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")] = None,
 ) -> None:
     """Process history in date chunks, oldest first; resumable (a rerun skips what is done)."""
     if until <= since:
@@ -100,7 +104,8 @@ def backfill(
         from flows.backfill import backfill as backfill_flow
 
         reports = run_async(backfill_flow(since.date(), until.date(), chunk_days=chunk_days,
-                                          reprocess_stale=reprocess_stale))
+                                          reprocess_stale=reprocess_stale, parallel_chunks=parallel,
+                                          task_batch=task_batch))
     table = Table("chunk", "transcripts", "agent calls", "tokens in/out", "cost $", show_footer=dry_run,
                   title="backfill estimate (no LLM called)" if dry_run else "backfill", title_justify="left")
     estimates = [r.estimate for r in reports if r.estimate]
@@ -111,15 +116,18 @@ def backfill(
         table.columns[3].footer = f"{sum(e.input_tokens for e in estimates)}/{sum(e.output_tokens for e in estimates)}"
         table.columns[4].footer = f"{sum(e.cost_usd for e in estimates):.2f}"
     for r in reports:
-        label = f"{r.since:%Y-%m-%d}..{r.until:%Y-%m-%d}"
-        if r.estimate:
-            e = r.estimate
-            table.add_row(label, str(e.transcripts), str(e.calls), f"{e.input_tokens}/{e.output_tokens}", f"{e.cost_usd:.2f}")
-        elif r.summary:
+        if r.summary:
             s = r.summary
-            table.add_row(label, str(s.claimed), f"{s.completed} ok, {s.failed} failed",
+            table.add_row(r.label, str(s.claimed), f"{s.completed} ok, {s.failed} failed",
                           f"{s.input_tokens}/{s.output_tokens}", f"{s.cost_usd:.2f}")
+        elif r.error:
+            table.add_row(r.label, "", "[red]failed[/red]: " + r.error, "", "")
+        elif r.estimate and (dry_run or r.estimate.calls):
+            e = r.estimate
+            table.add_row(r.label, str(e.transcripts), str(e.calls), f"{e.input_tokens}/{e.output_tokens}", f"{e.cost_usd:.2f}")
     console.print(table)
+    if any(r.error for r in reports):
+        raise typer.Exit(1)
     if dry_run and not any(e.calls for e in estimates):
         console.print("nothing to do: no transcript in this range still needs analysis "
                       "(--reprocess-stale counts results made with older prompts or models)")

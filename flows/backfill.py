@@ -1,22 +1,27 @@
-"""backfill: history in date chunks, oldest first, one subflow per chunk; resumable by construction
-(a chunk's finished work is not claimed again)."""
+"""backfill: history in date chunks, oldest first. Chunks with nothing to do are skipped from one
+estimate; the rest run as flow runs of the process-transcripts deployment when there is one (so every
+worker of the pool takes a share), else in this process. Resumable by construction: a chunk's finished
+work is not claimed again."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
+from typing import Any
 
 from prefect import flow, get_run_logger
 
 from flows.process import process_transcripts
-from lib.estimate import ChunkReport, chunks
-from lib.pipeline import RunParams
+from lib.estimate import ChunkReport
 from lib.runtime import runtime_in_use
-from tasks.estimate import estimate_chunk
+from tasks.chunks import dispatch_chunk, find_deployment
+from tasks.estimate import estimate_chunks
 
 
 @flow(name="backfill", log_prints=False, persist_result=False)
 async def backfill(since: date, until: date, chunk_days: int = 30, reprocess_stale: bool = False,
-                   dry_run: bool = False, task_batch: int | None = None) -> list[ChunkReport]:
+                   dry_run: bool = False, task_batch: int | None = None, parallel_chunks: int = 1
+                   ) -> list[ChunkReport]:
     """Process transcripts that occurred in [since, until), chunk by chunk; dry_run only estimates.
 
     Args:
@@ -26,20 +31,44 @@ async def backfill(since: date, until: date, chunk_days: int = 30, reprocess_sta
         reprocess_stale: Run again where the result was made with an older prompt, another model or schema.
         dry_run: Only estimate calls, tokens and dollars; call no LLM.
         task_batch: Transcripts per agent task (empty: ASMIS_TASK_BATCH).
+        parallel_chunks: Chunks in flight at once (as flow runs on the work pool, where it is deployed).
     """
-    if until <= since or chunk_days < 1:
-        raise ValueError("backfill needs since < until and chunk_days >= 1")
+    if until <= since or chunk_days < 1 or parallel_chunks < 1:
+        raise ValueError("backfill needs since < until, chunk_days >= 1 and parallel_chunks >= 1")
     logger = get_run_logger()
-    reports = []
     async with runtime_in_use():
-        for start, end in chunks(since, until, chunk_days):
-            params = RunParams(since=start, until=end, reprocess_stale=reprocess_stale, task_batch=task_batch)
-            if dry_run:
-                reports.append(ChunkReport(since=start, until=end, estimate=await estimate_chunk(params)))
-                continue
-            run = process_transcripts.with_options(flow_run_name=f"backfill-{start:%Y-%m-%d}")
-            summary = await run(since=start, until=end, reprocess_stale=reprocess_stale, task_batch=task_batch)
-            reports.append(ChunkReport(since=start, until=end, summary=summary))
-            logger.info("chunk %s..%s: %d completed, %d failed", start.date(), end.date(), summary.completed,
-                        summary.failed)
-    return reports
+        estimates = await estimate_chunks(since, until, chunk_days, reprocess_stale)
+        if dry_run:
+            return estimates
+        todo = [r for r in estimates if r.estimate and r.estimate.calls]
+        logger.info("%d of %d chunks have work", len(todo), len(estimates))
+        deployment = await find_deployment() if todo else None
+        if todo and deployment is None:
+            logger.info("no process-transcripts deployment on this Prefect server: chunks run in this process")
+        gate = asyncio.Semaphore(parallel_chunks)
+
+        async def one(report: ChunkReport) -> ChunkReport:
+            async with gate:
+                return await _run_chunk(report, deployment, reprocess_stale, task_batch, logger)
+
+        done = {r.since: r for r in await asyncio.gather(*(one(r) for r in todo))}
+    return [done.get(r.since, r) for r in estimates]
+
+
+async def _run_chunk(report: ChunkReport, deployment: str | None, reprocess_stale: bool,
+                     task_batch: int | None, logger: Any) -> ChunkReport:
+    """Run one chunk; a chunk that fails is reported and the others go on (a rerun resumes it)."""
+    name = f"backfill-{report.since:%Y-%m-%d}"
+    try:
+        if deployment is None:
+            summary = await process_transcripts.with_options(flow_run_name=name)(
+                since=report.since, until=report.until, reprocess_stale=reprocess_stale, task_batch=task_batch)
+        else:
+            summary = await dispatch_chunk(deployment, {"since": report.since, "until": report.until,
+                                                        "reprocess_stale": reprocess_stale, "task_batch": task_batch},
+                                           name)
+    except Exception as exc:  # noqa: BLE001 - reported per chunk; the backfill goes on
+        logger.error("chunk %s failed: %s", report.label, exc)
+        return report.model_copy(update={"error": f"{type(exc).__name__}: {exc}"})
+    logger.info("chunk %s: %d completed, %d failed", report.label, summary.completed, summary.failed)
+    return report.model_copy(update={"summary": summary})

@@ -54,6 +54,11 @@ class ChunkReport(BaseModel):
     until: datetime
     estimate: Estimate | None = None
     summary: RunSummary | None = None
+    error: str | None = None  # the chunk's run failed (a rerun of the backfill resumes it)
+
+    @property
+    def label(self) -> str:
+        return f"{self.since:%Y-%m-%d}..{self.until:%Y-%m-%d}"
 
 
 async def estimate_run(rt: Runtime, params: RunParams) -> Estimate:

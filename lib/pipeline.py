@@ -109,3 +109,8 @@ class RunSummary(Tally):
         order = ["run_id", "claimed", *Tally.model_fields, "llm_calls", "seconds"]
         values = self.model_dump(exclude={"transcript_ids"})
         return [{"metric": k, "value": str(values[k])} for k in order]
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]]) -> RunSummary:
+        """The inverse of rows(): a summary read back from its run-summary table artifact."""
+        return cls.model_validate({row["metric"]: row["value"] for row in rows if row["metric"] in cls.model_fields})
