@@ -21,7 +21,13 @@ from lib.progress import publish_progress
 from lib.runtime import runtime_in_use
 from lib.scheduling import AgentBatch, Scheduler, Work
 from tasks.agents import record_batch_failure, run_agent_batch
-from tasks.claims import claim_transcripts, extend_claims, plan_run, release_claims
+from tasks.claims import (
+    claim_transcripts,
+    extend_claims,
+    plan_run,
+    release_claims,
+    release_claims_of_ended_runs,
+)
 from tasks.results import publish_artifacts
 
 
@@ -55,6 +61,7 @@ async def process_transcripts(
     summary = RunSummary(run_id=owner)
     async with runtime_in_use() as rt:
         plan = await plan_run(params, owner)
+        await release_claims_of_ended_runs()
         calls_before = rt.provider.stats.calls
         batch = plan.params.task_batch or 1
         scheduler = Scheduler(_work(plan), batch_size=batch, limit=params.limit,

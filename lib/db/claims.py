@@ -112,6 +112,21 @@ class ClaimRepository:
             )
         return int(status.split()[-1])
 
+    async def owners(self) -> list[str]:
+        """Who holds a lease that has not expired yet."""
+        with db_errors(operation="list claim owners"):
+            rows = await self.pool.fetch("SELECT DISTINCT claimed_by FROM transcripts"
+                                         " WHERE claimed_by IS NOT NULL AND claim_expires_at > now()")
+        return [r["claimed_by"] for r in rows]
+
+    async def release_owners(self, owners: list[str]) -> int:
+        """Give up every lease of these owners (runs known to be over)."""
+        with db_errors(operation="release claims of ended runs"):
+            status = await self.pool.execute(
+                "UPDATE transcripts SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = ANY($1::text[])",
+                owners)
+        return int(status.split()[-1])
+
     async def backlog(self, work: WorkFilter) -> Backlog:
         """How much work the filter matches, claimed or not (for dry runs and a cheap no-op check)."""
         with db_errors(operation="count backlog"):
