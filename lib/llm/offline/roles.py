@@ -37,8 +37,8 @@ ECONOMIC_BUYER = _cues(
      "buck money budget funding spend", 3),
     # Whose it is: 'out of Lorraine's budget', 'it needs Ingrid's sign-off'; the match starts inside the name
     # so that the name is the subject before it, and 'last year's budget' is no one's
-    (r"(?<=\b(?-i:[A-Z][a-z]))[a-z]*'s (?:budget|money|sign-?off|signature|blessing|green light)\b", "budget money sign signoff signature "
-     "blessing green", 3),
+    (r"(?<=\b(?-i:[A-Z][a-z]))[a-z]*'s (?:budget|money|sign-?off|signature|blessing|green light)\b",
+     "budget money sign signoff signature blessing green", 3),
     # A pronoun or name before: 'is hers to approve', 'she's the one who says yes', 'he green-lights every ...'
     (r"\b(?:hers|his|theirs) to (?:approve|sign(?: off)?|decide|authori[sz]e)\b", "hers his theirs", 3),
     (r"\bthe one who (?:says yes|signs|approves|decides|authori[sz]es|makes the (?:call|decision)|(?:cuts|writes|"
@@ -61,7 +61,7 @@ CHAMPION = _cues(
      r"fight for (?:this|it)|"
      r"get (?:him|her|them|\w+) (?:comfortable|on board|bought in)|set up (?:a |some )?(?:[\w-]+ )?"
      r"(?:call|time|meeting|intro) with|introduce you|walk (?:him|her|them) through|follow up with)",
-     "case push champion advocate sell take bring bat get set introduce walk follow", 3),
+     "case push champion advocate sell take bring bat get set introduce walk follow carry pitch fight", 3),
     (r"\bI(?:'m| am) (?:sold|a (?:big|huge) (?:fan|believer)|convinced|really excited|all in|(?:fully |completely |"
      r"totally |100% )?behind (?:this|it|you))\b", "sold fan believer convinced excited all behind", 3),
     (r"\bI(?:'ve| have) been (?:pushing|asking|advocating|lobbying|fighting) for\b|\bstake my (?:name|reputation)\b|"
@@ -79,8 +79,8 @@ CHAMPION = _cues(
     # The speaker naming themself the inside seller: 'I'm the one pushing for this', 'consider me your advocate'
     (r"\bI(?:'m| am) the (?:one|person) (?:pushing|driving|asking|arguing|lobbying|fighting|championing)\b",
      "one person", 3),
-    (r"\b(?:(?:count|consider|think of) me(?: in)?(?: as)?|I(?:'ll| will| can) be) (?:your|an|the) (?:internal |inside )?"
-     r"(?:advocate|champion|sponsor|ally|coach|person|man|woman|guy)\b", "count consider think be", 3),
+    (r"\b(?:(?:count|consider|think of) me(?: in)?(?: as)?|I(?:'ll| will| can) be) (?:your|an|the) "
+     r"(?:internal |inside )?(?:advocate|champion|sponsor|ally|coach|person|man|woman|guy)\b", "count consider think be", 3),
     about_speaker=True,
 )
 BLOCKER = _cues(
