@@ -64,7 +64,8 @@ class AgentResult(BaseModel):
     status: ResultStatus
     data: dict[str, Any] | None = None
     confidence: float | None = Field(None, ge=0, le=1)
-    model: str
+    model: str  # the model id the reply named (the API answers an alias with a dated snapshot id)
+    model_requested: str  # the model id the call asked for: what "made with another model" compares
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0

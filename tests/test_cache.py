@@ -18,7 +18,8 @@ BASE = {"agent_type": "meddpic", "prompt_sha256": "p" * 64, "model": "m", "schem
 
 def _result(key: str, status: str = "completed", **kw: object) -> AgentResult:
     values: dict[str, object] = {"transcript_id": 1, "agent_type": "meddpic", "prompt_id": 1, "input_hash": key,
-                                 "status": status, "data": {"x": 1}, "model": "m", "cost_usd": "0.01"}
+                                 "status": status, "data": {"x": 1}, "model": "m", "model_requested": "m",
+                                 "cost_usd": "0.01"}
     return AgentResult.model_validate({**values, **kw})
 
 

@@ -85,6 +85,7 @@ class BaseAgent(ABC, Generic[M]):
                 prompt_version=prompt.version, input_hash=self.input_hash(transcript, prompt),
                 schema_version=self.schema_version, status="completed", data=output.model_dump(mode="json"),
                 confidence=self.confidence(output, report), model=reply.model or self.provider.model,
+                model_requested=self.provider.model,
                 input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                 cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
                 cost_usd=self.provider.cost(usage), attempts=attempt, errors=errors, warnings=report.warnings,
@@ -116,8 +117,8 @@ class BaseAgent(ABC, Generic[M]):
         return AgentResult(
             transcript_id=transcript.id, agent_type=self.agent_type, prompt_id=prompt.id,
             prompt_version=prompt.version, input_hash=self.input_hash(transcript, prompt), status="failed",
-            schema_version=self.schema_version,
-            model=self.provider.model, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+            schema_version=self.schema_version, model=self.provider.model, model_requested=self.provider.model,
+            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
             cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
             cost_usd=self.provider.cost(usage), attempts=attempts or getattr(error, "attempts", 1) or 1,
             errors=errors[-10:],
