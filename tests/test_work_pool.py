@@ -106,7 +106,8 @@ def work_pool(flow_settings: Settings, llm: FakeMessagesAPI, prefect_database: s
     env = {**os.environ, "PREFECT_API_URL": api, "ASMIS_CHECKOUT": str(ROOT), "ASMIS_LLM_CONCURRENCY": "4",
            "ASMIS_LLM_GLOBAL_LIMIT": "3", "ASMIS_CLAIM_LEASE_SECONDS": "600", "PREFECT_WORKER_QUERY_SECONDS": "1",
            "PREFECT_HOME": str(tmp_path / "client")}
-    server_env = {**env, "PREFECT_HOME": str(tmp_path / "server"), "PREFECT_API_DATABASE_CONNECTION_URL": prefect_database}
+    server_env = {**env, "PREFECT_HOME": str(tmp_path / "server"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                  "PREFECT_API_DATABASE_CONNECTION_URL": prefect_database}
     procs = [subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                               env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)]
