@@ -159,6 +159,13 @@ async def test_a_backfill_spreads_its_chunks_over_two_workers_under_one_global_c
     chunks = [r for r in work_pool.flow_runs("process-transcripts") if str(r["name"]).startswith("backfill-")]
     assert len(chunks) == 4 and {r["state_type"] for r in chunks} == {"COMPLETED"}
 
+    # The README's trigger from a terminal, with flat parameters, runs on the pool too.
+    await seed(pool, 3, first=40)
+    _run([str(BIN / "prefect"), "deployment", "run", "process-transcripts/process-transcripts", "--param", "limit=2",
+          "--params", '{"agents": ["meddpic"]}', "--watch"], work_pool.env)
+    assert await _rows(pool) == {"completed": 34}
+    assert llm.stats().by_path.get("POST /v1/messages") == 34
+
 
 def _engine_pids() -> list[int]:
     """Flow-run processes the process workers started (`python -m prefect.engine`)."""
