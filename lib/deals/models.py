@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from lib.agents.schemas import ElementStatus
+from lib.agents.schemas import MEDDPIC_ELEMENTS, ElementStatus
 
 
 class CallRef(BaseModel):
@@ -75,6 +75,13 @@ class DealRollup(BaseModel):
     warnings: list[DealWarning]
     next_questions: list[NextQuestion]
     timeline: list[TimelineCall] = Field(default_factory=list, description="Every call of the deal, oldest first.")
+
+    @field_validator("elements")
+    @classmethod
+    def _meddpicc_order(cls, elements: dict[str, DealElement]) -> dict[str, DealElement]:
+        """jsonb keeps object keys in its own order: put the elements back in MEDDPICC order."""
+        rank = {name: i for i, name in enumerate(MEDDPIC_ELEMENTS)}
+        return dict(sorted(elements.items(), key=lambda item: rank.get(item[0], len(rank))))
 
     def identified(self) -> int:
         return sum(e.status == "identified" for e in self.elements.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -12,6 +13,9 @@ from lib.deals.models import DealRollup, StoredDeal
 from lib.deals.rollup import RANK
 
 STYLE = {"identified": "green", "partial": "yellow", "missing": "red"}
+# One character per call keeps a many-call grid inside 80 columns; the caption is the legend.
+SYMBOL = {"identified": "●", "partial": "◐", "missing": "○"}
+LEGEND = "● identified  ◐ partial  ○ missing  · not analysed  ▲▼ changed since the call before"
 
 
 def deals_table(deals: list[StoredDeal]) -> Table:
@@ -38,11 +42,13 @@ def _iso(value: Any) -> str | None:
 def element_grid(rollup: DealRollup) -> Table:
     """Rows are elements, columns the deal's calls (oldest first); ▲/▼ marks a status that changed
     from the call before, · a call not analysed yet; the last column is the deal's status and since when."""
-    table = Table("element", title=f"Deal {rollup.deal_id}: MEDDPICC by call ({rollup.identified()}/8 identified)",
-                  title_justify="left")
+    table = Table(title=f"Deal {rollup.deal_id}: MEDDPICC by call ({rollup.identified()}/8 identified)",
+                  title_justify="left", caption=LEGEND, caption_justify="left")
+    table.add_column("element", no_wrap=True)
     for call in rollup.timeline:
-        table.add_column(f"#{call.transcript_id}\n{call.occurred_at:%Y-%m-%d}\n{call.format}")
-    table.add_column("deal")
+        table.add_column(f"#{call.transcript_id}\n{call.occurred_at:%m-%d}\n{call.format}", justify="center",
+                         min_width=5)
+    table.add_column("deal", no_wrap=True)
     for name, element in rollup.elements.items():
         on_call = {h.transcript_id: h.status for h in element.history}
         cells: list[Text | str] = [name.replace("_", " ")]
@@ -52,10 +58,11 @@ def element_grid(rollup: DealRollup) -> Table:
             if status is None:
                 cells.append(Text("·", style="dim"))
                 continue
-            mark = "" if previous in (None, status) else ("▲ " if RANK[status] > RANK[previous or status] else "▼ ")
-            cells.append(Text(mark + status, style=STYLE[status]))
+            mark = "" if previous in (None, status) else ("▲" if RANK[status] > RANK[previous or status] else "▼")
+            cells.append(Text(mark + SYMBOL[status], style=STYLE[status]))
             previous = status
-        since = f"\nsince #{element.first_identified.transcript_id}" if element.first_identified else ""
+        first = element.first_identified
+        since = f" since #{first.transcript_id}" if first else ""
         cells.append(Text(element.status + since, style=f"bold {STYLE[element.status]}"))
         table.add_row(*cells)
     return table
@@ -65,11 +72,16 @@ def deal_view(deal: StoredDeal) -> Group:
     rollup = deal.rollup
     parts: list[Any] = [element_grid(rollup)]
     if rollup.stakeholders:
-        people = Table("name", "title", "side", "role", "influence", "sentiment", "calls", "first seen",
-                       title="Stakeholders across the deal", title_justify="left")
+        # Six columns fit 80: influence and sentiment share one; `--json` has first_seen_at too.
+        people = Table(title="Stakeholders across the deal", title_justify="left", box=box.SIMPLE_HEAD)
+        people.add_column("name", no_wrap=True)
+        for header in ("title", "side", "role"):
+            people.add_column(header)
+        people.add_column("influence/\nsentiment", no_wrap=True)
+        people.add_column("calls")
         for p in rollup.stakeholders:
-            people.add_row(p.name, p.title or "", p.side, p.role.replace("_", " "), p.influence, p.sentiment,
-                           str(p.calls_seen), f"{p.first_seen_at:%Y-%m-%d}")
+            people.add_row(p.name, p.title or "", p.side, p.role.replace("_", " "), f"{p.influence}/{p.sentiment}",
+                           str(p.calls_seen))
         parts.append(people)
     parts.append(Text("Warnings", style="bold"))
     parts += [Text(f"  {w.code}: {w.message}", style="red") for w in rollup.warnings] or [Text("  none")]
