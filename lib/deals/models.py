@@ -80,7 +80,7 @@ class DealRollup(BaseModel):
     @classmethod
     def _meddpicc_order(cls, elements: dict[str, DealElement]) -> dict[str, DealElement]:
         """jsonb keeps object keys in its own order: put the elements back in MEDDPICC order."""
-        rank = {name: i for i, name in enumerate(MEDDPIC_ELEMENTS)}
+        rank: dict[str, int] = {name: i for i, name in enumerate(MEDDPIC_ELEMENTS)}
         return dict(sorted(elements.items(), key=lambda item: rank.get(item[0], len(rank))))
 
     def identified(self) -> int:
