@@ -27,6 +27,7 @@ from lib.progress import publish_progress
 from lib.runtime import runtime_in_use
 from tasks.agents import record_failure, run_agent
 from tasks.claims import claim_transcripts, extend_claims, plan_run, release_claims
+from tasks.deals import publish_deal_rollups, refresh_deals
 from tasks.results import MAX_SCORECARDS, publish_artifacts, save_results
 
 Job = tuple[int, AgentType]
@@ -130,6 +131,9 @@ async def process_transcripts(params: RunParams | None = None) -> RunSummary:
         summary.llm_calls = rt.provider.stats.calls - calls_before
         summary.seconds = round(time.perf_counter() - started, 3)
         logger.info("run finished", extra=summary.model_dump(exclude={"transcript_ids"}, mode="json"))
+        # issue 13 (deals branch): refresh and publish the deals of this run's finished transcripts. The
+        # lead re-places this; summary.transcript_ids holds only the first MAX_SCORECARDS of them.
+        await publish_deal_rollups(await refresh_deals(summary.transcript_ids))
         await publish_artifacts(summary)
         return summary
 

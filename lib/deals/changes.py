@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lib.deals.models import DealRollup
+from lib.deals.people import resolve_people
 
 
 def element_changes(before: DealRollup | None, after: DealRollup) -> dict[str, str]:
@@ -22,8 +23,10 @@ def what_changed(before: DealRollup | None, after: DealRollup) -> list[str]:
     if after.calls != before.calls:
         lines.append(f"calls {before.calls} → {after.calls}")
     lines += [f"{name.replace('_', ' ')}: {move}" for name, move in element_changes(before, after).items()]
-    known = {(p.side, p.name) for p in before.stakeholders}
-    added = [p.name for p in after.stakeholders if (p.side, p.name) not in known]
+    # Names are matched as the roll-up matches them: "Helen" last time and "Helen Cho" now is one person.
+    identities = resolve_people((p.side, p.name) for p in [*before.stakeholders, *after.stakeholders])
+    known = {identities[(p.side, p.name)] for p in before.stakeholders}
+    added = [p.name for p in after.stakeholders if identities[(p.side, p.name)] not in known]
     if added:
         lines.append("new stakeholder(s): " + ", ".join(added))
     old_codes = {w.code for w in before.warnings}
