@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import io
 import json
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,9 +38,12 @@ from lib.deals.rollup import build_rollup
 from lib.deals.view import deal_view
 from lib.ingest import ingest_paths
 from lib.models import AgentResult, AgentType
+from lib.pipeline import RunParams
 from lib.prompt_files import sync_prompts
 from lib.settings import Settings
 from lib.transcripts import parse_file
+from tests.fake_messages_api import FakeMessagesAPI
+from tests.helpers import synthetic_transcript
 
 FIXTURES = Path(__file__).parent / "fixtures" / "deals"
 CALLS = FIXTURES / "calls"
@@ -302,7 +306,8 @@ def test_asmis_deals_lists_shows_exports_and_refuses_an_unknown_deal(settings: S
 
     grid = runner.invoke(app, ["deals", DEAL])
     assert grid.exit_code == 0 and "MEDDPICC by call (7/8 identified)" in grid.output
-    assert "champion_sentiment_negative: champion Olivia Grant turned negative" in grid.output
+    words = " ".join(grid.output.split())
+    assert "champion_sentiment_negative champion Olivia Grant turned negative on call" in words
 
     csv_file = tmp_path / "deals.csv"
     exported = runner.invoke(app, ["deals", "--csv", str(csv_file)])
@@ -310,3 +315,33 @@ def test_asmis_deals_lists_shows_exports_and_refuses_an_unknown_deal(settings: S
 
     missing = runner.invoke(app, ["deals", "NO-SUCH-DEAL"])
     assert missing.exit_code == 1 and "NO-SUCH-DEAL" in missing.output
+
+
+async def test_a_flow_run_refreshes_its_deals_and_publishes_their_rollups(
+        flow_settings: Settings, pool: asyncpg.Pool, llm: FakeMessagesAPI) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    from flows.process import process_transcripts
+
+    repo = TranscriptRepository(pool)
+    for i, deal in enumerate(["FLOW-A", "FLOW-A", "FLOW-B", None]):
+        await repo.add(synthetic_transcript(100 + i).model_copy(update={"deal_id": deal}))
+    await sync_prompts(PromptRepository(pool))
+    summary = await process_transcripts(RunParams())
+    assert summary.completed == 8
+
+    deals = {d.deal_id: d for d in await DealRepository(pool).list()}
+    assert sorted(deals) == ["FLOW-A", "FLOW-B"]
+    assert (deals["FLOW-A"].calls, deals["FLOW-B"].calls) == (2, 1)
+    assert {d.changed_by for d in deals.values()} == {summary.run_id}
+    stored = await pool.fetch("SELECT r.id FROM agent_results r JOIN transcripts t ON t.id = r.transcript_id"
+                              " WHERE t.deal_id = 'FLOW-A' ORDER BY r.id")
+    assert deals["FLOW-A"].result_ids == [r["id"] for r in stored]
+    async with get_client() as client:
+        artifacts = await client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["deal-rollups"]),
+            flow_run_id=ArtifactFilterFlowRunId(any_=[uuid.UUID(summary.run_id)])))
+    [artifact] = artifacts
+    assert "## Deal FLOW-A" in str(artifact.data) and "## Deal FLOW-B" in str(artifact.data)
+    assert "**Changed in this run**: new deal: 2 call(s)" in str(artifact.data)

@@ -83,9 +83,18 @@ def deal_view(deal: StoredDeal) -> Group:
             people.add_row(p.name, p.title or "", p.side, p.role.replace("_", " "), f"{p.influence}/{p.sentiment}",
                            str(p.calls_seen))
         parts.append(people)
-    parts.append(Text("Warnings", style="bold"))
-    parts += [Text(f"  {w.code}: {w.message}", style="red") for w in rollup.warnings] or [Text("  none")]
+    parts.append(_listing("Warnings", [(w.code, w.message) for w in rollup.warnings] or [("none", "")], "red"))
     if rollup.next_questions:
-        parts.append(Text("Ask next", style="bold"))
-        parts += [Text(f"  {q.element.replace('_', ' ')}: {q.question}") for q in rollup.next_questions]
+        parts.append(_listing("Ask next", [(q.element.replace("_", " "), q.question) for q in rollup.next_questions]))
     return Group(*parts)
+
+
+def _listing(title: str, rows: list[tuple[str, str]], style: str = "") -> Table:
+    """A titled two-column list whose long second column wraps under itself."""
+    table = Table.grid(padding=(0, 2))
+    table.title, table.title_justify, table.title_style = title, "left", "bold"
+    table.add_column(style=style, no_wrap=True)
+    table.add_column()
+    for key, text in rows:
+        table.add_row(key, text)
+    return table
