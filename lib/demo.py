@@ -22,6 +22,7 @@ from lib.llm import provider_kind
 from lib.prompt_files import sync_prompts
 from lib.report import latest_completed, scorecard_rich
 from lib.settings import Settings
+from lib.transcripts import SUFFIXES
 
 DEMO_DEAL = "ACME-2025-001"  # the four sample calls are one deal: Acme Freight buying from Relay
 # Captions carry no date of their own (the .txt and Gong samples do): without these the deal's timeline
@@ -42,7 +43,7 @@ async def prepare_demo(settings: Settings, console: Console, examples: Path) -> 
         console.print(f"[bold]2. prompts[/bold]   {versions}", highlight=False)
         console.print(f"[bold]3. ingest[/bold]    {examples}", highlight=False)
         ids = []
-        for path in sorted(examples.iterdir()):
+        for path in sorted(p for p in examples.iterdir() if p.suffix.lower() in SUFFIXES and p.name[0] != "."):
             async for item in ingest_paths(TranscriptRepository(pool), [path], source="examples", deal_id=DEMO_DEAL,
                                            occurred_at=SAMPLE_CALL_DATES.get(path.name),
                                            max_bytes=settings.ingest_max_bytes):

@@ -345,3 +345,19 @@ async def test_a_flow_run_refreshes_its_deals_and_publishes_their_rollups(
     [artifact] = artifacts
     assert "## Deal FLOW-A" in str(artifact.data) and "## Deal FLOW-B" in str(artifact.data)
     assert "**Changed in this run**: new deal: 2 call(s)" in str(artifact.data)
+
+
+async def test_the_demo_samples_are_one_deal_in_call_order_and_the_demo_shows_its_grid(
+        settings: Settings, pool: asyncpg.Pool) -> None:
+    from lib.cli import EXAMPLES_DIR
+    from lib.demo import DEMO_DEAL, prepare_demo, show_deal
+
+    console = Console(record=True, width=100)
+    ids = await prepare_demo(settings, console, EXAMPLES_DIR)
+    transcripts = await TranscriptRepository(pool).get_many(ids)
+    assert {t.deal_id for t in transcripts} == {DEMO_DEAL} and len(transcripts) == 4
+    by_date = sorted(transcripts, key=lambda t: t.occurred_at)
+    assert [t.metadata["file_name"] for t in by_date] == sorted(p.name for p in EXAMPLES_DIR.iterdir())
+    await show_deal(pool, settings, console, DEMO_DEAL)
+    shown = console.export_text()
+    assert f"deal {DEMO_DEAL} across its 4 calls" in shown and "(0/8 identified)" in shown
