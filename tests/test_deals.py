@@ -33,7 +33,7 @@ from lib.deals.changes import what_changed
 from lib.deals.export import write_csv
 from lib.deals.markdown import deals_markdown
 from lib.deals.people import resolve_people
-from lib.deals.refresh import refresh_deals, refresh_deals_of
+from lib.deals.refresh import refresh_all_deals, refresh_deals, refresh_deals_of
 from lib.deals.rollup import build_rollup
 from lib.deals.view import deal_view
 from lib.ingest import ingest_paths
@@ -361,3 +361,22 @@ async def test_the_demo_samples_are_one_deal_in_call_order_and_the_demo_shows_it
     await show_deal(pool, settings, console, DEMO_DEAL)
     shown = console.export_text()
     assert f"deal {DEMO_DEAL} across its 4 calls" in shown and "(0/8 identified)" in shown
+
+
+async def test_concurrent_refreshes_of_one_deal_take_turns(settings: Settings, pool: asyncpg.Pool) -> None:
+    await analysed_deal(pool, settings)
+    first, second = await asyncio.gather(refresh_deals(pool, [DEAL], settings, changed_by="a", now=NOW),
+                                         refresh_deals(pool, [DEAL], settings, changed_by="b", now=NOW))
+    assert sorted([first, second]) == [[], [DEAL]]  # one built the row, the other found it up to date
+    deal = await DealRepository(pool).get(DEAL)
+    assert deal is not None and deal.previous_rollup is None and deal.changed_by == ("a" if first else "b")
+
+
+async def test_refreshing_every_deal_follows_relabelled_calls(settings: Settings, pool: asyncpg.Pool) -> None:
+    ids = await analysed_deal(pool, settings)
+    await refresh_all_deals(pool, settings, now=NOW)
+    await pool.execute("UPDATE transcripts SET deal_id = 'OPP-RENAMED' WHERE id = $1", ids["03-pricing.json"])
+    await pool.execute("UPDATE transcripts SET deal_id = NULL WHERE id <> $1", ids["03-pricing.json"])
+    assert await refresh_all_deals(pool, settings, now=NOW) == ["OPP-RENAMED"]
+    deals = await DealRepository(pool).list()
+    assert [(d.deal_id, d.calls) for d in deals] == [("OPP-RENAMED", 1)]
