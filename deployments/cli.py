@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
+from lib.cli_deals import deals  # noqa: F401 - registers `asmis deals` on the app
 from lib.demo import prepare_demo, show_results, summary_table
 from lib.estimate import ChunkReport, estimate_range, estimate_run
 from lib.models import AgentType

@@ -28,6 +28,7 @@ from tasks.claims import (
     release_claims,
     release_claims_of_ended_runs,
 )
+from tasks.deals import publish_deal_rollups, refresh_deals_of_run
 from tasks.results import publish_artifacts
 
 
@@ -72,6 +73,7 @@ async def process_transcripts(
         summary.llm_calls = rt.provider.stats.calls - calls_before
         summary.seconds = round(time.perf_counter() - started, 3)
         get_run_logger().info("run finished", extra=summary.model_dump(exclude={"transcript_ids"}, mode="json"))
+        await publish_deal_rollups(await refresh_deals_of_run(owner))
         await publish_artifacts(summary)
         return summary
 
