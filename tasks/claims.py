@@ -6,7 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from lib import pipeline
-from lib.db.claims import Backlog, Claim
+from lib.db.claims import Claim
 from lib.runtime import current_runtime
 from tasks.retry import TASK_DEFAULTS
 
@@ -15,12 +15,6 @@ from tasks.retry import TASK_DEFAULTS
 async def plan_run(params: pipeline.RunParams, owner: str) -> pipeline.RunPlan:
     """Resolve the active prompt of each agent type and the model into a run plan."""
     return await pipeline.plan_run(await current_runtime(), params, owner)
-
-
-@task(name="measure-backlog", cache_policy=NO_CACHE, **TASK_DEFAULTS)
-async def measure_backlog(plan: pipeline.RunPlan) -> Backlog:
-    """Count the transcripts and agent calls the plan still has to do."""
-    return await (await current_runtime()).claims.backlog(plan.work())
 
 
 @task(name="claim-transcripts", cache_policy=NO_CACHE, **TASK_DEFAULTS)
