@@ -23,8 +23,7 @@ def _result(key: str, status: str = "completed", **kw: object) -> AgentResult:
 
 
 def _same(a: AgentResult | None, b: AgentResult) -> bool:
-    skip = {"started_at", "finished_at"}
-    return a is not None and a.model_dump(exclude=skip) == b.model_dump(exclude=skip)
+    return a is not None and a.model_dump() == b.model_dump()
 
 
 def test_key_is_stable_across_processes_and_sensitive_to_every_input() -> None:
