@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from rich import box
 from rich.table import Table
 
 from lib.estimate import ChunkReport
@@ -60,9 +61,11 @@ def rows(reports: list[ChunkReport]) -> list[_Row]:
 
 
 def backfill_table(reports: list[ChunkReport], *, dry_run: bool) -> Table:
-    table = Table("days (inclusive)", "chunks", "transcripts", "agent calls", "tokens in/out", "cost $",
-                  title="backfill estimate (no LLM called)" if dry_run else "backfill", title_justify="left",
-                  show_footer=True)
+    table = Table(title="backfill estimate (no LLM called)" if dry_run else "backfill", title_justify="left",
+                  show_footer=True, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("days (inclusive)", no_wrap=True)
+    for name in ("chunks", "transcripts", "LLM calls", "tokens in/out", "USD"):
+        table.add_column(name, justify="right", no_wrap=True)
     for row in rows(reports):
         table.add_row(row.days(), str(row.chunks), str(row.transcripts), row.calls,
                       f"{row.tokens[0]}/{row.tokens[1]}", f"{row.cost:.2f}", style="dim" if row.empty else None)

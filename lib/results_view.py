@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from rich.console import Console
 from rich.table import Table
 
 from lib.models import StoredResult, Transcript
 from lib.report import latest_completed, scorecard_rich
 
+# A row fits 80 characters; `asmis results ID` shows the whole title and the model, `--json` everything.
+TITLE_WIDTH = 24
+
 
 def results_table(rows: list[StoredResult]) -> Table:
-    """Rows as the repository orders them (transcript, then agent); `result` is the JSON's `id`."""
-    table = Table("transcript", "title", "agent", "result", "status", "confidence", "model", "prompt", "tokens",
-                  "cost $", "updated (UTC)", box=None)
+    """Rows as the repository orders them (transcript, then agent). The JSON's `id` is the result's own."""
+    table = Table(box=None, pad_edge=False)
+    for name, width in (("transcript", 10), ("title", TITLE_WIDTH), ("agent", 11), ("status", 9),
+                        ("confidence", 10), ("cost $", 6)):
+        table.add_column(name, no_wrap=True, min_width=width)
     for r in rows:
-        table.add_row(f"#{r.transcript_id}", r.transcript_title or "", r.agent_type, str(r.id), r.status,
-                      "" if r.confidence is None else f"{r.confidence:.2f}", r.model, r.prompt_version or "",
-                      str(r.input_tokens + r.output_tokens), f"{r.cost_usd:.3f}",
-                      f"{r.updated_at.astimezone(UTC):%Y-%m-%d %H:%M}")
+        table.add_row(f"#{r.transcript_id}", _short(r.transcript_title or ""), r.agent_type, r.status,
+                      "" if r.confidence is None else f"{r.confidence:.2f}", f"{r.cost_usd:.3f}")
     return table
+
+
+def _short(title: str, width: int = TITLE_WIDTH) -> str:
+    return title if len(title) <= width else title[: width - 1].rstrip() + "…"
 
 
 def heading(transcript: Transcript) -> str:
