@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench readme clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/asmis demo
+	@$(BIN)/asmis demo
+
+# Rewrite README.md's demo output from a real `asmis demo` on a fresh data dir (tests/test_readme.py checks it).
+readme: $(STAMP)
+	$(BIN)/python -m tools.readme_demo
 
 test: lint typecheck pytest
 
