@@ -9,7 +9,10 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' 2> $(VENV)/install.log || { cat $(VENV)/install.log; exit 1; }
+	@cat $(VENV)/install.log
+	@# pyproject.toml names the packages so that setuptools has nothing to warn about: keep it that way.
+	@! grep -q "Editable installation" $(VENV)/install.log || { echo "setuptools warned (see above)"; exit 1; }
 	touch $(STAMP)
 
 demo: $(STAMP)
