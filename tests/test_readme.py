@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tools.readme_demo import README, current_block, differences, fresh_block, normalise
@@ -29,3 +34,20 @@ def test_readme_demo_output_matches_a_fresh_demo_run() -> None:
     assert "(vtt, 32 turns, 2025-09-09)" in fresh
     diff = differences(README.read_text(), fresh)
     assert not diff, "README.md's demo output is stale; run `make readme`:\n" + "\n".join(diff[:60])
+
+
+def test_readme_says_how_to_move_the_prefect_ui_to_another_port(tmp_path: Path) -> None:
+    """`prefect server start --port P` alone leaves the UI calling :4200; Prefect derives the UI's API
+    address from PREFECT_SERVER_API_PORT, as the README tells."""
+    readme = README.read_text()
+    assert "PREFECT_SERVER_API_PORT=4300 prefect server start --port 4300" in readme
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    code = "from prefect.settings import get_current_settings as s; print(s().server.ui.api_url)"
+    ui_api = subprocess.run([sys.executable, "-c", code], env={**env, "PREFECT_SERVER_API_PORT": "4300",
+                            "PREFECT_HOME": str(tmp_path)},
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert ui_api == "http://127.0.0.1:4300/api"
+
+
+def test_readme_says_how_to_run_the_live_tests() -> None:
+    assert "ANTHROPIC_API_KEY=sk-ant-... .venv/bin/pytest tests/live" in README.read_text()
