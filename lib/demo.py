@@ -55,7 +55,7 @@ async def prepare_demo(settings: Settings, console: Console, examples: Path) -> 
                 if item.transcript_id:
                     ids.append(item.transcript_id)
     provider = provider_kind(settings)
-    note = "" if provider == "anthropic" else " (no ANTHROPIC_API_KEY: the offline rule-based extractor)"
+    note = "" if provider == "anthropic" else " (no ANTHROPIC_API_KEY: rule-based extraction)"
     console.print(f"[bold]4. analyse[/bold]   provider {provider}{note}", highlight=False)
     return ids
 
