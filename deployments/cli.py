@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from lib.backfill_view import backfill_table
 from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
 from lib.cli_deals import deals  # noqa: F401 - registers `asmis deals` on the app
 from lib.demo import prepare_demo, show_results, summary_table
@@ -107,29 +107,10 @@ def backfill(
         reports = run_async(backfill_flow(since.date(), until.date(), chunk_days=chunk_days,
                                           reprocess_stale=reprocess_stale, parallel_chunks=parallel,
                                           task_batch=task_batch))
-    table = Table("chunk", "transcripts", "agent calls", "tokens in/out", "cost $", show_footer=dry_run,
-                  title="backfill estimate (no LLM called)" if dry_run else "backfill", title_justify="left")
-    estimates = [r.estimate for r in reports if r.estimate]
-    if estimates:
-        table.columns[0].footer = "total"
-        table.columns[1].footer = str(sum(e.transcripts for e in estimates))
-        table.columns[2].footer = str(sum(e.calls for e in estimates))
-        table.columns[3].footer = f"{sum(e.input_tokens for e in estimates)}/{sum(e.output_tokens for e in estimates)}"
-        table.columns[4].footer = f"{sum(e.cost_usd for e in estimates):.2f}"
-    for r in reports:
-        if r.summary:
-            s = r.summary
-            table.add_row(r.label, str(s.claimed), f"{s.completed} ok, {s.failed} failed",
-                          f"{s.input_tokens}/{s.output_tokens}", f"{s.cost_usd:.2f}")
-        elif r.error:
-            table.add_row(r.label, "", "[red]failed[/red]: " + r.error, "", "")
-        elif r.estimate and (dry_run or r.estimate.calls):
-            e = r.estimate
-            table.add_row(r.label, str(e.transcripts), str(e.calls), f"{e.input_tokens}/{e.output_tokens}", f"{e.cost_usd:.2f}")
-    console.print(table)
+    console.print(backfill_table(reports, dry_run=dry_run))
     if any(r.error for r in reports):
         raise typer.Exit(1)
-    if dry_run and not any(e.calls for e in estimates):
+    if dry_run and not any(r.estimate and r.estimate.calls for r in reports):
         console.print("nothing to do: no transcript in this range still needs analysis "
                       "(--reprocess-stale counts results made with older prompts or models)")
 

@@ -21,7 +21,7 @@ from lib.settings import get_settings
 
 async def load_deals(deal_id: str | None, refresh: bool) -> list[StoredDeal]:
     settings = get_settings()
-    async with open_database(settings) as pool:
+    async with open_database(settings, create=False) as pool:  # read-only: never makes a cluster
         repo = DealRepository(pool)
         if refresh:
             await (refresh_deals(pool, [deal_id], settings) if deal_id else refresh_all_deals(pool, settings))

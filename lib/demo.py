@@ -12,6 +12,7 @@ from rich.table import Table
 
 from lib.db import open_database
 from lib.db.deals import DealRepository
+from lib.db.embedded import EmbeddedPostgres
 from lib.db.prompts import PromptRepository
 from lib.db.results import ResultRepository
 from lib.db.transcripts import TranscriptRepository
@@ -20,22 +21,30 @@ from lib.deals.view import deal_view
 from lib.ingest import ingest_paths
 from lib.llm import provider_kind
 from lib.prompt_files import sync_prompts
-from lib.report import latest_completed, scorecard_rich
+from lib.results_view import print_transcript
 from lib.settings import Settings
 from lib.transcripts import SUFFIXES
 
 DEMO_DEAL = "ACME-2025-001"  # the four sample calls are one deal: Acme Freight buying from Relay
-# Captions carry no date of their own (the .txt and Gong samples do): without these the deal's timeline
-# would follow the files' modification times.
-SAMPLE_CALL_DATES = {"acme-freight-1-discovery.vtt": datetime(2025, 9, 2, 15, 0, tzinfo=UTC),
-                     "acme-freight-4-legal-close.srt": datetime(2025, 10, 22, 15, 0, tzinfo=UTC)}
+# WebVTT and SRT carry no date (the text and JSON samples do), and a clone's mtimes change every time:
+# the demo gives these two the dates the calls themselves mention, so its output is the same everywhere.
+SAMPLE_DATES = {
+    "acme-freight-1-discovery.vtt": datetime(2025, 9, 9, 15, 0, tzinfo=UTC),
+    "acme-freight-4-legal-close.srt": datetime(2025, 10, 22, 15, 0, tzinfo=UTC),
+}
+
+
+def database_location(settings: Settings) -> str:
+    """Where the data really is: as root, a cluster for a private data dir lives under /var/lib/asmis."""
+    if settings.database_url:
+        return "ASMIS_DATABASE_URL"
+    return f"embedded PostgreSQL in {EmbeddedPostgres(settings.data_dir).layout.pgdata}"
 
 
 async def prepare_demo(settings: Settings, console: Console, examples: Path) -> list[int]:
     """Database up, schema migrated, prompts synced, samples ingested; returns the sample ids."""
     started = time.perf_counter()
-    where = "ASMIS_DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
-    console.print(f"[bold]1. database[/bold]  {where}", highlight=False)
+    console.print(f"[bold]1. database[/bold]  {database_location(settings)}", highlight=False, soft_wrap=True)
     async with open_database(settings) as pool:
         console.print(f"   ready in {time.perf_counter() - started:.1f}s, schema up to date")
         synced = await sync_prompts(PromptRepository(pool))
@@ -45,13 +54,13 @@ async def prepare_demo(settings: Settings, console: Console, examples: Path) -> 
         ids = []
         for path in sorted(p for p in examples.iterdir() if p.suffix.lower() in SUFFIXES and p.name[0] != "."):
             async for item in ingest_paths(TranscriptRepository(pool), [path], source="examples", deal_id=DEMO_DEAL,
-                                           occurred_at=SAMPLE_CALL_DATES.get(path.name),
+                                           occurred_at=SAMPLE_DATES.get(path.name),
                                            max_bytes=settings.ingest_max_bytes):
                 console.print(f"   {item.outcome:9} {Path(item.path).name}: {item.detail}", highlight=False)
                 if item.transcript_id:
                     ids.append(item.transcript_id)
     provider = provider_kind(settings)
-    note = "" if provider == "anthropic" else " (no ANTHROPIC_API_KEY: the offline rule-based extractor)"
+    note = "" if provider == "anthropic" else " (no ANTHROPIC_API_KEY: rule-based extraction)"
     console.print(f"[bold]4. analyse[/bold]   provider {provider}{note}", highlight=False)
     return ids
 
@@ -61,8 +70,7 @@ async def show_results(settings: Settings, console: Console, ids: list[int]) -> 
         transcripts = await TranscriptRepository(pool).get_many(ids)
         results = ResultRepository(pool)
         for t in transcripts:
-            console.rule(f"[bold]#{t.id} {t.title}[/bold] ({t.format}, {len(t.turns)} turns, {t.occurred_at:%Y-%m-%d})")
-            console.print(scorecard_rich(t, latest_completed(await results.for_transcript(t.id))))
+            print_transcript(console, t, await results.for_transcript(t.id))
         await show_deal(pool, settings, console, DEMO_DEAL)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -12,10 +12,6 @@ AgentType = Literal["meddpic", "stakeholder"]
 AGENT_TYPES: tuple[AgentType, ...] = ("meddpic", "stakeholder")
 ResultStatus = Literal["completed", "failed"]
 CacheTier = Literal["memory", "disk"]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class NewTranscript(BaseModel):
@@ -78,11 +74,12 @@ class AgentResult(BaseModel):
     cache_tier: CacheTier | None = None
     run_id: str | None = None
     schema_version: str = "1"
-    started_at: datetime = Field(default_factory=utcnow)
-    finished_at: datetime = Field(default_factory=utcnow)
 
 
 class StoredResult(AgentResult):
+    """A saved row; prompt_version and transcript_title are read from the prompt and transcript rows."""
+
     id: int
+    transcript_title: str | None = None
     created_at: datetime
     updated_at: datetime

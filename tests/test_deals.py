@@ -83,7 +83,7 @@ async def store_results(pool: asyncpg.Pool, ids: dict[str, int], data: dict[str,
             results.append(AgentResult(
                 transcript_id=ids[name], agent_type=agent_type, prompt_id=prompt_ids[agent_type],
                 input_hash=hashlib.sha256(key.encode()).hexdigest(), status="completed", data=validated,
-                confidence=0.8, model="claude-sonnet-5-5"))
+                confidence=0.8, model="claude-sonnet-5-5", model_requested="claude-sonnet-5-5"))
     await ResultRepository(pool).upsert_many(results)
 
 

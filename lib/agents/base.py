@@ -19,7 +19,7 @@ from lib.agents.schemas import SCHEMA_VERSION
 from lib.cache.keys import input_hash
 from lib.errors import AgentError, PermanentAgentError, RetryableAgentError
 from lib.llm.base import LLMProvider, LLMReply, LLMRequest, Retry, Usage
-from lib.models import AgentResult, AgentType, Prompt, Transcript, utcnow
+from lib.models import AgentResult, AgentType, Prompt, Transcript
 
 M = TypeVar("M", bound=BaseModel)
 DEFAULT_MAX_REASKS = 2
@@ -65,7 +65,7 @@ class BaseAgent(ABC, Generic[M]):
         that analyse the same transcript."""
         if prompt.agent_type != self.agent_type:
             raise PermanentAgentError(f"prompt {prompt.id} is for {prompt.agent_type}, not {self.agent_type}")
-        started, clock = utcnow(), time.perf_counter()
+        clock = time.perf_counter()
         index = index or TranscriptIndex(transcript.turns)
         usage, retries, errors = Usage(), list[Retry](), list[str]()
         for attempt in range(1, self.max_reasks + 2):
@@ -89,7 +89,7 @@ class BaseAgent(ABC, Generic[M]):
                 input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                 cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
                 cost_usd=self.provider.cost(usage), attempts=attempt, errors=errors, warnings=report.warnings,
-                processing_ms=int((time.perf_counter() - clock) * 1000), started_at=started,
+                processing_ms=int((time.perf_counter() - clock) * 1000),
             )
         raise PermanentAgentError(
             f"{self.agent_type}: no valid output for transcript {transcript.id} after {self.max_reasks + 1} "

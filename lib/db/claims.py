@@ -49,6 +49,17 @@ FROM transcripts c WHERE {_ELIGIBLE}
 _RELEASE = ("UPDATE transcripts SET claimed_by = NULL, claim_expires_at = NULL"
             " WHERE id = ANY($1::bigint[]) AND claimed_by = $2")
 
+# The same count per [since, until) window, every window in one statement; a window with nothing to do
+# still gets its row (zeros), so callers can skip it without asking again.
+_COUNT_PER_WINDOW = f"""
+SELECT w.i, count(c.id) AS transcripts,
+       coalesce(sum(cardinality(({_MISSING}))) FILTER (WHERE c.id IS NOT NULL), 0) AS calls,
+       coalesce(sum(length(c.content)), 0) AS chars
+FROM unnest($10::timestamptz[], $11::timestamptz[]) WITH ORDINALITY AS w(since, until, i)
+LEFT JOIN transcripts c ON c.occurred_at >= w.since AND c.occurred_at < w.until AND {_ELIGIBLE}
+GROUP BY w.i ORDER BY w.i
+"""  # noqa: S608 - fragments are constants; every value is a parameter
+
 
 @dataclass(frozen=True)
 class WorkFilter:
@@ -132,3 +143,12 @@ class ClaimRepository:
         with db_errors(operation="count backlog"):
             row = await self.pool.fetchrow(_COUNT, *work.params())
         return Backlog(int(row["transcripts"]), int(row["calls"]), int(row["chars"]))
+
+    async def backlogs(self, work: WorkFilter, windows: list[tuple[datetime, datetime]]) -> list[Backlog]:
+        """backlog() for each [since, until) window within the filter, in one query, in window order."""
+        if not windows:
+            return []
+        with db_errors(operation="count backlog per window", windows=len(windows)):
+            rows = await self.pool.fetch(_COUNT_PER_WINDOW, *work.params(), [w[0] for w in windows],
+                                         [w[1] for w in windows])
+        return [Backlog(int(r["transcripts"]), int(r["calls"]), int(r["chars"])) for r in rows]

@@ -39,20 +39,24 @@ class ResultRepository:
 
     async def for_transcript(self, transcript_id: int) -> list[StoredResult]:
         with db_errors(operation="results for transcript", transcript_id=transcript_id):
-            rows = await self.pool.fetch(
-                "SELECT * FROM agent_results WHERE transcript_id = $1 ORDER BY agent_type, created_at",
-                transcript_id,
-            )
-        return [_stored(r) for r in rows]
+            rows = await self.pool.fetch(_SELECT.format(
+                rows="SELECT * FROM agent_results WHERE transcript_id = $1"),
+                                         transcript_id)
+        return [StoredResult(**dict(r)) for r in rows]
 
     async def recent(self, limit: int = 50) -> list[StoredResult]:
+        """The `limit` most recently updated results, listed by transcript then agent."""
         with db_errors(operation="recent results"):
-            rows = await self.pool.fetch(
-                "SELECT * FROM agent_results ORDER BY updated_at DESC, id DESC LIMIT $1", limit
-            )
-        return [_stored(r) for r in rows]
+            rows = await self.pool.fetch(_SELECT.format(
+                rows="SELECT * FROM agent_results ORDER BY updated_at DESC, id DESC LIMIT $1"), limit)
+        return [StoredResult(**dict(r)) for r in rows]
 
 
-def _stored(row: asyncpg.Record) -> StoredResult:
-    values = dict(row)
-    return StoredResult(**values, started_at=values["created_at"], finished_at=values["updated_at"])
+# Prompt rows never change once written, so their version is joined in rather than copied per result.
+_SELECT = """
+SELECT r.*, p.version AS prompt_version, t.title AS transcript_title
+FROM ({rows}) AS r
+JOIN transcripts t ON t.id = r.transcript_id
+LEFT JOIN prompts p ON p.id = r.prompt_id
+ORDER BY r.transcript_id, r.agent_type, r.created_at, r.id
+"""

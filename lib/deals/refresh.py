@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 import asyncpg
@@ -11,7 +11,6 @@ import asyncpg
 from lib.db.deals import DealRepository
 from lib.deals.calls import DealRules
 from lib.deals.rollup import build_rollup
-from lib.models import utcnow
 from lib.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -23,7 +22,7 @@ async def refresh_deals(pool: asyncpg.Pool, deal_ids: list[str], settings: Setti
     ids of the deals whose roll-up changed. `changed_by` (a run id) marks which run changed them."""
     repo = DealRepository(pool)
     rules = DealRules.from_settings(settings)
-    when = now or utcnow()
+    when = now or datetime.now(UTC)
     changed = []
     for deal_id in deal_ids:
         if await repo.rebuild(deal_id, partial(build_rollup, deal_id, rules=rules, now=when), changed_by):
