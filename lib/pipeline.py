@@ -106,7 +106,8 @@ class RunSummary(Tally):
     transcript_ids: list[int] = Field(default_factory=list, description="The first few, for scorecards.")
 
     def rows(self) -> list[dict[str, Any]]:
-        order = ["run_id", "claimed", *Tally.model_fields, "llm_calls", "seconds"]
+        order = ["run_id", "claimed", "completed", "failed", "memory_hits", "disk_hits", "llm_calls", "input_tokens",
+                 "output_tokens", "cost_usd", "saved_usd", "seconds"]
         values = self.model_dump(exclude={"transcript_ids"})
         return [{"metric": k, "value": str(values[k])} for k in order]
 
