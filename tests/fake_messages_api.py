@@ -93,6 +93,8 @@ from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
+from tests.fake_ratelimit import AccountBuckets
+
 Json = Any
 
 ERROR_TYPES: dict[int, str] = {
@@ -553,6 +555,7 @@ class FakeMessagesAPI:
     """The Messages API on 127.0.0.1, served by one asyncio loop on a background thread.
 
     Settable while running: `latency_ms`, `jitter_ms`, `hang_seconds`, `retry_after`, `api_key`,
+    `rate_limits` (an AccountBuckets, tests/fake_ratelimit.py: the account's limits and their headers),
     `script([...])` and `faults(...)`. Read while running: `stats()`, `last_headers`, `recorded_bodies`.
     """
 
@@ -565,6 +568,7 @@ class FakeMessagesAPI:
         self.retry_after = retry_after  # seconds, sent as `retry-after` on 429; None sends no header
         self.api_key = api_key  # when set, any other credential gets a 401
         self.cache_min_tokens = cache_min_tokens
+        self.rate_limits: AccountBuckets | None = None  # opt-in: rate-limit headers and 429s from a bucket
         self._lock = threading.Lock()
         self._counters = _Counters()
         self._in_flight = 0
@@ -854,6 +858,12 @@ class FakeMessagesAPI:
         if problem:
             self._outcome("400")
             return error_response(400, problem, request_id=request_id)
+        buckets = self.rate_limits
+        if buckets is not None and (wait := buckets.take(self._input_charge(body))) is not None:
+            self._outcome("429 rate limit")
+            return error_response(429, "This request would exceed your organization's rate limit of input tokens "
+                                  "per minute.", request_id=request_id,
+                                  headers={"retry-after": f"{wait:.3f}", **buckets.headers()})
         reply = self._next_reply()
         self._outcome(reply)
         # latency counts from arrival and the reply is built inside it, as a model's time is, so a burst
@@ -866,7 +876,11 @@ class FakeMessagesAPI:
             raise _Disconnect
         if reply == "hang":
             await _sleep_unless_closed(self.hang_seconds, reader)
-        return response or self._reply("ok", body, raw, request_id)
+        response = response or self._reply("ok", body, raw, request_id)
+        if buckets is not None:
+            buckets.settle(int(response.payload.get("usage", {}).get("output_tokens", 0)))
+            response.headers.update(buckets.headers())
+        return response
 
     def _reply(self, reply: str, body: Json, raw: bytes, request_id: str) -> HttpResponse:
         if reply == "spend_limit":
@@ -908,12 +922,22 @@ class FakeMessagesAPI:
             "stop_reason": stop_reason, "stop_sequence": None, "usage": self._usage(body, output_tokens),
         }
 
+    def _input_charge(self, body: Mapping[str, Json]) -> int:
+        """Input tokens this request counts toward the input-tokens limit: uncached input and cache writes."""
+        parts = PromptParts.of(body)
+        cached = estimate_tokens(len(parts.cacheable))
+        if cached and cached >= self.cache_min_tokens:
+            with self._lock:
+                if _prompt_key(body, parts) in self._prompt_cache:
+                    cached = 0
+        return estimate_tokens(parts.rest_chars) + cached
+
     def _usage(self, body: Mapping[str, Json], output_tokens: int) -> dict[str, Json]:
         parts = PromptParts.of(body)
         cached = estimate_tokens(len(parts.cacheable))
         written = read = 0
         if cached and cached >= self.cache_min_tokens:
-            key = hashlib.sha256(f"{body['model']}\0{parts.cacheable}".encode()).hexdigest()
+            key = _prompt_key(body, parts)
             with self._lock:
                 hit = key in self._prompt_cache
                 self._prompt_cache.add(key)
@@ -925,6 +949,10 @@ class FakeMessagesAPI:
             "cache_creation": {"ephemeral_5m_input_tokens": written, "ephemeral_1h_input_tokens": 0},
             "service_tier": "standard",
         }
+
+
+def _prompt_key(body: Mapping[str, Json], parts: PromptParts) -> str:
+    return hashlib.sha256(f"{body['model']}\0{parts.cacheable}".encode()).hexdigest()
 
 
 def _invalid_messages_request(body: Json) -> str | None:

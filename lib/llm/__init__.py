@@ -36,4 +36,5 @@ def make_provider(settings: Settings) -> LLMProvider:
 
     from lib.llm.anthropic import AnthropicProvider
 
-    return AnthropicProvider(model=settings.model, timeout=httpx2.Timeout(settings.llm_timeout_seconds, connect=10.0))
+    return AnthropicProvider(model=settings.model, timeout=httpx2.Timeout(settings.llm_timeout_seconds, connect=10.0),
+                             pacing=settings.llm_pacing)
