@@ -37,7 +37,7 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -132,6 +132,13 @@ class _Bucket:
         self.at = now
         self.recent: deque[tuple[float, float]] = deque()  # (when, cost) sent within ON_THE_WIRE_SECONDS
         self.reserved = 0.0  # costs of calls waiting for their turn, and (output) of calls in flight
+        self._learn_rate(report)
+
+    def _learn_rate(self, report: BucketReport) -> None:
+        deficit = report.limit - report.remaining
+        # a refill rate read from a tiny deficit or a near reset is mostly rounding: keep the last one
+        if report.reset_in is not None and report.reset_in > 0.05 and deficit >= 0.01 * report.limit:
+            self.rate = deficit / report.reset_in
 
     def refill(self, now: float) -> None:
         if now > self.at:
@@ -139,10 +146,7 @@ class _Bucket:
             self.at = now
 
     def update(self, report: BucketReport, now: float) -> None:
-        deficit = report.limit - report.remaining
-        # a refill rate read from a tiny deficit or a near reset is mostly rounding: keep the last one
-        if report.reset_in is not None and report.reset_in > 0.05 and deficit >= 0.01 * report.limit:
-            self.rate = deficit / report.reset_in
+        self._learn_rate(report)
         while self.recent and self.recent[0][0] < now - ON_THE_WIRE_SECONDS:
             self.recent.popleft()
         self.limit, self.at = report.limit, now
@@ -165,9 +169,10 @@ class Pacer:
     """Paces calls by the buckets the API reports. Safe to share between event loops and threads."""
 
     def __init__(self, *, max_wait: float = MAX_WAIT_SECONDS, clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time) -> None:
+                 wall: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.max_wait = max_wait
-        self._clock, self._wall = clock, wall
+        self._clock, self._wall, self._sleep = clock, wall, sleep
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
         self._blocked_until = 0.0
@@ -272,7 +277,7 @@ class Pacer:
         waited = 0.0
         while wait > 0:  # a 429 seen while this call slept holds it longer
             wait = min(wait, self.max_wait - waited)
-            await asyncio.sleep(wait)
+            await self._sleep(wait)
             waited += wait
             with self._lock:
                 wait = self._blocked_until - self._clock() if waited < self.max_wait else 0.0
