@@ -4,8 +4,10 @@ real SDK against the fake Messages API enforcing an input-tokens-per-minute buck
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -47,7 +49,8 @@ class Clock:
         self.now = max(self.now, wake)
 
     def pacer(self, **kwargs: float) -> Pacer:
-        return Pacer(clock=self, wall=self.wall, sleep=self.sleep, **kwargs)
+        """A pacer on this clock that sleeps exactly as long as it computed (no rechecks in between)."""
+        return Pacer(clock=self, wall=self.wall, sleep=self.sleep, recheck=math.inf, **kwargs)
 
 
 def stamp(seconds_from_now: float, clock: Clock) -> str:
@@ -64,15 +67,22 @@ def headers(clock: Clock, **buckets: tuple[int, int, float]) -> dict[str, str]:
     return out
 
 
+def turn(pacer: Pacer, cost: Cost) -> AbstractAsyncContextManager[None]:
+    """The turn of a call the pacer estimates at exactly `cost` (taught: one token a character)."""
+    kind = f"out{cost.output_tokens}"
+    pacer.learn(kind, 1000, Usage(input_tokens=1000, output_tokens=cost.output_tokens))
+    return pacer.turn(kind, cost.input_tokens)
+
+
 async def turns(pacer: Pacer, *costs: Cost) -> None:
     """Calls one after another, each done before the next asks."""
     for cost in costs:
-        async with pacer.turn(cost):
+        async with turn(pacer, cost):
             pass
 
 
 async def probe(pacer: Pacer, status: int = 200, reply_headers: dict[str, str] | None = None) -> None:
-    async with pacer.turn(Cost()):
+    async with turn(pacer, Cost()):
         pacer.observe(status, reply_headers or {})
 
 
@@ -139,20 +149,27 @@ async def test_a_new_report_replaces_the_local_view_and_idle_time_refills_it() -
     assert clock.sleeps == [pytest.approx(2.0), pytest.approx(3.0), pytest.approx(1.0)]
 
 
-async def test_retry_after_holds_new_calls_and_output_is_held_until_done() -> None:
+async def test_retry_after_holds_new_calls_up_to_the_cap() -> None:
     clock = Clock()
     pacer = clock.pacer(max_wait=20)
-    await probe(pacer, 200, headers(clock, requests=(100, 99, 0.6), output_tokens=(1000, 1000, 0)))
+    await probe(pacer, 200, headers(clock, requests=(100, 99, 0.6)))
     pacer.observe(429, {"retry-after": "4", **headers(clock, requests=(100, 98, 1.2))})
     await turns(pacer, Cost())
     pacer.observe(429, {"retry-after": "3600"})
     await turns(pacer, Cost())
     assert clock.sleeps == [pytest.approx(4.0), pytest.approx(20.0)]  # the second capped at max_wait
-    clock.now += 30
-    async with pacer.turn(Cost(1, 0, 800)):  # in flight: its output is charged when it finishes
-        await turns(pacer, Cost(1, 0, 400))
+
+
+async def test_output_estimates_are_held_until_the_call_is_done() -> None:
+    clock = Clock()
+    pacer = clock.pacer()
+    await probe(pacer, 200, headers(clock, output_tokens=(1000, 600, 24.0)))  # refills 400 in 24 s
+    async with turn(pacer, Cost(1, 0, 500)):  # in flight: the API charges its output when it finishes
+        await turns(pacer, Cost(1, 0, 400))  # 900 needed of 600: 300 short
+    assert clock.sleeps == [pytest.approx(300 / (400 / 24))]
+    pacer.observe(200, headers(clock, output_tokens=(1000, 500, 30.0)))  # the first one's 500 charged
     await turns(pacer, Cost(1, 0, 400))
-    assert clock.sleeps[2:] == [pytest.approx(200 / (1000 / 60))]
+    assert len(clock.sleeps) == 1
 
 
 async def test_the_first_call_goes_alone_until_the_limits_are_known() -> None:
@@ -161,7 +178,7 @@ async def test_the_first_call_goes_alone_until_the_limits_are_known() -> None:
     order: list[str] = []
 
     async def call(name: str, first: bool) -> None:
-        async with pacer.turn(Cost(1, 100)):
+        async with turn(pacer, Cost(1, 100)):
             order.append(f"{name} in")
             if first:
                 await asyncio.sleep(0.05)

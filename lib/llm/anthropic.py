@@ -9,7 +9,7 @@ Retry policy (DESIGN.md, Retries), owned here explicitly:
   connection) or PermanentAgentError (400, 401, 403, 404, 413, spend limit).
 - Every HTTP attempt's reply (429s the SDK retries included) is shown to the provider's Pacer
   (lib/llm/pacing.py), which reads the account's rate-limit headers; LimitedProvider waits for a call's
-  turn. The middleware is the SDK's documented per-attempt hook: `messages.with_raw_response` offers
+  turn, and an SDK retry attempt waits for one too. The middleware is the SDK's documented per-attempt hook: `messages.with_raw_response` offers
   no `parse`, and would only show the last attempt anyway.
 
 Worst case, HTTP requests for one (transcript, agent):
@@ -62,6 +62,8 @@ class _Policy(Middleware):
         self.pacer = pacer
 
     async def handle_async(self, request: Any, call_next: Any) -> Any:
+        if self.pacer is not None and request.retries_taken > 0:
+            await self.pacer.before_retry()
         response = await call_next(request)
         http = response.http_response
         if self.pacer is not None:

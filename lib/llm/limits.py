@@ -78,7 +78,7 @@ class LimitedProvider:
             if self.pacer is None:
                 return await self._held(request)
             chars = request_chars(request)
-            async with self.pacer.turn(self.pacer.estimate(request.agent_type, chars)):
+            async with self.pacer.turn(request.agent_type, chars):
                 reply = await self._held(request)
             self.pacer.learn(request.agent_type, chars, reply.usage)
             return reply

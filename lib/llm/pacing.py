@@ -10,15 +10,18 @@ Design: a mirror of each bucket the API reports, kept by `Pacer`.
 - Each reply sets a bucket's level (`remaining`) and its refill rate, `(limit - remaining) / (reset - now)`
   (until a bucket has been seen below its limit, `limit` per 60 s). Between replies the mirror refills
   at that rate, up to `limit`, and pays for each call sent.
-- A call states its cost (1 request, estimated input and output tokens) and reserves it. Its turn comes
-  when the level covers its cost and the reservations ahead of it: it sleeps until then, a time computed
-  once (FIFO, no polling), and later calls queue behind its reservation.
+- A call states its cost (1 request, estimated input and output tokens) and queues. Its turn comes when
+  the level covers its cost and the costs of the calls queued ahead of it (first come, first served);
+  it sleeps until the time that takes at the current refill rate, re-evaluated at least every
+  RECHECK_SECONDS since a reply may have brought a new level, rate or retry-after.
 - Requests and input tokens are charged by the API as a request arrives, so a reply's `remaining`
-  already includes every call sent before it (calls sent in the last ON_THE_WIRE_SECONDS may still be on
-  the wire and are paid again). Output tokens are charged as a reply finishes, so a call holds its
-  output estimate as a reservation until it is done.
+  includes the calls that reached the API before it was sent, but maybe not one sent a moment ago (a
+  busy client may take a while to put it on the wire): a call's payment is kept off every report
+  until its own reply shows it arrived (or ON_THE_WIRE_SECONDS pass). Output tokens are charged as a
+  reply finishes, so a call holds its output estimate until it is done.
 - A 429's `retry-after` holds every new call until then (capped like the SDK's retries).
-- Before the first reply nothing is known: the first call goes alone (a probe), the others wait for it.
+- Before the first reply nothing is known: the first call goes alone (a probe), the others wait for it
+  to finish.
   If its reply carried no rate-limit headers (an endpoint that sends none), the pacer stays out of the
   way and calls go exactly as they would without it; headers seen later switch pacing on.
 - Token costs are estimated from the request's characters times tokens per character, learned per kind
@@ -26,19 +29,21 @@ Design: a mirror of each bucket the API reports, kept by `Pacer`.
   limit: uncached input plus cache writes).
 
 HTTP retries stay with the SDK (DESIGN.md, Retries): the provider feeds every HTTP attempt's headers to
-`observe`, so a 429 the SDK retries on its own still teaches the pacer, and the SDK waits the (capped)
-`retry-after` before its retry.
+`observe`, so a 429 the SDK retries on its own still teaches the pacer; the SDK waits the (capped)
+`retry-after`, then its retry attempt asks `before_retry` for a turn like any new call.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,11 +52,31 @@ from lib.llm.base import Usage
 BUCKETS = ("requests", "input-tokens", "output-tokens")
 CHARGED_ON_ARRIVAL = frozenset({"requests", "input-tokens"})
 DEFAULT_WINDOW_SECONDS = 60.0  # what "per minute" means until a bucket's refill rate has been seen
-ON_THE_WIRE_SECONDS = 0.05  # a call sent this shortly before a reply may not be in that reply's figures
+ON_THE_WIRE_SECONDS = 1.0  # after this long unanswered, a sent request is taken to be in the API's figures
 MAX_WAIT_SECONDS = 60.0
+RECHECK_SECONDS = 0.05  # how stale a waiting call's view of the buckets may get
 PROBE_POLL_SECONDS = (0.005, 0.05)
 INITIAL_TOKENS_PER_CHAR = 1 / 3.0  # cautious until a reply's usage teaches the real ratio
 LEARNING_RATE = 0.3
+
+
+
+@dataclass
+class _Payment:
+    """What one HTTP attempt paid into a bucket; open until the API's figures surely include it."""
+
+    cost: float
+    at: float
+    open: bool = True
+
+
+@dataclass
+class _Call:
+    cost: Cost
+    payments: list[_Payment]
+
+
+_current_call: ContextVar[_Call | None] = ContextVar("asmis_pacing_call", default=None)
 
 
 @dataclass(frozen=True)
@@ -130,8 +155,8 @@ class _Bucket:
         self.rate = report.limit / DEFAULT_WINDOW_SECONDS
         self.level = report.remaining
         self.at = now
-        self.recent: deque[tuple[float, float]] = deque()  # (when, cost) sent within ON_THE_WIRE_SECONDS
-        self.reserved = 0.0  # costs of calls waiting for their turn, and (output) of calls in flight
+        self.unconfirmed: deque[_Payment] = deque()  # paid, maybe not yet in the API's figures
+        self.held = 0.0  # output estimates of calls in flight: the API charges them as they finish
         self._learn_rate(report)
 
     def _learn_rate(self, report: BucketReport) -> None:
@@ -147,34 +172,40 @@ class _Bucket:
 
     def update(self, report: BucketReport, now: float) -> None:
         self._learn_rate(report)
-        while self.recent and self.recent[0][0] < now - ON_THE_WIRE_SECONDS:
-            self.recent.popleft()
+        self.unconfirmed = deque(p for p in self.unconfirmed if p.open and p.at >= now - ON_THE_WIRE_SECONDS)
         self.limit, self.at = report.limit, now
-        self.level = report.remaining - sum(cost for _, cost in self.recent)
+        self.level = report.remaining - sum(p.cost for p in self.unconfirmed)
 
-    def spend(self, cost: float, now: float) -> None:
+    def spend(self, cost: float, now: float) -> _Payment:
         self.refill(now)
         self.level -= cost
-        self.recent.append((now, cost))
+        payment = _Payment(cost, now)
+        self.unconfirmed.append(payment)
+        return payment
 
-    def wait_for(self, now: float) -> float:
-        """Seconds until the level covers every reservation up to the caller's own (FIFO: the calls
-        ahead spend as soon as they can, so the bucket refills uncapped while anyone waits)."""
+    def wait_for(self, needed: float, now: float, recheck: float) -> float:
+        """Seconds until the level covers `needed` (the calls queued ahead, this one, and what is held)."""
         self.refill(now)
-        short = self.reserved - self.level
-        return 0.0 if short <= 0 else short / self.rate
+        short = needed + self.held - self.level
+        if short <= 1e-9:
+            return 0.0
+        if needed + self.held > self.limit:  # more than the bucket holds: only finishing calls free it
+            return recheck
+        return short / self.rate
 
 
 class Pacer:
     """Paces calls by the buckets the API reports. Safe to share between event loops and threads."""
 
-    def __init__(self, *, max_wait: float = MAX_WAIT_SECONDS, clock: Callable[[], float] = time.monotonic,
-                 wall: Callable[[], float] = time.time,
+    def __init__(self, *, max_wait: float = MAX_WAIT_SECONDS, recheck: float = RECHECK_SECONDS,
+                 clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self.max_wait = max_wait
+        self.max_wait, self.recheck = max_wait, recheck
         self._clock, self._wall, self._sleep = clock, wall, sleep
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
+        self._queue: dict[int, Cost] = {}  # calls waiting for their turn, first come first
+        self._tickets = itertools.count()
         self._blocked_until = 0.0
         self._probe_done = False
         self._probing = False
@@ -204,7 +235,10 @@ class Pacer:
         now, wall = self._clock(), self._wall()
         reports = parse_rate_limits(headers, wall)
         retry_after = parse_retry_after(headers, wall) if status == 429 else None
+        call = _current_call.get()
         with self._lock:
+            for payment in call.payments if call is not None else ():
+                payment.open = False  # this reply's figures include the request it answers
             for name, report in reports.items():
                 if (bucket := self._buckets.get(name)) is None:
                     self._buckets[name] = _Bucket(report, now)
@@ -237,27 +271,38 @@ class Pacer:
     # pacing
 
     @asynccontextmanager
-    async def turn(self, cost: Cost) -> AsyncIterator[None]:
-        """Wait for this call's turn, then hold its output estimate until the call is done."""
+    async def turn(self, kind: str, chars: int) -> AsyncIterator[None]:
+        """Wait for the turn of a call of this kind and request size, then hold its output estimate
+        until the call is done. Replies observed inside are taken as this call's."""
         probe = await self._wait_for_probe()
+        call = _Call(self.estimate(kind, chars), [])  # after the probe: its usage taught the estimate
         held: list[_Bucket] = []
+        token = _current_call.set(call)
         try:
             if not probe:
-                held = await self._take_turn(cost)
+                held = await self._take_turn(call, call.cost)
             yield
         finally:
+            _current_call.reset(token)
             with self._lock:
                 for bucket in held:
-                    bucket.reserved -= cost.of("output-tokens")
+                    bucket.held -= call.cost.output_tokens
                 if probe:
                     self._probe_done, self._probing = True, False
 
+    async def before_retry(self) -> None:
+        """An SDK retry of the call in `turn` (after a 429, say) waits for a turn of its own too, so a
+        retry does not jump the queue; its output estimate is already held."""
+        call = _current_call.get()
+        if call is not None:
+            await self._take_turn(call, Cost(call.cost.requests, call.cost.input_tokens, 0))
+
     async def _wait_for_probe(self) -> bool:
-        """True for the probe (the first call); others return once it is done."""
+        """True for the probe (the first call); the others return once it is done."""
         delay = PROBE_POLL_SECONDS[0]
         while True:
-            with self._lock:
-                if self._probe_done or self._buckets:
+            with self._lock:  # after the probe is done, not at its headers: its usage teaches the estimate
+                if self._probe_done:
                     return False
                 if not self._probing:
                     self._probing = True
@@ -265,27 +310,49 @@ class Pacer:
             await asyncio.sleep(delay)
             delay = min(delay * 2, PROBE_POLL_SECONDS[1])
 
-    async def _take_turn(self, cost: Cost) -> list[_Bucket]:
+    async def _take_turn(self, call: _Call, cost: Cost) -> list[_Bucket]:
+        """Queue, wait until the buckets cover this call and those ahead of it, then pay for it.
+
+        The wait is re-evaluated at least every `recheck` seconds: a reply may have brought a new
+        level or refill rate, or a 429 a retry-after."""
+        ticket = next(self._tickets)
         with self._lock:
-            buckets = list(self._buckets.items())
-            if not buckets:
+            if not self._buckets:
                 return []
-            for name, bucket in buckets:
-                bucket.reserved += cost.of(name)
-            now = self._clock()
-            wait = max(self._blocked_until - now, *(b.wait_for(now) for _, b in buckets))
+            self._queue[ticket] = cost
         waited = 0.0
-        while wait > 0:  # a 429 seen while this call slept holds it longer
-            wait = min(wait, self.max_wait - waited)
-            await self._sleep(wait)
-            waited += wait
+        try:
+            while True:
+                with self._lock:
+                    now = self._clock()
+                    wait = self._wait_locked(ticket, now)
+                    if wait <= 0 or waited >= self.max_wait:
+                        del self._queue[ticket]
+                        self.waited_seconds += waited
+                        return self._pay_locked(call, cost, now)
+                step = min(wait, self.recheck, self.max_wait - waited)
+                await self._sleep(step)
+                waited += step
+        finally:
             with self._lock:
-                wait = self._blocked_until - self._clock() if waited < self.max_wait else 0.0
-        with self._lock:
-            now = self._clock()
-            self.waited_seconds += waited
-            for name, bucket in buckets:
-                if name in CHARGED_ON_ARRIVAL:
-                    bucket.reserved -= cost.of(name)
-                    bucket.spend(cost.of(name), now)
-        return [bucket for name, bucket in buckets if name not in CHARGED_ON_ARRIVAL]
+                self._queue.pop(ticket, None)  # cancelled while waiting
+
+    def _wait_locked(self, ticket: int, now: float) -> float:
+        ahead: dict[str, float] = dict.fromkeys(self._buckets, 0.0)
+        for other, queued in self._queue.items():
+            for name in ahead:
+                ahead[name] += queued.of(name)
+            if other == ticket:
+                break
+        waits = (b.wait_for(ahead[name], now, self.recheck) for name, b in self._buckets.items())
+        return max(self._blocked_until - now, *waits)
+
+    def _pay_locked(self, call: _Call, cost: Cost, now: float) -> list[_Bucket]:
+        held = []
+        for name, bucket in self._buckets.items():
+            if name in CHARGED_ON_ARRIVAL:
+                call.payments.append(bucket.spend(cost.of(name), now))
+            else:
+                bucket.held += cost.of(name)
+                held.append(bucket)
+        return held
