@@ -5,6 +5,7 @@
         reply = await client.messages.parse(..., output_format=MeddpicAnalysis)
 
     python -m tests.fake_messages_api --port 8123 --latency-ms 200   # prints its URL, runs until killed
+    python -m tests.fake_messages_api --itpm 40000 --rate-window 6    # an account's limits, with headers
 
 It speaks the real wire format, answers structured-output requests with a JSON instance of the requested
 schema whose free-text strings are verbatim excerpts of the transcript in the user message, accounts
@@ -993,11 +994,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rate-malformed", type=float, default=0.0)
     parser.add_argument("--rate-ungrounded", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rpm", type=int, help="account limit: requests per window (sends rate-limit headers)")
+    parser.add_argument("--itpm", type=int, help="account limit: input tokens per window")
+    parser.add_argument("--otpm", type=int, help="account limit: output tokens per window")
+    parser.add_argument("--rate-window", type=float, default=60.0, help="the limits' window in seconds")
     args = parser.parse_args(argv)
     fake = FakeMessagesAPI(host=args.host, port=args.port, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms,
                            hang_seconds=args.hang_seconds, retry_after=args.retry_after, seed=args.seed)
     fake.faults(rate_429=args.rate_429, rate_5xx=args.rate_5xx, rate_529=args.rate_529,
                 rate_malformed=args.rate_malformed, rate_ungrounded=args.rate_ungrounded, seed=args.seed)
+    if args.rpm or args.itpm or args.otpm:
+        fake.rate_limits = AccountBuckets(requests=args.rpm, input_tokens=args.itpm, output_tokens=args.otpm,
+                                          window_s=args.rate_window)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())

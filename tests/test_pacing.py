@@ -279,3 +279,54 @@ async def test_sixty_calls_stay_under_an_input_token_bucket(bucket_fake: FakeMes
     assert paced.allowed_s > 3 * LATENCY_MS / 1000  # the bucket, not the latency, sets the pace
     assert paced.span_s <= 1.25 * paced.allowed_s
     assert bucket_fake.stats().internal_errors == []
+
+
+async def test_a_429_the_sdk_retries_still_teaches_the_pacer(bucket_fake: FakeMessagesAPI,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", bucket_fake.url)
+    bucket_fake.rate_limits = AccountBuckets(requests=1000, input_tokens=10**6, window_s=WINDOW_S)
+    bucket_fake.reset_stats()
+    bucket_fake.script(["ok", "429:0.4"])
+    provider = AnthropicProvider(MODEL)
+    limited = LimitedProvider(provider, CAP, None)
+    try:
+        await limited.complete(request(1))  # the probe
+        started = time.monotonic()
+        await limited.complete(request(2))  # 429, retried by the SDK after 0.4 s, then 200
+    finally:
+        await provider.aclose()
+    assert provider.pacer is not None
+    assert bucket_fake.stats().by_path["POST /v1/messages"] == 3
+    assert provider.pacer.observed == 3  # every attempt's headers, the retried 429's included
+    assert time.monotonic() - started >= 0.4
+    assert set(provider.pacer.buckets()) == {"requests", "input-tokens"}
+
+
+async def test_without_headers_calls_go_as_without_a_pacer(bucket_fake: FakeMessagesAPI,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", bucket_fake.url)
+    bucket_fake.rate_limits = None
+    bucket_fake.reset_stats()
+    provider = AnthropicProvider(MODEL)
+    limited = LimitedProvider(provider, CAP, None)
+    try:
+        await asyncio.gather(*(limited.complete(request(i)) for i in range(CALLS)))
+    finally:
+        await provider.aclose()
+    assert provider.pacer is not None and not provider.pacer.active
+    assert provider.pacer.waited_seconds == 0 and provider.pacer.observed == 0
+    assert bucket_fake.stats().max_in_flight == CAP  # the cap, not the pacer, bounds the calls in flight
+
+
+def test_the_fake_account_bucket_refuses_with_retry_after_and_reports_itself() -> None:
+    buckets = AccountBuckets(requests=2, input_tokens=1000, window_s=10)
+    assert buckets.take(600) is None
+    wait = buckets.take(600)
+    assert wait == pytest.approx(200 / 100, rel=0.05)  # input short by 200, refilling 100 a second
+    assert buckets.take(400) is None
+    reported = parse_rate_limits(buckets.headers(), time.time())
+    assert reported["requests"].remaining == 0 and reported["input-tokens"].remaining == pytest.approx(0, abs=2)
+    assert reported["input-tokens"].reset_in == pytest.approx(10, rel=0.05)
+    assert buckets.take(1) is not None and buckets.totals.refused == 2 and buckets.totals.admitted == 2
