@@ -18,7 +18,8 @@ from lib.errors import RetryableAgentError
 from lib.llm.anthropic import AnthropicProvider
 from lib.llm.base import LLMRequest, Usage
 from lib.llm.limits import LimitedProvider
-from lib.llm.pacing import Cost, Pacer, parse_rate_limits, parse_retry_after
+from lib.llm.pacing import Cost, Pacer
+from lib.llm.ratelimit_headers import parse_rate_limits, parse_retry_after
 from lib.models import Transcript
 from tests.conftest import API_KEY
 from tests.fake_messages_api import FakeMessagesAPI

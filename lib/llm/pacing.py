@@ -21,8 +21,7 @@ Design: a mirror of each bucket the API reports, kept by `Pacer`.
   reply finishes, so a call holds its output estimate until it is done.
 - A 429's `retry-after` holds every new call until then (capped like the SDK's retries).
 - Before the first reply nothing is known: the first call goes alone (a probe), the others wait for it
-  to finish.
-  If its reply carried no rate-limit headers (an endpoint that sends none), the pacer stays out of the
+  to finish. If its reply carried no rate-limit headers (an endpoint that sends none), the pacer stays out of the
   way and calls go exactly as they would without it; headers seen later switch pacing on.
 - Token costs are estimated from the request's characters times tokens per character, learned per kind
   of request from the usage each reply reports (input tokens counted as the API counts them for its
@@ -45,11 +44,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
 
 from lib.llm.base import Usage
+from lib.llm.ratelimit_headers import BucketReport, parse_rate_limits, parse_retry_after
 
-BUCKETS = ("requests", "input-tokens", "output-tokens")
 CHARGED_ON_ARRIVAL = frozenset({"requests", "input-tokens"})
 DEFAULT_WINDOW_SECONDS = 60.0  # what "per minute" means until a bucket's refill rate has been seen
 ON_THE_WIRE_SECONDS = 1.0  # after this long unanswered, a sent request is taken to be in the API's figures
@@ -59,6 +57,16 @@ PROBE_POLL_SECONDS = (0.005, 0.05)
 INITIAL_TOKENS_PER_CHAR = 1 / 3.0  # cautious until a reply's usage teaches the real ratio
 LEARNING_RATE = 0.3
 
+
+@dataclass(frozen=True)
+class Cost:
+    requests: int = 1
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def of(self, bucket: str) -> float:
+        return float({"requests": self.requests, "input-tokens": self.input_tokens,
+                      "output-tokens": self.output_tokens}[bucket])
 
 
 @dataclass
@@ -77,74 +85,6 @@ class _Call:
 
 
 _current_call: ContextVar[_Call | None] = ContextVar("asmis_pacing_call", default=None)
-
-
-@dataclass(frozen=True)
-class BucketReport:
-    """One bucket as a reply reported it."""
-
-    limit: float
-    remaining: float
-    reset_in: float | None  # seconds until full; None when the header is missing or unreadable
-
-
-@dataclass(frozen=True)
-class Cost:
-    requests: int = 1
-    input_tokens: int = 0
-    output_tokens: int = 0
-
-    def of(self, bucket: str) -> float:
-        return float({"requests": self.requests, "input-tokens": self.input_tokens,
-                      "output-tokens": self.output_tokens}[bucket])
-
-
-def parse_rate_limits(headers: Mapping[str, str], now_wall: float) -> dict[str, BucketReport]:
-    """The buckets a reply reports; one missing its limit or remaining, or not a number, is left out."""
-    reports: dict[str, BucketReport] = {}
-    for bucket in BUCKETS:
-        try:
-            limit = float(headers[f"anthropic-ratelimit-{bucket}-limit"])
-            remaining = float(headers[f"anthropic-ratelimit-{bucket}-remaining"])
-        except (KeyError, ValueError):
-            continue
-        if not (limit > 0 and math.isfinite(limit) and math.isfinite(remaining)):
-            continue
-        reset_in = _seconds_until(headers.get(f"anthropic-ratelimit-{bucket}-reset"), now_wall)
-        reports[bucket] = BucketReport(limit, min(max(remaining, 0.0), limit), reset_in)
-    return reports
-
-
-def parse_retry_after(headers: Mapping[str, str], now_wall: float) -> float | None:
-    """Seconds a 429 asks to wait: `retry-after-ms`, `retry-after` in seconds or as an HTTP date."""
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        try:
-            seconds = float(headers[name]) / scale
-        except (KeyError, ValueError):
-            continue
-        if math.isfinite(seconds):
-            return max(seconds, 0.0)
-    value = headers.get("retry-after")
-    if value:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(parsedate_to_datetime(value).timestamp() - now_wall, 0.0)
-        except (TypeError, ValueError):
-            return None
-    return None
-
-
-def _seconds_until(stamp: str | None, now_wall: float) -> float | None:
-    if not stamp:
-        return None
-    try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        return None
-    return max(moment.timestamp() - now_wall, 0.0)
 
 
 class _Bucket:
