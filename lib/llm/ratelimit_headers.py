@@ -21,7 +21,6 @@ class BucketReport:
     reset_in: float | None  # seconds until full; None when the header is missing or unreadable
 
 
-
 def parse_rate_limits(headers: Mapping[str, str], now_wall: float) -> dict[str, BucketReport]:
     """The buckets a reply reports; one missing its limit or remaining, or not a number, is left out."""
     reports: dict[str, BucketReport] = {}
