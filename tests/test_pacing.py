@@ -331,3 +331,16 @@ def test_the_fake_account_bucket_refuses_with_retry_after_and_reports_itself() -
     assert reported["requests"].remaining == 0 and reported["input-tokens"].remaining == pytest.approx(0, abs=2)
     assert reported["input-tokens"].reset_in == pytest.approx(10, rel=0.05)
     assert buckets.take(1) is not None and buckets.totals.refused == 2 and buckets.totals.admitted == 2
+
+
+def test_providers_of_one_process_share_one_pacer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lib.llm import make_provider
+    from lib.settings import Settings
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/shared-pacer-test")
+    first, second = (make_provider(Settings(llm_provider="anthropic")) for _ in range(2))
+    assert isinstance(first, AnthropicProvider) and isinstance(second, AnthropicProvider)
+    assert first.pacer is not None and first.pacer is second.pacer
+    unpaced = make_provider(Settings(llm_provider="anthropic", llm_pacing=False))
+    assert isinstance(unpaced, AnthropicProvider) and unpaced.pacer is None

@@ -130,9 +130,11 @@ class AnthropicProvider:
 
     def __init__(self, model: str, *, max_retries: int = SDK_MAX_RETRIES,
                  timeout: httpx2.Timeout | float = REQUEST_TIMEOUT,
-                 max_retry_after: float = MAX_RETRY_AFTER_SECONDS, pacing: bool = True) -> None:
+                 max_retry_after: float = MAX_RETRY_AFTER_SECONDS, pacing: bool = True,
+                 pacer: Pacer | None = None) -> None:
         self.model = model
-        self.pacer = Pacer(max_wait=max_retry_after) if pacing else None
+        # a pacer of its own unless given one (make_provider shares one per process) or told not to pace
+        self.pacer = (pacer or Pacer(max_wait=max_retry_after)) if pacing else None
         self.max_retries = max_retries
         self.timeout = timeout
         self.max_retry_after = max_retry_after

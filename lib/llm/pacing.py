@@ -135,7 +135,9 @@ class _Bucket:
 
 
 class Pacer:
-    """Paces calls by the buckets the API reports. Safe to share between event loops and threads."""
+    """Paces calls by the buckets the API reports. Safe to share between event loops and threads:
+    `process_pacer` gives every provider of a process the same one, so loops do not spend the same
+    budget twice."""
 
     def __init__(self, *, max_wait: float = MAX_WAIT_SECONDS, recheck: float = RECHECK_SECONDS,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
@@ -296,3 +298,15 @@ class Pacer:
                 bucket.held += cost.of(name)
                 held.append(bucket)
         return held
+
+
+_process_pacers: dict[str, Pacer] = {}
+_process_lock = threading.Lock()
+
+
+def process_pacer(endpoint: str) -> Pacer:
+    """The pacer every provider of this process shares for one API endpoint (one account's limits)."""
+    with _process_lock:
+        if (pacer := _process_pacers.get(endpoint)) is None:
+            pacer = _process_pacers[endpoint] = Pacer()
+        return pacer
