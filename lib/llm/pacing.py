@@ -7,8 +7,9 @@ the bucket is full again, and a 429 adds `retry-after`. The headers describe the
 processes on several machines that pace off them share one budget without talking to each other.
 
 Design: a mirror of each bucket the API reports, kept by `Pacer`.
-- Each reply sets a bucket's level (`remaining`) and its refill rate, `(limit - remaining) / (reset - now)`
-  (until a bucket has been seen below its limit, `limit` per 60 s). Between replies the mirror refills
+- Each reply sets a bucket's level (`remaining`) and its refill rate, `(limit - remaining) / (reset - now)`,
+  never below `limit` per 60 s (the API's window; also the rate until a bucket is seen below its limit).
+  Deriving it from `reset` keeps a scaled-down window (the fake's) or another endpoint's right. Between replies the mirror refills
   at that rate, up to `limit`, and pays for each call sent.
 - A call states its cost (1 request, estimated input and output tokens) and queues. Its turn comes when
   the level covers its cost and the costs of the calls queued ahead of it (first come, first served);
@@ -101,9 +102,10 @@ class _Bucket:
 
     def _learn_rate(self, report: BucketReport) -> None:
         deficit = report.limit - report.remaining
-        # a refill rate read from a tiny deficit or a near reset is mostly rounding: keep the last one
-        if report.reset_in is not None and report.reset_in > 0.05 and deficit >= 0.01 * report.limit:
-            self.rate = deficit / report.reset_in
+        # a refill rate read from a tiny deficit or a near reset is mostly rounding: keep the last one;
+        # and a per-minute limit refills at least `limit` a minute, whatever a skewed clock suggests
+        if report.reset_in is not None and report.reset_in > 0.25 and deficit >= 0.01 * report.limit:
+            self.rate = max(deficit / report.reset_in, report.limit / DEFAULT_WINDOW_SECONDS)
 
     def refill(self, now: float) -> None:
         if now > self.at:
