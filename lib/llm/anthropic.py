@@ -9,8 +9,9 @@ Retry policy (DESIGN.md, Retries), owned here explicitly:
   connection) or PermanentAgentError (400, 401, 403, 404, 413, spend limit).
 - Every HTTP attempt's reply (429s the SDK retries included) is shown to the provider's Pacer
   (lib/llm/pacing.py), which reads the account's rate-limit headers; LimitedProvider waits for a call's
-  turn, and an SDK retry attempt waits for one too. The middleware is the SDK's documented per-attempt hook: `messages.with_raw_response` offers
-  no `parse`, and would only show the last attempt anyway.
+  turn, and an SDK retry attempt waits for one too. The client middleware is the SDK's public
+  per-attempt hook (`anthropic.Middleware`); `messages.with_raw_response` has no `parse` in this SDK
+  (only `create` and `count_tokens`), and would show the last attempt only.
 
 Worst case, HTTP requests for one (transcript, agent):
     (1 + SDK_MAX_RETRIES) x (1 + BaseAgent max_reasks) x (1 + Prefect task retries) = 3 x 3 x 4 = 36,
