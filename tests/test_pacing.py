@@ -195,10 +195,32 @@ def test_estimates_learn_tokens_per_character_from_usage() -> None:
     first = pacer.estimate("meddpic", 4000)
     assert first.input_tokens > 0 and first.output_tokens == 0
     for _ in range(20):
-        pacer.learn("meddpic", 4000, Usage(input_tokens=900, output_tokens=300, cache_write_tokens=100))
+        pacer.learn("meddpic", 4000, Usage(input_tokens=900, output_tokens=300, cache_write_tokens=100,
+                                           cache_read_tokens=5000))  # cache reads do not count
     learned = pacer.estimate("meddpic", 8000)
     assert learned.input_tokens == pytest.approx(2000, rel=0.01) and learned.output_tokens == 300
-    assert pacer.estimate("stakeholder", 8000).input_tokens != learned.input_tokens
+    assert pacer.estimate("stakeholder", 8000) == learned  # unseen: costed like the costliest seen
+    pacer.learn("stakeholder", 4000, Usage(input_tokens=400, output_tokens=100))
+    assert pacer.estimate("stakeholder", 8000) == Cost(1, 800, 100)
+    assert pacer.estimate("meddpic", 8000) == learned
+
+
+async def test_a_probe_that_hangs_holds_the_others_only_so_long() -> None:
+    pacer = Pacer(probe_timeout=0.2)
+    released = asyncio.Event()
+
+    async def hanging_probe() -> None:
+        async with turn(pacer, Cost()):
+            await released.wait()
+
+    probe_task = asyncio.create_task(hanging_probe())
+    await asyncio.sleep(0.01)
+    started = time.monotonic()
+    await turns(pacer, Cost(1, 100))
+    waited = time.monotonic() - started
+    released.set()
+    await probe_task
+    assert 0.2 <= waited < 2.0
 
 
 # --- 60 calls through the SDK against the fake's account bucket ----------------------------------------

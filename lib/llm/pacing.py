@@ -22,11 +22,12 @@ Design: a mirror of each bucket the API reports, kept by `Pacer`.
   reply finishes, so a call holds its output estimate until it is done.
 - A 429's `retry-after` holds every new call until then (capped like the SDK's retries).
 - Before the first reply nothing is known: the first call goes alone (a probe), the others wait for it
-  to finish. If its reply carried no rate-limit headers (an endpoint that sends none), the pacer stays out of the
+  to finish (PROBE_TIMEOUT_SECONDS at most, in case it hangs). If its reply carried no rate-limit headers (an endpoint that sends none), the pacer stays out of the
   way and calls go exactly as they would without it; headers seen later switch pacing on.
 - Token costs are estimated from the request's characters times tokens per character, learned per kind
-  of request from the usage each reply reports (input tokens counted as the API counts them for its
-  limit: uncached input plus cache writes).
+  of request (agent type: each has its own schema and prompt) from the usage each reply reports (input
+  tokens counted as the API counts them for its limit: uncached input plus cache writes); a kind not
+  seen yet is costed like the costliest one seen.
 
 HTTP retries stay with the SDK (DESIGN.md, Retries): the provider feeds every HTTP attempt's headers to
 `observe`, so a 429 the SDK retries on its own still teaches the pacer; the SDK waits the (capped)
@@ -55,6 +56,7 @@ ON_THE_WIRE_SECONDS = 1.0  # after this long unanswered, a sent request is taken
 MAX_WAIT_SECONDS = 60.0
 RECHECK_SECONDS = 0.05  # how stale a waiting call's view of the buckets may get
 PROBE_POLL_SECONDS = (0.005, 0.05)
+PROBE_TIMEOUT_SECONDS = 30.0  # a probe that hangs does not hold the others longer than this
 INITIAL_TOKENS_PER_CHAR = 1 / 3.0  # cautious until a reply's usage teaches the real ratio
 LEARNING_RATE = 0.3
 
@@ -142,9 +144,10 @@ class Pacer:
     budget twice."""
 
     def __init__(self, *, max_wait: float = MAX_WAIT_SECONDS, recheck: float = RECHECK_SECONDS,
+                 probe_timeout: float = PROBE_TIMEOUT_SECONDS,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self.max_wait, self.recheck = max_wait, recheck
+        self.max_wait, self.recheck, self.probe_timeout = max_wait, recheck, probe_timeout
         self._clock, self._wall, self._sleep = clock, wall, sleep
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
@@ -207,9 +210,11 @@ class Pacer:
                                          else out + LEARNING_RATE * (usage.output_tokens - out))
 
     def estimate(self, kind: str, chars: int) -> Cost:
+        """A call's cost; a kind not seen yet is costed like the costliest kind seen so far."""
         with self._lock:
-            per_char = self._tokens_per_char.get(kind, INITIAL_TOKENS_PER_CHAR)
-            output = self._output_tokens.get(kind, 0.0)
+            per_char = self._tokens_per_char.get(kind) or max(self._tokens_per_char.values(),
+                                                              default=INITIAL_TOKENS_PER_CHAR)
+            output = self._output_tokens.get(kind) or max(self._output_tokens.values(), default=0.0)
         return Cost(1, math.ceil(chars * per_char), math.ceil(output))
 
     # pacing
@@ -242,8 +247,9 @@ class Pacer:
             await self._take_turn(call, Cost(call.cost.requests, call.cost.input_tokens, 0))
 
     async def _wait_for_probe(self) -> bool:
-        """True for the probe (the first call); the others return once it is done."""
-        delay = PROBE_POLL_SECONDS[0]
+        """True for the probe (the first call); the others return once it is done, or has taken
+        `probe_timeout` (real time: a call that hangs must not hold the process)."""
+        delay, deadline = PROBE_POLL_SECONDS[0], time.monotonic() + self.probe_timeout
         while True:
             with self._lock:  # after the probe is done, not at its headers: its usage teaches the estimate
                 if self._probe_done:
@@ -251,6 +257,8 @@ class Pacer:
                 if not self._probing:
                     self._probing = True
                     return True
+            if time.monotonic() >= deadline:
+                return False
             await asyncio.sleep(delay)
             delay = min(delay * 2, PROBE_POLL_SECONDS[1])
 
