@@ -20,6 +20,7 @@ from lib.llm.base import LLMRequest, Usage
 from lib.llm.limits import LimitedProvider
 from lib.llm.pacing import Cost, Pacer
 from lib.llm.ratelimit_headers import parse_rate_limits, parse_retry_after
+from lib.llm.token_estimate import TokenEstimator
 from lib.models import Transcript
 from tests.conftest import API_KEY
 from tests.fake_messages_api import FakeMessagesAPI
@@ -50,8 +51,9 @@ class Clock:
         self.now = max(self.now, wake)
 
     def pacer(self, **kwargs: float) -> Pacer:
-        """A pacer on this clock that sleeps exactly as long as it computed (no rechecks in between)."""
-        return Pacer(clock=self, wall=self.wall, sleep=self.sleep, recheck=math.inf, **kwargs)
+        """A pacer on this clock that sleeps exactly as long as it computed (no rechecks in between),
+        with no reserve unless asked, so the arithmetic is the buckets' own."""
+        return Pacer(clock=self, wall=self.wall, sleep=self.sleep, recheck=math.inf, **{"reserve": 0.0, **kwargs})
 
 
 def stamp(seconds_from_now: float, clock: Clock) -> str:
@@ -128,6 +130,14 @@ async def test_remaining_tokens_are_respected_then_refill_at_the_reported_rate()
     assert clock.sleeps == [pytest.approx(1.0), pytest.approx(1.0)]
 
 
+async def test_a_reserve_of_the_limit_is_kept_back() -> None:
+    clock = Clock()
+    pacer = clock.pacer(reserve=0.05)
+    await probe(pacer, 200, headers(clock, input_tokens=(10_000, 4_000, 6.0)))
+    await turns(pacer, *[Cost(1, 1000)] * 4)  # the fourth would leave nothing of the 500 kept back
+    assert clock.sleeps == [pytest.approx(0.5)]
+
+
 async def test_waiting_calls_queue_in_order_behind_each_others_reservations() -> None:
     clock = Clock()
     pacer = clock.pacer()
@@ -190,19 +200,19 @@ async def test_the_first_call_goes_alone_until_the_limits_are_known() -> None:
     assert order[:2] == ["probe in", "probe out"] and len(order) == 8
 
 
-def test_estimates_learn_tokens_per_character_from_usage() -> None:
-    pacer = Pacer()
-    first = pacer.estimate("meddpic", 4000)
-    assert first.input_tokens > 0 and first.output_tokens == 0
-    for _ in range(20):
-        pacer.learn("meddpic", 4000, Usage(input_tokens=900, output_tokens=300, cache_write_tokens=100,
-                                           cache_read_tokens=5000))  # cache reads do not count
-    learned = pacer.estimate("meddpic", 8000)
-    assert learned.input_tokens == pytest.approx(2000, rel=0.01) and learned.output_tokens == 300
-    assert pacer.estimate("stakeholder", 8000) == learned  # unseen: costed like the costliest seen
-    pacer.learn("stakeholder", 4000, Usage(input_tokens=400, output_tokens=100))
-    assert pacer.estimate("stakeholder", 8000) == Cost(1, 800, 100)
-    assert pacer.estimate("meddpic", 8000) == learned
+def test_estimates_learn_a_fixed_part_and_tokens_per_character_from_usage() -> None:
+    estimator = TokenEstimator()
+    assert estimator.estimate("meddpic", 3000) == (1000, 0)  # nothing learned: a cautious guess
+    estimator.learn("meddpic", 4000, Usage(input_tokens=1500, output_tokens=300))
+    assert estimator.estimate("meddpic", 8000) == (3000, 300)  # one size seen: tokens per character
+    for chars in (2000, 6000, 3000, 9000, 4000):  # 500 fixed + 1 token per 4 characters
+        estimator.learn("meddpic", chars, Usage(input_tokens=400 + chars // 4, output_tokens=300,
+                                                cache_write_tokens=100, cache_read_tokens=5000))
+    assert estimator.estimate("meddpic", 8000)[0] == pytest.approx(2500, abs=2)
+    assert estimator.estimate("meddpic", 1000)[0] == pytest.approx(750, abs=2)
+    assert estimator.estimate("stakeholder", 8000) == estimator.estimate("meddpic", 8000)  # unseen
+    estimator.learn("stakeholder", 4000, Usage(input_tokens=400, output_tokens=100))
+    assert estimator.estimate("stakeholder", 8000) == (800, 100)
 
 
 async def test_a_probe_that_hangs_holds_the_others_only_so_long() -> None:

@@ -12,7 +12,8 @@ Design: a mirror of each bucket the API reports, kept by `Pacer`.
   Deriving it from `reset` keeps a scaled-down window (the fake's) or another endpoint's right. Between replies the mirror refills
   at that rate, up to `limit`, and pays for each call sent.
 - A call states its cost (1 request, estimated input and output tokens) and queues. Its turn comes when
-  the level covers its cost and the costs of the calls queued ahead of it (first come, first served);
+  the level covers its cost and the costs of the calls queued ahead of it (first come, first served),
+  with RESERVE of the limit kept back for estimates that fall a little short;
   it sleeps until the time that takes at the current refill rate, re-evaluated at least every
   RECHECK_SECONDS since a reply may have brought a new level, rate or retry-after.
 - Requests and input tokens are charged by the API as a request arrives, so a reply's `remaining`
@@ -24,10 +25,8 @@ Design: a mirror of each bucket the API reports, kept by `Pacer`.
 - Before the first reply nothing is known: the first call goes alone (a probe), the others wait for it
   to finish (PROBE_TIMEOUT_SECONDS at most, in case it hangs). If its reply carried no rate-limit headers (an endpoint that sends none), the pacer stays out of the
   way and calls go exactly as they would without it; headers seen later switch pacing on.
-- Token costs are estimated from the request's characters times tokens per character, learned per kind
-  of request (agent type: each has its own schema and prompt) from the usage each reply reports (input
-  tokens counted as the API counts them for its limit: uncached input plus cache writes); a kind not
-  seen yet is costed like the costliest one seen.
+- Token costs are estimated from the request's size, per kind of request (agent type: each has its own
+  prompt and schema), from the usage replies report (lib/llm/token_estimate.py).
 
 HTTP retries stay with the SDK (DESIGN.md, Retries): the provider feeds every HTTP attempt's headers to
 `observe`, so a 429 the SDK retries on its own still teaches the pacer; the SDK waits the (capped)
@@ -38,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import math
 import threading
 import time
 from collections import deque
@@ -49,16 +47,16 @@ from dataclasses import dataclass
 
 from lib.llm.base import Usage
 from lib.llm.ratelimit_headers import BucketReport, parse_rate_limits, parse_retry_after
+from lib.llm.token_estimate import TokenEstimator
 
 CHARGED_ON_ARRIVAL = frozenset({"requests", "input-tokens"})
 DEFAULT_WINDOW_SECONDS = 60.0  # what "per minute" means until a bucket's refill rate has been seen
 ON_THE_WIRE_SECONDS = 1.0  # after this long unanswered, a sent request is taken to be in the API's figures
 MAX_WAIT_SECONDS = 60.0
+RESERVE = 0.02  # of each bucket's limit, kept back against estimates a little short of the real cost
 RECHECK_SECONDS = 0.05  # how stale a waiting call's view of the buckets may get
 PROBE_POLL_SECONDS = (0.005, 0.05)
 PROBE_TIMEOUT_SECONDS = 30.0  # a probe that hangs does not hold the others longer than this
-INITIAL_TOKENS_PER_CHAR = 1 / 3.0  # cautious until a reply's usage teaches the real ratio
-LEARNING_RATE = 0.3
 
 
 @dataclass(frozen=True)
@@ -127,13 +125,14 @@ class _Bucket:
         self.unconfirmed.append(payment)
         return payment
 
-    def wait_for(self, needed: float, now: float, recheck: float) -> float:
+    def wait_for(self, needed: float, now: float, recheck: float, reserve: float) -> float:
         """Seconds until the level covers `needed` (the calls queued ahead, this one, and what is held)."""
         self.refill(now)
-        short = needed + self.held - self.level
+        needed += self.held + reserve * self.limit
+        short = needed - self.level
         if short <= 1e-9:
             return 0.0
-        if needed + self.held > self.limit:  # more than the bucket holds: only finishing calls free it
+        if needed > self.limit:  # more than the bucket holds: only finishing calls free it
             return recheck
         return short / self.rate
 
@@ -144,10 +143,10 @@ class Pacer:
     budget twice."""
 
     def __init__(self, *, max_wait: float = MAX_WAIT_SECONDS, recheck: float = RECHECK_SECONDS,
-                 probe_timeout: float = PROBE_TIMEOUT_SECONDS,
+                 probe_timeout: float = PROBE_TIMEOUT_SECONDS, reserve: float = RESERVE,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        self.max_wait, self.recheck, self.probe_timeout = max_wait, recheck, probe_timeout
+        self.max_wait, self.recheck, self.probe_timeout, self.reserve = max_wait, recheck, probe_timeout, reserve
         self._clock, self._wall, self._sleep = clock, wall, sleep
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
@@ -156,8 +155,7 @@ class Pacer:
         self._blocked_until = 0.0
         self._probe_done = False
         self._probing = False
-        self._tokens_per_char: dict[str, float] = {}
-        self._output_tokens: dict[str, float] = {}
+        self._estimator = TokenEstimator()
         self.waited_seconds = 0.0  # total time calls spent waiting for their turn
         self.observed = 0  # replies that carried rate-limit headers
 
@@ -197,25 +195,14 @@ class Pacer:
                 self._blocked_until = max(self._blocked_until, now + min(retry_after, self.max_wait))
 
     def learn(self, kind: str, chars: int, usage: Usage) -> None:
-        """A finished call's usage: tokens per character of its request, and its output tokens."""
-        billed_input = usage.input_tokens + usage.cache_write_tokens
-        if chars <= 0 or billed_input + usage.output_tokens <= 0:
-            return
+        """A finished call's usage, for estimating the next calls of its kind (lib/llm/token_estimate.py)."""
         with self._lock:
-            ratio = billed_input / chars
-            old = self._tokens_per_char.get(kind)
-            self._tokens_per_char[kind] = ratio if old is None else old + LEARNING_RATE * (ratio - old)
-            out = self._output_tokens.get(kind)
-            self._output_tokens[kind] = (usage.output_tokens if out is None
-                                         else out + LEARNING_RATE * (usage.output_tokens - out))
+            self._estimator.learn(kind, chars, usage)
 
     def estimate(self, kind: str, chars: int) -> Cost:
-        """A call's cost; a kind not seen yet is costed like the costliest kind seen so far."""
         with self._lock:
-            per_char = self._tokens_per_char.get(kind) or max(self._tokens_per_char.values(),
-                                                              default=INITIAL_TOKENS_PER_CHAR)
-            output = self._output_tokens.get(kind) or max(self._output_tokens.values(), default=0.0)
-        return Cost(1, math.ceil(chars * per_char), math.ceil(output))
+            input_tokens, output_tokens = self._estimator.estimate(kind, chars)
+        return Cost(1, input_tokens, output_tokens)
 
     # pacing
 
@@ -296,7 +283,7 @@ class Pacer:
                 ahead[name] += queued.of(name)
             if other == ticket:
                 break
-        waits = (b.wait_for(ahead[name], now, self.recheck) for name, b in self._buckets.items())
+        waits = (b.wait_for(ahead[name], now, self.recheck, self.reserve) for name, b in self._buckets.items())
         return max(self._blocked_until - now, *waits)
 
     def _pay_locked(self, call: _Call, cost: Cost, now: float) -> list[_Bucket]:
