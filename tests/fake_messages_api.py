@@ -556,7 +556,6 @@ class FakeMessagesAPI:
     """The Messages API on 127.0.0.1, served by one asyncio loop on a background thread.
 
     Settable while running: `latency_ms`, `jitter_ms`, `hang_seconds`, `retry_after`, `api_key`,
-    `rate_limits` (an AccountBuckets, tests/fake_ratelimit.py: the account's limits and their headers),
     `script([...])` and `faults(...)`. Read while running: `stats()`, `last_headers`, `recorded_bodies`.
     """
 
@@ -569,7 +568,6 @@ class FakeMessagesAPI:
         self.retry_after = retry_after  # seconds, sent as `retry-after` on 429; None sends no header
         self.api_key = api_key  # when set, any other credential gets a 401
         self.cache_min_tokens = cache_min_tokens
-        self.rate_limits: AccountBuckets | None = None  # opt-in: rate-limit headers and 429s from a bucket
         self._lock = threading.Lock()
         self._counters = _Counters()
         self._in_flight = 0
@@ -580,6 +578,9 @@ class FakeMessagesAPI:
         self._jitter_rng = random.Random(seed + 1)
         self._ids = itertools.count(1)
         self._prompt_cache: set[str] = set()
+        # Settable, opt-in: an account's limits (tests/fake_ratelimit.py), sent as rate-limit headers on
+        # every reply and enforced with 429s.
+        self.rate_limits: AccountBuckets | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -988,16 +989,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jitter-ms", type=float, default=0.0)
     parser.add_argument("--hang-seconds", type=float, default=30.0)
     parser.add_argument("--retry-after", type=float, default=1.0)
+    parser.add_argument("--rpm", type=int, help="account limit: requests per window (sends rate-limit headers)")
+    parser.add_argument("--itpm", type=int, help="account limit: input tokens per window")
+    parser.add_argument("--otpm", type=int, help="account limit: output tokens per window")
+    parser.add_argument("--rate-window", type=float, default=60.0, help="the limits' window in seconds")
     parser.add_argument("--rate-429", type=float, default=0.0)
     parser.add_argument("--rate-5xx", type=float, default=0.0)
     parser.add_argument("--rate-529", type=float, default=0.0)
     parser.add_argument("--rate-malformed", type=float, default=0.0)
     parser.add_argument("--rate-ungrounded", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rpm", type=int, help="account limit: requests per window (sends rate-limit headers)")
-    parser.add_argument("--itpm", type=int, help="account limit: input tokens per window")
-    parser.add_argument("--otpm", type=int, help="account limit: output tokens per window")
-    parser.add_argument("--rate-window", type=float, default=60.0, help="the limits' window in seconds")
     args = parser.parse_args(argv)
     fake = FakeMessagesAPI(host=args.host, port=args.port, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms,
                            hang_seconds=args.hang_seconds, retry_after=args.retry_after, seed=args.seed)
