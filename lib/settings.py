@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=lambda: _default_home() / "cache")
     llm_provider: Literal["auto", "anthropic", "offline"] = "auto"
     model: str = Field(DEFAULT_MODEL, min_length=1)
+    llm_pacing: bool = Field(True, description="Pace LLM calls by the rate-limit headers the API sends.")
     llm_concurrency: int = Field(8, ge=1, le=1024, description="In-flight LLM calls per process.")
     llm_global_limit: int = Field(32, ge=1, le=4096, description="In-flight LLM calls across all workers.")
     llm_timeout_seconds: float = Field(600, gt=0, description="Read timeout of one LLM HTTP request.")
