@@ -11,11 +11,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import lib.cli_server  # noqa: F401  (registers `asmis server`)
 from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
 from lib.demo import prepare_demo, show_results, summary_table
 from lib.estimate import ChunkReport, Estimate, estimate_range, estimate_run
 from lib.models import AgentType
 from lib.pipeline import RunParams, RunSummary
+from lib.prefect_target import ensure_local_prefect
 from lib.progress import progress_of_all
 from lib.runtime import runtime_in_use
 from lib.settings import get_settings
@@ -44,6 +46,12 @@ async def _run_with_progress(params: RunParams, total_calls: int) -> RunSummary:
     return summary
 
 
+def _print_run_links(flow_run_id: str) -> None:
+    from deployments.run_links import print_run_links
+
+    run_async(print_run_links(console, flow_run_id))
+
+
 @app.command()
 @cli_errors
 def run(
@@ -66,8 +74,10 @@ def run(
         console.print("nothing to do: every transcript has its results (use --force to run again)")
         return
     calls = backlog.calls if limit is None else min(backlog.calls, limit * len(agents))
+    ensure_local_prefect()
     summary = run_async(_run_with_progress(params, calls))
     console.print(summary_table(summary.rows()))
+    _print_run_links(summary.run_id)
     if summary.failed:
         raise typer.Exit(1)
 
@@ -92,6 +102,7 @@ def backfill(
     if dry_run:  # read-only: answered from SQL without starting Prefect
         reports = run_async(_estimate(since.date(), until.date(), chunk_days, reprocess_stale))
     else:
+        ensure_local_prefect()
         from flows.backfill import backfill as backfill_flow
 
         reports = run_async(backfill_flow(since.date(), until.date(), chunk_days=chunk_days,
@@ -124,6 +135,7 @@ def backfill(
 @cli_errors
 def serve() -> None:
     """Serve the nightly, process-transcripts and backfill deployments to the Prefect server (PREFECT_API_URL)."""
+    ensure_local_prefect()
     from deployments.serve import serve_deployments
 
     console.print("serving deployments nightly, process-transcripts, backfill (Ctrl-C to stop)")
@@ -138,12 +150,16 @@ def demo() -> None:
     ids = run_async(prepare_demo(settings, console, EXAMPLES_DIR))
     params = RunParams(transcript_ids=ids)
     backlog = run_async(_backlog(params))
-    if backlog.calls:
-        summary = run_async(_run_with_progress(params, backlog.calls))
-        console.print(summary_table(summary.rows()))
-    else:
+    if not backlog.calls:
         console.print("   every sample already has its results (a second demo makes no LLM call)")
+        run_async(show_results(settings, console, ids))
+        return
+    if (api_url := ensure_local_prefect()) is not None:
+        console.print(f"   Prefect server {api_url.removesuffix('/api')} (`asmis server stop` ends it)", highlight=False)
+    summary = run_async(_run_with_progress(params, backlog.calls))
+    console.print(summary_table(summary.rows()))
     run_async(show_results(settings, console, ids))
+    _print_run_links(summary.run_id)
 
 
 def main() -> None:

@@ -21,6 +21,10 @@ class EmbeddedDatabaseError(AsmisError):
     """The embedded PostgreSQL server could not be used."""
 
 
+class PrefectServerError(AsmisError):
+    """The local Prefect server could not be used."""
+
+
 class DatabaseError(AsmisError):
     """A database operation failed."""
 
