@@ -88,8 +88,7 @@ class LocalPrefectServer:
         with self._lock():
             record = self.running()
             if record is not None:
-                self._terminate(record)
-            self.state_file.unlink(missing_ok=True)
+                self._terminate(record)  # server.json stays: the next start takes the same port
             return record is not None
 
     def running(self) -> ServerRecord | None:
@@ -204,6 +203,7 @@ class LocalPrefectServer:
         for sig, wait in ((signal.SIGTERM, STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
             try:
                 os.killpg(record.pid, sig)
+                os.killpg(record.pid, signal.SIGCONT)  # a stopped (SIGSTOP, ^Z) server must run to exit
             except ProcessLookupError:
                 return
             deadline = time.monotonic() + wait
