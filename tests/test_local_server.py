@@ -216,6 +216,8 @@ def test_a_taken_port_moves_to_the_next_free_one_which_is_remembered(home: Home)
         moved = home.record()["port"]
         assert moved > requested
         assert api(moved, "/ready") == {"message": "OK"}
+        with urllib.request.urlopen(f"http://127.0.0.1:{moved}/ui-settings", timeout=10) as reply:  # noqa: S310
+            assert json.load(reply)["api_url"] == f"http://127.0.0.1:{moved}/api"  # the UI calls this port
         ok(home.env, "server", "stop")
     ok(home.env, "server", "start")  # the asked-for port is free again, but the UI stays where it was
     assert home.record()["port"] == moved
