@@ -36,7 +36,9 @@ HOST = "127.0.0.1"
 PORT_SCAN = 100  # how far past the asked-for port to look for a free one
 START_TIMEOUT = 180.0  # a first start runs Prefect's migrations: ~10 s, more on a busy machine
 STOP_TIMEOUT = 30.0
-UNHEALTHY_GRACE = 5.0  # a live server gets this long to answer before it is replaced
+# A live server gets this long to answer before it is replaced: long enough for a busy machine, since
+# replacing a slow server would break the runs other commands have on it.
+UNHEALTHY_GRACE = 15.0
 # Whatever asked for another server must not leak into ours: it serves its own API, from its own home.
 _DROPPED_ENV = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH")
 
@@ -105,7 +107,7 @@ class LocalPrefectServer:
     def healthy(self, record: ServerRecord) -> bool:
         """True when the API answers its readiness check (which also reaches its database)."""
         try:
-            with urllib.request.urlopen(f"{self.api_url(record.port)}/ready", timeout=2) as reply:  # noqa: S310
+            with urllib.request.urlopen(f"{self.api_url(record.port)}/ready", timeout=5) as reply:  # noqa: S310
                 return bool(reply.status == 200)
         except (OSError, urllib.error.URLError):
             return False

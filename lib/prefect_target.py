@@ -56,8 +56,8 @@ def start_local_server(settings: Settings) -> str:
 
 
 def ensure_local_prefect(settings: Settings | None = None) -> str | None:
-    """Point this process's Prefect client at the local server, started if needed; call it before
-    Prefect is imported. None (and nothing started) when PREFECT_API_URL names the user's own server
+    """Point this process's Prefect client at the local server, started if needed; call it from
+    synchronous code before Prefect is imported. None (and nothing started) when PREFECT_API_URL names the user's own server
     or ASMIS_PREFECT_LOCAL_SERVER is false (then Prefect runs its temporary server, as it would)."""
     settings = settings or get_settings()
     if user_api_url() is not None or not settings.prefect_local_server:
