@@ -41,6 +41,8 @@ STOP_TIMEOUT = 30.0
 UNHEALTHY_GRACE = 15.0
 # Whatever asked for another server must not leak into ours: it serves its own API, from its own home.
 _DROPPED_ENV = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH")
+# Health checks go straight to loopback, whatever http_proxy the environment names.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ class LocalPrefectServer:
     def healthy(self, record: ServerRecord) -> bool:
         """True when the API answers its readiness check (which also reaches its database)."""
         try:
-            with urllib.request.urlopen(f"{self.api_url(record.port)}/ready", timeout=5) as reply:  # noqa: S310
+            with _DIRECT.open(f"{self.api_url(record.port)}/ready", timeout=5) as reply:
                 return bool(reply.status == 200)
         except (OSError, urllib.error.URLError):
             return False

@@ -67,7 +67,17 @@ def ensure_local_prefect(settings: Settings | None = None) -> str | None:
                                  "must run first, or PREFECT_API_URL would be ignored")
     url = start_local_server(settings)
     os.environ["PREFECT_API_URL"] = url
+    _bypass_proxy_for_loopback()
     return url
+
+
+def _bypass_proxy_for_loopback() -> None:
+    """Prefect's client honours http_proxy; the local server is on loopback, where no proxy reaches."""
+    if not any(os.environ.get(n) for n in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")):
+        return
+    current = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
+    if "127.0.0.1" not in [host.strip() for host in current.split(",")]:
+        os.environ["no_proxy"] = os.environ["NO_PROXY"] = ",".join(filter(None, [current, "127.0.0.1"]))
 
 
 def prefect_database_url(settings: Settings) -> str | None:

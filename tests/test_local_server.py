@@ -128,6 +128,14 @@ def test_a_flow_run_by_asmis_run_is_listed_by_the_server_with_its_artifacts(home
     assert set(ARTIFACT_URL.findall(output)) == {a["id"] for a in artifacts}
 
 
+def test_a_proxy_in_the_environment_does_not_stand_between_a_command_and_the_local_server(home: Home) -> None:
+    dead_proxy = f"http://127.0.0.1:{free_port()}"  # nothing listens there: any request through it fails
+    env = {**home.env, "http_proxy": dead_proxy, "HTTP_PROXY": dead_proxy, "no_proxy": "", "NO_PROXY": ""}
+    ok(home.env, "ingest", str(ROOT / "examples"))
+    output = ok(env, "run", "--force", "--agent", "stakeholder")
+    assert len(RUN_URL.findall(output)) == 1, output
+
+
 def test_two_commands_starting_the_server_at_once_start_one(home: Home) -> None:
     ok(home.env, "server", "stop")
     starters = [subprocess.Popen([ASMIS, "server", "start"], env=home.env, cwd=ROOT, stdout=subprocess.PIPE,
