@@ -31,7 +31,8 @@ async def _run_if_needed(params: RunParams, *, announce_server: bool = False) ->
         backlog = await estimate_run(rt, params)
         if backlog.calls == 0:
             return None
-        if (api_url := ensure_local_prefect()) is not None and announce_server:
+        # ensure_local_prefect runs its own event loop (it may create the server's database): off this one.
+        if (api_url := await asyncio.to_thread(ensure_local_prefect)) is not None and announce_server:
             console.print(f"   Prefect server {api_url.removesuffix('/api')} (`asmis server stop` ends it)",
                           highlight=False)
         calls = backlog.calls if params.limit is None else min(backlog.calls, params.limit * len(params.agents))

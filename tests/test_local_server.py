@@ -124,7 +124,7 @@ def test_a_flow_run_by_asmis_run_is_listed_by_the_server_with_its_artifacts(home
     assert [r["state_type"] for r in runs] == ["COMPLETED"]
     assert api(port, f"/flows/{runs[0]['flow_id']}")["name"] == "process-transcripts"
     artifacts = api(port, "/artifacts/filter", {"flow_runs": {"id": {"any_": run_ids}}})
-    assert {a["key"] for a in artifacts} == {"run-summary", "meddpicc-scorecards"}
+    assert {a["key"] for a in artifacts} == {"run-summary", "meddpicc-scorecards", "deal-rollups"}
     assert set(ARTIFACT_URL.findall(output)) == {a["id"] for a in artifacts}
 
 
