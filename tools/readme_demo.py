@@ -50,7 +50,9 @@ def run_demo(workdir: Path) -> str:
         if proc.returncode != 0:
             raise DemoFailed(f"asmis demo exited with {proc.returncode}:\n{proc.stdout[-3000:]}")
         _check_data_path(proc.stdout)
-    finally:
+    finally:  # the demo leaves its Prefect server and database running, as a user's would: stop both
+        subprocess.run([str(asmis), "server", "stop"], env=env, cwd=workdir, capture_output=True, timeout=120,
+                       check=False)
         server.destroy()
     return proc.stdout.replace(str(server.layout.pgdata), SHOWN_DATA).replace(str(REPO / "examples"), SHOWN_EXAMPLES)
 
