@@ -44,7 +44,8 @@ async def backfill(since: date, until: date, chunk_days: int = 30, reprocess_sta
         logger.info("%d of %d chunks have work", len(todo), len(estimates))
         deployment = await find_deployment() if todo else None
         if todo and deployment is None:
-            logger.info("no process-transcripts deployment on this Prefect server: chunks run in this process")
+            logger.info("no process-transcripts deployment served by a worker on this Prefect server: chunks run "
+                        "in this process")
         gate = asyncio.Semaphore(parallel_chunks)
 
         async def one(report: ChunkReport) -> ChunkReport:
@@ -60,13 +61,16 @@ async def _run_chunk(report: ChunkReport, deployment: str | None, reprocess_stal
     """Run one chunk; a chunk that fails is reported and the others go on (a rerun resumes it)."""
     name = f"backfill-{report.since:%Y-%m-%d}"
     try:
-        if deployment is None:
-            summary = await process_transcripts.with_options(flow_run_name=name)(
-                since=report.since, until=report.until, reprocess_stale=reprocess_stale, task_batch=task_batch)
-        else:
+        summary = None
+        if deployment is not None:
             summary = await dispatch_chunk(deployment, {"since": report.since, "until": report.until,
                                                         "reprocess_stale": reprocess_stale, "task_batch": task_batch},
                                            name)
+            if summary is None:
+                logger.warning("no worker took chunk %s: it runs in this process", report.label)
+        if summary is None:
+            summary = await process_transcripts.with_options(flow_run_name=name)(
+                since=report.since, until=report.until, reprocess_stale=reprocess_stale, task_batch=task_batch)
     except Exception as exc:  # noqa: BLE001 - reported per chunk; the backfill goes on
         logger.error("chunk %s failed: %s", report.label, exc)
         return report.model_copy(update={"error": f"{type(exc).__name__}: {exc}"})

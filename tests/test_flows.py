@@ -153,6 +153,7 @@ async def test_worst_case_http_calls_equal_the_documented_bound(
 
 async def test_a_served_deployment_runs_with_parameters(flow_settings: Settings, pool: asyncpg.Pool,
                                                         llm: FakeMessagesAPI) -> None:
+    from prefect import get_client
     from prefect.deployments import run_deployment
     from prefect.runner import Runner
 
@@ -163,8 +164,7 @@ async def test_a_served_deployment_runs_with_parameters(flow_settings: Settings,
     assert [d.name for d in deployments] == ["nightly", "process-transcripts", "backfill"]
     assert deployments[0].schedules and deployments[0].schedules[0].schedule.cron == "0 2 * * *"
     runner = Runner(query_seconds=0.5, limit=2, pause_on_shutdown=False)
-    for deployment in deployments:
-        await runner.aadd_deployment(deployment)
+    ids = [await runner.aadd_deployment(deployment) for deployment in deployments]
     serving = asyncio.create_task(runner.start())
     try:
         flow_run = await run_deployment("process-transcripts/process-transcripts", timeout=180,
@@ -173,6 +173,9 @@ async def test_a_served_deployment_runs_with_parameters(flow_settings: Settings,
         await runner.stop()
         serving.cancel()
         await asyncio.gather(serving, return_exceptions=True)
+        async with get_client() as client:  # later tests share this Prefect server: nobody serves these now
+            for deployment_id in ids:
+                await client.delete_deployment(deployment_id)
     assert flow_run.state is not None and flow_run.state.is_completed(), flow_run.state
     assert len(await _rows(pool)) == 2 and calls(llm) == 2
     # Identifiers only: the run's parameters hold no transcript text and no secret.
