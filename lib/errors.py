@@ -56,10 +56,11 @@ class AgentError(AsmisError):
     retryable = False
 
     def __init__(self, message: str | None = None, *, attempts: int = 0, usage: object = None,
-                 errors: list[str] | None = None, **details: object) -> None:
+                 errors: list[str] | None = None, cost_usd: object = None, **details: object) -> None:
         self.attempts = attempts
         self.usage = usage
         self.errors = list(errors or [])
+        self.cost_usd = cost_usd  # what the attempts so far cost, when the agent priced them
         super().__init__(message, **details)
 
 

@@ -12,6 +12,7 @@ AgentType = Literal["meddpic", "stakeholder"]
 AGENT_TYPES: tuple[AgentType, ...] = ("meddpic", "stakeholder")
 ResultStatus = Literal["completed", "failed"]
 CacheTier = Literal["memory", "disk"]
+LLMMode = Literal["interactive", "batch"]  # batch: the Message Batches API, at half price
 
 
 def utcnow() -> datetime:
@@ -75,6 +76,7 @@ class AgentResult(BaseModel):
     errors: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     cache_tier: CacheTier | None = None
+    llm_mode: LLMMode = "interactive"
     run_id: str | None = None
     schema_version: str = "1"
     started_at: datetime = Field(default_factory=utcnow)
