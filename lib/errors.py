@@ -73,3 +73,15 @@ class RetryableAgentError(AgentError):
 class PermanentAgentError(AgentError):
     """The LLM call cannot succeed as asked (invalid request, authentication, spend limit, input too
     large, or output that never validated)."""
+
+
+class BatchError(AsmisError):
+    """A Message Batch could not be submitted or read."""
+
+    retryable = True
+
+    def __init__(self, message: str | None = None, *, uncertain: bool = False, retryable: bool = True,
+                 **details: object) -> None:
+        self.uncertain = uncertain  # the create call may have made a batch: recovery will look for it
+        self.retryable = retryable
+        super().__init__(message, **details)
