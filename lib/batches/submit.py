@@ -105,6 +105,7 @@ async def _submit_chunk(ctx: BatchContext, tag: str, chunk: list[_Planned], owne
         report.refused.append(str(exc))
         return
     await ctx.batches.mark_submitted(batch_id, info.id, info.status, info.created_at, info.expires_at)
+    await ctx.batches.update_status(batch_id, info.status, info.counts, info.ended_at)
     report.batches.append(batch_id)
     report.requests += len(requests)
     log.info("batch submitted", extra={"batch": batch_id, "requests": len(requests)})
