@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import sys
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -311,3 +313,30 @@ def test_the_batches_command_lists_status_counts_and_cost(settings: Settings, tm
         "collected", 4, 4, "offline")
     table = runner.invoke(app, ["batches"])
     assert table.exit_code == 0 and "collec" in table.output  # a narrow terminal truncates cells
+
+
+async def test_a_run_killed_after_submitting_is_collected_by_a_rerun_at_once(
+        ctx: BatchContext, pool: asyncpg.Pool, llm: FakeMessagesAPI, settings: Settings, tmp_path: Path) -> None:
+    llm.batches.processing_seconds = 3
+    work = await _work(pool, 5)
+    assert settings.database_url is not None
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.batch_worker", settings.database_url.get_secret_value(),
+        str(tmp_path / "worker-cache"), cwd=Path(__file__).resolve().parents[1])
+    try:
+        for _ in range(600):  # until its batch is recorded: it is now waiting for it to end
+            if await pool.fetchval("SELECT count(*) FROM message_batches WHERE status = 'in_progress'"):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the worker never recorded its batch")
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        await worker.wait()
+    rerun = await run_batches(ctx, work, owner="rerun", backoff=Backoff(first=0.2, cap=0.5))
+    assert llm.batches.creates == 1  # nothing submitted twice: the dead run's inputs were pending
+    assert rerun.batches == 0 and len(rerun.results) == 10
+    rows = await _results(pool)
+    assert len(rows) == 10 and {r["status"] for r in rows} == {"completed"}
+    states = await pool.fetch("SELECT state, count(*) FROM message_batch_items GROUP BY state")
+    assert [(s["state"], s["count"]) for s in states] == [("succeeded", 10)]

@@ -1,5 +1,5 @@
-"""One batch-mode pass over claimed work, for callers that wait: collect what earlier runs left ended,
-submit, poll until ended, collect, and send released requests (server errors, expired, canceled) in a
+"""One batch-mode pass over claimed work, for callers that wait: collect what earlier runs left ended
+(waiting for the ones still running), submit, poll until ended, collect, and send released requests (server errors, expired, canceled) in a
 follow-up batch, at most `rounds` batches deep. Flows that split these steps into tasks call
 submit / wait_until_ended / collect_ended themselves."""
 
@@ -42,6 +42,14 @@ async def run_batches(ctx: BatchContext, work: list[WorkItem], *, owner: str, ru
                       sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> CycleReport:
     report = CycleReport()
     report.collects.append(await collect_ended(ctx, collector=owner, run_id=run_id))
+    if wait:  # batches a dead run left running: wait for them too, then collect (no lease to outlive)
+        running = [b.id for b in await ctx.batches.open_batches(ctx.client.provider)
+                   if b.status in ("in_progress", "canceling")]
+        if running:
+            await wait_until_ended(ctx, running, backoff=backoff, sleep=sleep)
+            report.collects.append(await collect_ended(ctx, collector=owner, run_id=run_id))
+    settled = {(r.transcript_id, r.agent_type) for c in report.collects for r in c.results}
+    work = [w for w in work if (w.transcript_id, w.agent_type) not in settled]  # a dead run's batch answered
     for _ in range(rounds):
         if not work:
             break
