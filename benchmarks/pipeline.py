@@ -3,9 +3,14 @@
     python -m benchmarks.pipeline --transcripts 500 --latency-ms 200 --cap 32
     python -m benchmarks.pipeline --scale            # 1k and 10k transcripts: memory and time per transcript
     python -m benchmarks.pipeline --noop 10000       # the whole `asmis run` over 10k processed transcripts
+    python -m benchmarks.pipeline --task-batch 1     # transcripts per agent task (default: ASMIS_TASK_BATCH)
+    python -m benchmarks.pipeline --jitter 0.5       # each call takes latency x U(0.5, 1.5)
 
 Both sides use the same embedded PostgreSQL, the same fake Messages API (in its own process, so it does
 not compete with the client for the GIL) and the real anthropic SDK. Figures are printed, never asserted.
+A third side runs our lib (scheduler, batches, cache, grounding, saves) without Prefect, so the flow's
+extra CPU over it is Prefect's in-process cost. The flow runs against a dedicated Prefect server (its
+own process, SQLite) whose task runs and events are counted once its recorder has flushed.
 """
 
 from __future__ import annotations
@@ -36,9 +41,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def fake_api(latency_ms: float) -> Iterator[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "tests.fake_messages_api", "--latency-ms", str(latency_ms)],
-                            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+def fake_api(latency_ms: float, jitter: float = 0.0) -> Iterator[str]:
+    """jitter j: each call takes latency x U(1 - j, 1 + j)."""
+    low, spread = latency_ms * (1 - jitter), latency_ms * 2 * jitter
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fake_messages_api", "--latency-ms", str(low),
+                             "--jitter-ms", str(spread)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
     try:
@@ -65,18 +72,65 @@ def messages_calls(stats: dict[str, object]) -> int:
     return int(by_path.get("POST /v1/messages", 0))
 
 
-def prefect_server_cpu_seconds() -> float:
-    """CPU used so far by the temporary Prefect server this process started (a child process)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class PrefectServer:
+    """A dedicated `prefect server start` (SQLite in its own PREFECT_HOME), as a user would run one."""
+
+    proc: subprocess.Popen[bytes]
+    home: Path
+    url: str
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self.proc.pid)
+
+    def counts(self) -> tuple[int, int]:
+        """(task runs, events) once the server's recorder has flushed: stable for 3 s in a row."""
+        import sqlite3
+
+        last, stable = (-1, -1), 0
+        while stable < 3:
+            time.sleep(1)
+            with sqlite3.connect(self.home / "prefect.db") as db:
+                now = (db.execute("SELECT count(*) FROM task_run").fetchone()[0],
+                       db.execute("SELECT count(*) FROM events").fetchone()[0])
+            stable = stable + 1 if now == last else 0
+            last = now
+        return last
+
+
+@contextmanager
+def prefect_server(root: Path) -> Iterator[PrefectServer]:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home = root / "prefect"
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_SERVER_LOGGING_LEVEL": "WARNING", "PREFECT_API_URL": ""}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 120
+    while True:
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            cmdline = (stat.parent / "cmdline").read_bytes()
+            urllib.request.urlopen(f"{url}/health", timeout=2).close()  # noqa: S310 - loopback
+            break
         except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and b"prefect.server" in cmdline:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the Prefect server did not start") from None
+            time.sleep(0.5)
+    try:
+        yield PrefectServer(proc, home, url)
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 @dataclass
@@ -87,7 +141,9 @@ class Side:
     calls: int
     saturation: float
     max_in_flight: int
-    server_cpu: float = 0.0  # the temporary Prefect server's, a separate process on the same machine
+    server_cpu: float = 0.0  # the Prefect server's, a separate process on the same machine
+    task_runs: int = 0
+    events: int = 0
 
 
 def cpu_seconds() -> float:
@@ -161,97 +217,188 @@ async def run_peer(dsn: str, url: str, cap: int) -> Side:
     return side
 
 
-async def run_ours(url: str, cap: int) -> tuple[Side, float]:
+async def run_lib(url: str, cap: int, task_batch: int) -> Side:
+    """Our lib without Prefect: the same scheduler, batches, cache, grounding and saves, as coroutines."""
+    import uuid
+
+    from lib.agent_batch import analyse_batch
+    from lib.pipeline import RunParams, RunSummary, plan_run
+    from lib.runtime import runtime_in_use
+    from lib.scheduling import AgentBatch, Scheduler, Work
+
+    async with runtime_in_use() as rt:
+        owner = str(uuid.uuid4())
+        plan = await plan_run(rt, RunParams(task_batch=task_batch), owner)
+
+        async def claim(limit: int, after: Any, release: list[int]) -> Any:
+            return await rt.claims.claim(owner, plan.work(), limit=limit, after=after, lease_seconds=900,
+                                         release=release)
+
+        async def run(batch: AgentBatch) -> Any:
+            return await analyse_batch(rt, batch.transcript_ids, batch.agent_type, plan.prompts[batch.agent_type],
+                                       owner, attempt_key=str(uuid.uuid4()), final=True)
+
+        async def finish(done: list[int], in_flight: list[int]) -> None:
+            await rt.claims.release(owner, done)
+
+        fake_reset(url)
+        cpu, started = cpu_seconds(), time.perf_counter()
+        summary = RunSummary(run_id=owner)
+        await Scheduler(Work(claim, run, finish), batch_size=task_batch,
+                        target_items=2 * cap + 2 * task_batch).run(summary)
+        seconds = time.perf_counter() - started
+        assert summary.failed == 0, summary
+        stats = fake_stats(url)
+        return Side("asmis lib, no Prefect", seconds, cpu_seconds() - cpu, messages_calls(stats),
+                    float(str(stats["steady_in_flight"])) / cap, int(str(stats["max_in_flight"])))
+
+
+async def forget_results(dsn: str) -> None:
+    """Between the lib side and the flow: the same work again, from scratch (the disk cache is cleared)."""
+    from lib.cache import open_cache
+    from lib.settings import get_settings
+
+    conn = await asyncpg.connect(dsn)
+    await conn.execute("DELETE FROM agent_results")
+    await conn.execute("UPDATE transcripts SET claimed_by = NULL, claim_expires_at = NULL")
+    await conn.close()
+    cache = open_cache(get_settings())
+    cache.clear()
+    cache.close()
+
+
+async def run_ours(url: str, cap: int, task_batch: int, server: PrefectServer) -> tuple[Side, float]:
     from flows.process import process_transcripts
-    from lib.pipeline import RunParams
 
     warm = time.perf_counter()
-    await process_transcripts(RunParams(transcript_ids=[-1]))  # starts Prefect's engine and server
+    await process_transcripts(transcript_ids=[-1])  # starts Prefect's engine
     engine_start = time.perf_counter() - warm
+    idle_cpu, idle_started = server.cpu_seconds(), time.perf_counter()
+    runs_before, events_before = server.counts()
+    # An idle server still runs its services (scheduler, event loops): measured here, subtracted below.
+    idle_rate = (server.cpu_seconds() - idle_cpu) / (time.perf_counter() - idle_started)
     fake_reset(url)
-    cpu, server_cpu, started = cpu_seconds(), prefect_server_cpu_seconds(), time.perf_counter()
-    summary = await process_transcripts(RunParams(batch_size=max(50, cap)))
+    cpu, server_cpu, started = cpu_seconds(), server.cpu_seconds(), time.perf_counter()
+    summary = await process_transcripts(task_batch=task_batch)
     seconds = time.perf_counter() - started
-    server_cpu = prefect_server_cpu_seconds() - server_cpu
     assert summary.failed == 0, summary
     print(f"asmis flow: {summary.seconds:.2f}s from claiming the first transcript to saving the last result; "
           f"the rest of its wall time is Prefect's flow start and finish, and artifacts")
     stats = fake_stats(url)
-    return Side("asmis flow", seconds, cpu_seconds() - cpu, messages_calls(stats),
-                float(str(stats["steady_in_flight"])) / cap, int(str(stats["max_in_flight"])), server_cpu), engine_start
+    side = Side("asmis flow", seconds, cpu_seconds() - cpu, messages_calls(stats),
+                float(str(stats["steady_in_flight"])) / cap, int(str(stats["max_in_flight"])))
+    task_runs, events = server.counts()  # waits for the recorder: CPU read after it, so it is all counted
+    side.server_cpu = server.cpu_seconds() - server_cpu - idle_rate * (time.perf_counter() - started)
+    print(f"Prefect server idle: {idle_rate * 1000:.0f} ms CPU per second (subtracted)")
+    side.task_runs, side.events = task_runs - runs_before, events - events_before
+    return side, engine_start
 
 
-def noop_rerun(env: dict[str, str], url: str) -> tuple[float, int, bool]:
+def flow_runs(server: PrefectServer) -> int:
+    import sqlite3
+
+    with sqlite3.connect(server.home / "prefect.db") as db:
+        return int(db.execute("SELECT count(*) FROM flow_run").fetchone()[0])
+
+
+def noop_rerun(env: dict[str, str], url: str, server: PrefectServer) -> tuple[float, int, bool]:
     """The whole `asmis run` command over work that is all done."""
-    before = messages_calls(fake_stats(url))
+    before, runs_before = messages_calls(fake_stats(url)), flow_runs(server)
     started = time.perf_counter()
-    out = subprocess.run([str(Path(sys.executable).parent / "asmis"), "run"], env=env, capture_output=True,
+    subprocess.run([str(Path(sys.executable).parent / "asmis"), "run"], env=env, capture_output=True,
                          text=True, check=True)
     seconds = time.perf_counter() - started
-    engine = "Starting temporary server" in out.stdout + out.stderr
-    return seconds, messages_calls(fake_stats(url)) - before, engine
+    return seconds, messages_calls(fake_stats(url)) - before, flow_runs(server) > runs_before
 
 
-def configure(root: Path, dsn: str, url: str, cap: int) -> dict[str, str]:
+def configure(root: Path, dsn: str, url: str, cap: int, prefect_url: str) -> dict[str, str]:
     from lib.settings import get_settings
 
     env = {"ASMIS_DATABASE_URL": dsn, "ASMIS_CACHE_DIR": str(root / "cache"), "ASMIS_LLM_PROVIDER": "anthropic",
            "ANTHROPIC_API_KEY": "sk-bench", "ANTHROPIC_BASE_URL": url, "ASMIS_LLM_CONCURRENCY": str(cap),
            "ASMIS_LLM_GLOBAL_LIMIT": str(cap), "ASMIS_MODEL": "claude-sonnet-5-5",
-           "PREFECT_HOME": str(root / "prefect")}
+           "PREFECT_HOME": str(root / "prefect"), "PREFECT_API_URL": prefect_url}
     os.environ.update(env)
     get_settings.cache_clear()
     return {**os.environ, **env}
 
 
+@dataclass
+class Bench:
+    dsn: str
+    url: str
+    env: dict[str, str]
+    prefect: PrefectServer
+
+
 @contextmanager
-def bench_setup(latency_ms: float, cap: int) -> Iterator[tuple[str, str, dict[str, str]]]:
-    """A fresh embedded PostgreSQL, the fake API in its own process, and our settings pointing at both."""
+def bench_setup(latency_ms: float, cap: int, jitter: float = 0.0) -> Iterator[Bench]:
+    """A fresh embedded PostgreSQL, the fake API and a Prefect server in their own processes, and our
+    settings pointing at them. Prefect is imported only after PREFECT_API_URL is set."""
     root = Path(tempfile.mkdtemp(prefix="asmis-bench-"))
     server = EmbeddedPostgres(root / "data")
     try:
         dsn = server.start()
-        with fake_api(latency_ms) as url:
-            yield dsn, url, configure(root, dsn, url, cap)
+        with fake_api(latency_ms, jitter) as url, prefect_server(root) as prefect:
+            yield Bench(dsn, url, configure(root, dsn, url, cap, prefect.url), prefect)
     finally:
         server.destroy()
         shutil.rmtree(root, ignore_errors=True)
 
 
 def compare(args: argparse.Namespace) -> None:
-    with bench_setup(args.latency_ms, args.cap) as (dsn, url, env):
+    from lib.settings import get_settings
+
+    with bench_setup(args.latency_ms, args.cap, args.jitter) as bench:
+        k = args.task_batch or get_settings().task_batch
         started = time.perf_counter()
-        asyncio.run(seed(dsn, args.transcripts))
+        asyncio.run(seed(bench.dsn, args.transcripts))
         print(f"seeded {args.transcripts} transcripts (~40 KB) in {time.perf_counter() - started:.1f}s")
-        peer = asyncio.run(run_peer(dsn, url, args.cap))
-        ours, engine = asyncio.run(run_ours(url, args.cap))
+        peer = asyncio.run(run_peer(bench.dsn, bench.url, args.cap))
+        lib_side = asyncio.run(run_lib(bench.url, args.cap, k))
+        asyncio.run(forget_results(bench.dsn))
+        ours, engine = asyncio.run(run_ours(bench.url, args.cap, k, bench.prefect))
         ideal = ours.calls * args.latency_ms / 1000 / args.cap
-        print(f"\n{args.transcripts} transcripts, {ours.calls} LLM calls, {args.latency_ms:g} ms latency, cap "
-              f"{args.cap}; ideal {ideal:.2f}s; Prefect engine start (not counted) {engine:.1f}s")
-        print(f"{'':22}{'wall s':>9}{'vs ideal':>10}{'saturation':>12}{'CPU ms/call':>13}{'calls':>7}"
+        print(f"\n{args.transcripts} transcripts, {ours.calls} LLM calls, {args.latency_ms:g} ms latency "
+              f"(x U({1 - args.jitter:g}, {1 + args.jitter:g})), cap {args.cap}, task batch {k}; ideal {ideal:.2f}s; "
+              f"Prefect engine start (not counted) {engine:.1f}s")
+        print(f"{'':24}{'wall s':>9}{'vs ideal':>10}{'saturation':>12}{'CPU ms/call':>13}{'calls':>7}"
               f"{'max in flight':>15}")
-        for side in (peer, ours):
-            print(f"{side.name:22}{side.seconds:9.2f}{side.seconds / ideal:9.2f}x{side.saturation:12.2f}"
+        for side in (peer, lib_side, ours):
+            print(f"{side.name:24}{side.seconds:9.2f}{side.seconds / ideal:9.2f}x{side.saturation:12.2f}"
                   f"{side.cpu / max(side.calls, 1) * 1000:13.2f}{side.calls:7d}{side.max_in_flight:15d}")
         print(f"ratio asmis / peer: {ours.seconds / peer.seconds:.3f}x")
-        print(f"the temporary Prefect server (its own process, same machine) used {ours.server_cpu:.1f} CPU s, "
-              f"{ours.server_cpu / max(ours.calls, 1) * 1000:.2f} ms per agent task run")
+        per_call = {name: cpu / max(ours.calls, 1) * 1000 for name, cpu in (
+            ("peer (SDK + asyncpg)", peer.cpu), ("ours beyond the peer", lib_side.cpu - peer.cpu),
+            ("Prefect in-process", ours.cpu - lib_side.cpu), ("Prefect server", ours.server_cpu))}
+        total = sum(per_call.values())
+        print("CPU per agent call: " + ", ".join(f"{n} {v:.2f} ms" for n, v in per_call.items()))
+        print(f"Prefect's share of the flow's CPU (in-process + server): "
+              f"{(per_call['Prefect in-process'] + per_call['Prefect server']) / total:.1%}")
+        n = args.transcripts
+        print(f"Prefect server recorded {ours.task_runs} task runs and {ours.events} events: "
+              f"{ours.task_runs / n:.3f} task runs and {ours.events / n:.2f} events per transcript "
+              f"({ours.task_runs * 1000 / n:.0f} and {ours.events * 1000 / n:.0f} per 1,000); "
+              f"its CPU: {ours.server_cpu:.1f} s, {ours.server_cpu / n * 1000:.2f} ms per transcript")
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-        seconds, calls, engine_started = noop_rerun(env, url)
+        seconds, calls, engine_started = noop_rerun(bench.env, bench.url, bench.prefect)
         print(f"no-op rerun (`asmis run`, whole command): {seconds:.2f}s, {calls} LLM calls, "
-              f"Prefect engine started: {'yes' if engine_started else 'no'} (so 0 task runs)")
+              f"flow run created: {'yes' if engine_started else 'no'}")
 
 
-def scale_point(n: int, latency_ms: float, cap: int) -> None:
-    with bench_setup(latency_ms, cap) as (dsn, url, _):
-        asyncio.run(seed(dsn, n))
+def scale_point(n: int, latency_ms: float, cap: int, task_batch: int | None) -> None:
+    from lib.settings import get_settings
+
+    with bench_setup(latency_ms, cap) as bench:
+        asyncio.run(seed(bench.dsn, n))
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        ours, _ = asyncio.run(run_ours(url, cap))
+        ours, _ = asyncio.run(run_ours(bench.url, cap, task_batch or get_settings().task_batch, bench.prefect))
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({"transcripts": n, "seconds": round(ours.seconds, 2),
                           "ms_per_transcript": round(ours.seconds / n * 1000, 2), "calls": ours.calls,
                           "peak_rss_mb": round(rss), "peak_rss_before_run_mb": round(rss_before),
-                          "cpu_ms_per_call": round(ours.cpu / max(ours.calls, 1) * 1000, 2)}))
+                          "cpu_ms_per_call": round(ours.cpu / max(ours.calls, 1) * 1000, 2),
+                          "task_runs": ours.task_runs, "events": ours.events}))
 
 
 _MARK_DONE = """
@@ -265,7 +412,8 @@ def noop_point(n: int) -> None:
     """`asmis run` over n transcripts that all have their results: the whole command, three times."""
     from lib.agents.schemas import SCHEMA_VERSION
 
-    with bench_setup(0, 32) as (dsn, url, env):
+    with bench_setup(0, 32) as bench:
+        dsn, url, env = bench.dsn, bench.url, bench.env
         started = time.perf_counter()
         asyncio.run(seed(dsn, n))
 
@@ -278,9 +426,9 @@ def noop_point(n: int) -> None:
         asyncio.run(mark_done())
         print(f"seeded {n} transcripts (~40 KB) with their results in {time.perf_counter() - started:.1f}s")
         for _ in range(3):
-            seconds, calls, engine_started = noop_rerun(env, url)
+            seconds, calls, engine_started = noop_rerun(env, url, bench.prefect)
             print(f"no-op `asmis run` over {n} processed transcripts: {seconds:.2f}s, {calls} LLM calls, "
-                  f"Prefect engine started: {'yes' if engine_started else 'no'}")
+                  f"flow run created: {'yes' if engine_started else 'no'}")
 
 
 def main() -> None:
@@ -288,6 +436,8 @@ def main() -> None:
     parser.add_argument("--transcripts", type=int, default=500)
     parser.add_argument("--latency-ms", type=float, default=200)
     parser.add_argument("--cap", type=int, default=32)
+    parser.add_argument("--task-batch", type=int, help="transcripts per agent task (default: ASMIS_TASK_BATCH)")
+    parser.add_argument("--jitter", type=float, default=0.0, help="each call takes latency x U(1 - j, 1 + j)")
     parser.add_argument("--scale", action="store_true", help="1k and 10k transcripts, each in its own process")
     parser.add_argument("--scale-point", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--noop", type=int, metavar="N", help="time `asmis run` over N processed transcripts")
@@ -295,11 +445,12 @@ def main() -> None:
     if args.noop:
         noop_point(args.noop)
     elif args.scale_point:
-        scale_point(args.scale_point, args.latency_ms, args.cap)
+        scale_point(args.scale_point, args.latency_ms, args.cap, args.task_batch)
     elif args.scale:
         for n in (1000, 10000):
+            extra = ["--task-batch", str(args.task_batch)] if args.task_batch else []
             subprocess.run([sys.executable, "-m", "benchmarks.pipeline", "--scale-point", str(n), "--latency-ms",
-                            str(args.latency_ms), "--cap", str(args.cap)], cwd=ROOT, check=True)
+                            str(args.latency_ms), "--cap", str(args.cap), *extra], cwd=ROOT, check=True)
     else:
         compare(args)
 

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
 from lib.demo import prepare_demo, show_results, summary_table
-from lib.estimate import ChunkReport, Estimate, estimate_range, estimate_run
+from lib.estimate import ChunkReport, estimate_range, estimate_run
 from lib.models import AgentType
 from lib.pipeline import RunParams, RunSummary
 from lib.progress import progress_of_all
@@ -21,10 +21,15 @@ from lib.runtime import runtime_in_use
 from lib.settings import get_settings
 
 
-async def _backlog(params: RunParams) -> Estimate:
-    """What the run would do, answered from SQL without starting Prefect."""
+async def _run_if_needed(params: RunParams) -> RunSummary | None:
+    """Check the backlog from SQL (no Prefect), then run the flow on the same runtime: one pool, one
+    migration check and one plan per command."""
     async with runtime_in_use() as rt:
-        return await estimate_run(rt, params)
+        backlog = await estimate_run(rt, params)
+        if backlog.calls == 0:
+            return None
+        calls = backlog.calls if params.limit is None else min(backlog.calls, params.limit * len(params.agents))
+        return await _run_with_progress(params, calls)
 
 
 async def _run_with_progress(params: RunParams, total_calls: int) -> RunSummary:
@@ -34,7 +39,7 @@ async def _run_with_progress(params: RunParams, total_calls: int) -> RunSummary:
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         bar = progress.add_task("run", total=total_calls)
-        flow_run = asyncio.ensure_future(process_transcripts(params))
+        flow_run = asyncio.ensure_future(process_transcripts(**params.model_dump()))
         while not flow_run.done():
             await asyncio.wait([flow_run], timeout=0.25)
             done = sum(s.completed + s.failed for s in progress_of_all())
@@ -52,6 +57,8 @@ def run(
     transcript: Annotated[list[int] | None, typer.Option("--transcript", help="Only this transcript id (repeatable).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Run again even where a result exists.")] = False,
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
+    task_batch: Annotated[int | None, typer.Option("--task-batch", min=1, max=1000,
+                                                   help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")] = None,
 ) -> None:
     """Run the process-transcripts flow now (the one the nightly deployment runs), with progress."""
     get_settings()  # bad settings fail here, naming the variable, before anything starts
@@ -60,13 +67,11 @@ def run(
     if unknown:
         raise typer.BadParameter(f"unknown agent type(s): {', '.join(sorted(unknown))}", param_hint="--agent")
     params = RunParams(limit=limit, agents=agents, transcript_ids=transcript or None, force=force,
-                       reprocess_stale=reprocess_stale)
-    backlog = run_async(_backlog(params))
-    if backlog.calls == 0:
+                       reprocess_stale=reprocess_stale, task_batch=task_batch)
+    summary = run_async(_run_if_needed(params))
+    if summary is None:
         console.print("nothing to do: every transcript has its results (use --force to run again)")
         return
-    calls = backlog.calls if limit is None else min(backlog.calls, limit * len(agents))
-    summary = run_async(_run_with_progress(params, calls))
     console.print(summary_table(summary.rows()))
     if summary.failed:
         raise typer.Exit(1)
@@ -136,10 +141,8 @@ def demo() -> None:
     """Run ASMIS end to end on the embedded defaults with the sample transcripts in examples/."""
     settings = get_settings()
     ids = run_async(prepare_demo(settings, console, EXAMPLES_DIR))
-    params = RunParams(transcript_ids=ids)
-    backlog = run_async(_backlog(params))
-    if backlog.calls:
-        summary = run_async(_run_with_progress(params, backlog.calls))
+    summary = run_async(_run_if_needed(RunParams(transcript_ids=ids)))
+    if summary is not None:
         console.print(summary_table(summary.rows()))
     else:
         console.print("   every sample already has its results (a second demo makes no LLM call)")

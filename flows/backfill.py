@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from prefect import flow, get_run_logger
 
@@ -17,25 +16,30 @@ from tasks.estimate import estimate_chunk
 
 @flow(name="backfill", log_prints=False, persist_result=False)
 async def backfill(since: date, until: date, chunk_days: int = 30, reprocess_stale: bool = False,
-                   dry_run: bool = False, batch_size: int = 50) -> list[ChunkReport]:
-    """Process transcripts that occurred in [since, until), chunk by chunk; dry_run only estimates."""
+                   dry_run: bool = False, task_batch: int | None = None) -> list[ChunkReport]:
+    """Process transcripts that occurred in [since, until), chunk by chunk; dry_run only estimates.
+
+    Args:
+        since: First day, inclusive.
+        until: Last day, exclusive.
+        chunk_days: Days per chunk (one process-transcripts run each).
+        reprocess_stale: Run again where the result was made with an older prompt, another model or schema.
+        dry_run: Only estimate calls, tokens and dollars; call no LLM.
+        task_batch: Transcripts per agent task (empty: ASMIS_TASK_BATCH).
+    """
     if until <= since or chunk_days < 1:
         raise ValueError("backfill needs since < until and chunk_days >= 1")
     logger = get_run_logger()
-    async with runtime_in_use():
-        return await _run_chunks(since, until, chunk_days, reprocess_stale, dry_run, batch_size, logger)
-
-
-async def _run_chunks(since: date, until: date, chunk_days: int, reprocess_stale: bool, dry_run: bool,
-                      batch_size: int, logger: Any) -> list[ChunkReport]:
     reports = []
-    for start, end in chunks(since, until, chunk_days):
-        params = RunParams(since=start, until=end, reprocess_stale=reprocess_stale, batch_size=batch_size)
-        if dry_run:
-            reports.append(ChunkReport(since=start, until=end, estimate=await estimate_chunk(params)))
-            continue
-        summary = await process_transcripts.with_options(flow_run_name=f"backfill-{start:%Y-%m-%d}")(params)
-        reports.append(ChunkReport(since=start, until=end, summary=summary))
-        logger.info("chunk %s..%s: %d completed, %d failed", start.date(), end.date(), summary.completed,
-                    summary.failed)
+    async with runtime_in_use():
+        for start, end in chunks(since, until, chunk_days):
+            params = RunParams(since=start, until=end, reprocess_stale=reprocess_stale, task_batch=task_batch)
+            if dry_run:
+                reports.append(ChunkReport(since=start, until=end, estimate=await estimate_chunk(params)))
+                continue
+            run = process_transcripts.with_options(flow_run_name=f"backfill-{start:%Y-%m-%d}")
+            summary = await run(since=start, until=end, reprocess_stale=reprocess_stale, task_batch=task_batch)
+            reports.append(ChunkReport(since=start, until=end, summary=summary))
+            logger.info("chunk %s..%s: %d completed, %d failed", start.date(), end.date(), summary.completed,
+                        summary.failed)
     return reports

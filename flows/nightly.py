@@ -5,10 +5,14 @@ from __future__ import annotations
 from prefect import flow
 
 from flows.process import process_transcripts
-from lib.pipeline import RunParams, RunSummary
+from lib.pipeline import RunSummary
 
 
 @flow(name="nightly", log_prints=False, persist_result=False)
-async def nightly(batch_size: int = 50) -> RunSummary:
-    """Run both agents on every transcript that has no result yet."""
-    return await process_transcripts(RunParams(batch_size=batch_size))
+async def nightly(task_batch: int | None = None) -> RunSummary:
+    """Run both agents on every transcript that has no result yet.
+
+    Args:
+        task_batch: Transcripts per agent task (empty: ASMIS_TASK_BATCH).
+    """
+    return await process_transcripts(task_batch=task_batch)

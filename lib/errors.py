@@ -75,13 +75,22 @@ class PermanentAgentError(AgentError):
     large, or output that never validated)."""
 
 
-class BatchError(AsmisError):
+def is_retryable(exc: BaseException | None) -> bool:
+    """True for failures a later attempt can outlive (rate limits, overload, a lost connection)."""
+    return isinstance(exc, AgentError | DatabaseError) and exc.retryable
+
+
+class BatchIncomplete(RetryableAgentError):
+    """Some items of an agent batch failed for a passing reason; the others are saved."""
+
+
+class MessageBatchError(AgentError):
     """A Message Batch could not be submitted or read."""
 
     retryable = True
 
     def __init__(self, message: str | None = None, *, uncertain: bool = False, retryable: bool = True,
-                 **details: object) -> None:
+                 batch: str | None = None) -> None:
         self.uncertain = uncertain  # the create call may have made a batch: recovery will look for it
         self.retryable = retryable
-        super().__init__(message, **details)
+        super().__init__(message, batch=batch)

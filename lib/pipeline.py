@@ -1,9 +1,8 @@
-"""The steps the flows sequence, by identifier: plan a run, analyse one (transcript, agent), record a
-failure, save a batch. Prefect-free, so they can be tested and timed on their own."""
+"""The run-level steps the flows sequence, by identifier: plan a run and tally what it did.
+Prefect-free, so they can be tested and timed on their own (one batch of work: lib/agent_batch.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,8 +11,8 @@ from pydantic import BaseModel, Field
 
 from lib.agents.schemas import SCHEMA_VERSION
 from lib.db.claims import WorkFilter
-from lib.errors import AsmisError, PermanentAgentError
-from lib.models import AGENT_TYPES, AgentResult, AgentType, Prompt, Transcript
+from lib.errors import AsmisError
+from lib.models import AGENT_TYPES, AgentResult, AgentType
 from lib.prompt_files import sync_prompts
 from lib.runtime import Runtime
 
@@ -30,7 +29,8 @@ class RunParams(BaseModel):
                                                      "prompt version, another model or output schema.")
     since: datetime | None = Field(None, description="Only calls that occurred at or after this time.")
     until: datetime | None = Field(None, description="Only calls that occurred before this time.")
-    batch_size: int = Field(50, ge=1, le=1000, description="Transcripts claimed per round trip.")
+    task_batch: int | None = Field(None, ge=1, le=1000, description="Transcripts per agent task (and per "
+                                   "claim); unset: ASMIS_TASK_BATCH.")
 
 
 class RunPlan(BaseModel):
@@ -49,74 +49,35 @@ class RunPlan(BaseModel):
 
 
 async def plan_run(rt: Runtime, params: RunParams, owner: str) -> RunPlan:
-    """Resolve the active prompts; a database that has none yet gets the version-controlled ones."""
-    missing = {a for a in params.agents if await rt.prompts.active(a) is None}
+    """Resolve the active prompts; a database that has none yet gets the version-controlled ones.
+    Resolved once per runtime: a command that checks its backlog and then runs plans once."""
+    missing = {a for a in params.agents if a not in rt.active_prompts and await rt.prompts.active(a) is None}
     if missing:
         await sync_prompts(rt.prompts, only=missing)
-    prompts: dict[AgentType, int] = {}
     for agent_type in params.agents:
+        if agent_type in rt.active_prompts:
+            continue
         prompt = await rt.prompts.active(agent_type)
         if prompt is None:
             raise AsmisError(f"no prompt for {agent_type}: add prompts/{agent_type}.md and run `asmis prompts sync`")
-        prompts[agent_type] = prompt.id
-    return RunPlan(owner=owner, prompts=prompts, model=rt.model, params=params)
+        rt.active_prompts[agent_type] = prompt.id
+    prompts = {a: rt.active_prompts[a] for a in params.agents}
+    task_batch = params.task_batch or rt.settings.task_batch
+    return RunPlan(owner=owner, prompts=prompts, model=rt.model,
+                   params=params.model_copy(update={"task_batch": task_batch}))
 
 
-async def _prompt(rt: Runtime, prompt_id: int) -> Prompt:
-    if (prompt := rt.prompt_cache.get(prompt_id)) is None:  # prompt rows never change once written
-        prompt = await rt.prompts.get(prompt_id)
-        if prompt is None:
-            raise PermanentAgentError(f"prompt {prompt_id} does not exist")
-        rt.prompt_cache[prompt_id] = prompt
-    return prompt
+class Tally(BaseModel):
+    """Counts of results, their tokens and dollars: what a batch did, and what a run did."""
 
-
-async def _transcript(rt: Runtime, transcript_id: int) -> Transcript:
-    """Both agents of a transcript start together: one fetch serves both (content never changes)."""
-    fetch = rt.transcript_cache.get(transcript_id)
-    if fetch is None:
-        fetch = rt.transcript_cache[transcript_id] = asyncio.ensure_future(rt.transcripts.get(transcript_id))
-    try:
-        # shield: one waiter timing out must not cancel the fetch the other waits for.
-        transcript = await asyncio.shield(fetch)
-    except BaseException:
-        if fetch.done() and rt.transcript_cache.get(transcript_id) is fetch:
-            del rt.transcript_cache[transcript_id]  # a failed fetch is retried, not remembered
-        raise
-    if transcript is None:
-        raise PermanentAgentError(f"transcript {transcript_id} does not exist")
-    return transcript
-
-
-async def analyse(rt: Runtime, transcript_id: int, agent_type: AgentType, prompt_id: int,
-                  run_id: str | None = None) -> AgentResult:
-    transcript = await _transcript(rt, transcript_id)
-    return await rt.analyser.analyse(agent_type, transcript, await _prompt(rt, prompt_id), run_id)
-
-
-async def failure(rt: Runtime, transcript_id: int, agent_type: AgentType, prompt_id: int, error: BaseException,
-                  run_id: str | None = None) -> AgentResult | None:
-    """The failed row for an error that outlived every retry; None if the transcript is gone."""
-    transcript = await rt.transcripts.get(transcript_id)
-    if transcript is None:
-        return None
-    return rt.analyser.failed(agent_type, transcript, await _prompt(rt, prompt_id), error, run_id)
-
-
-class RunSummary(BaseModel):
-    run_id: str
-    claimed: int = 0
     completed: int = 0
     failed: int = 0
     memory_hits: int = 0
     disk_hits: int = 0
-    llm_calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: Decimal = Decimal("0")
     saved_usd: Decimal = Decimal("0")
-    seconds: float = 0.0
-    transcript_ids: list[int] = Field(default_factory=list, description="The first few, for scorecards.")
 
     def add(self, result: AgentResult) -> None:
         if result.status == "completed":
@@ -132,5 +93,19 @@ class RunSummary(BaseModel):
         self.output_tokens += result.output_tokens
         self.cost_usd += result.cost_usd
 
+    def absorb(self, other: Tally) -> None:
+        for name in Tally.model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class RunSummary(Tally):
+    run_id: str
+    claimed: int = 0
+    llm_calls: int = 0
+    seconds: float = 0.0
+    transcript_ids: list[int] = Field(default_factory=list, description="The first few, for scorecards.")
+
     def rows(self) -> list[dict[str, Any]]:
-        return [{"metric": k, "value": str(v)} for k, v in self.model_dump(exclude={"transcript_ids"}).items()]
+        order = ["run_id", "claimed", *Tally.model_fields, "llm_calls", "seconds"]
+        values = self.model_dump(exclude={"transcript_ids"})
+        return [{"metric": k, "value": str(values[k])} for k in order]

@@ -10,6 +10,7 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import asyncpg
 import cachetools
@@ -23,8 +24,11 @@ from lib.db.results import ResultRepository
 from lib.db.transcripts import TranscriptRepository
 from lib.llm import check_provider, make_provider
 from lib.llm.limits import GlobalSlots, LimitedProvider
-from lib.models import Prompt, Transcript
+from lib.models import AgentType, Prompt, Transcript
 from lib.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from lib.agent_batch import BatchLedger
 
 
 class Runtime:
@@ -40,7 +44,12 @@ class Runtime:
         self.claims = ClaimRepository(pool)
         self._stack = stack
         self.prompt_cache: dict[int, Prompt] = {}
-        self.transcript_cache: cachetools.LRUCache[int, asyncio.Future[Transcript | None]] = cachetools.LRUCache(128)
+        self.active_prompts: dict[AgentType, int] = {}  # resolved once per command (lib.pipeline.plan_run)
+        # Futures of batch queries (lib.agent_batch.transcripts_by_id), so both agents share one; sized
+        # to what is in flight, since a run never reads a transcript again once both agents have it.
+        self.transcript_cache: cachetools.LRUCache[int, asyncio.Future[dict[int, Transcript]]] = (
+            cachetools.LRUCache(4 * (settings.llm_concurrency + settings.task_batch)))
+        self.batch_ledgers: dict[str, BatchLedger] = {}
 
     @classmethod
     async def open(cls, settings: Settings) -> Runtime:

@@ -6,7 +6,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from lib import pipeline
-from lib.db.claims import Backlog, Claim
+from lib.db.claims import Claim
 from lib.runtime import current_runtime
 from tasks.retry import TASK_DEFAULTS
 
@@ -17,17 +17,12 @@ async def plan_run(params: pipeline.RunParams, owner: str) -> pipeline.RunPlan:
     return await pipeline.plan_run(await current_runtime(), params, owner)
 
 
-@task(name="measure-backlog", cache_policy=NO_CACHE, **TASK_DEFAULTS)
-async def measure_backlog(plan: pipeline.RunPlan) -> Backlog:
-    """Count the transcripts and agent calls the plan still has to do."""
-    return await (await current_runtime()).claims.backlog(plan.work())
-
-
 @task(name="claim-transcripts", cache_policy=NO_CACHE, **TASK_DEFAULTS)
-async def claim_transcripts(plan: pipeline.RunPlan, limit: int, after: Claim | None = None) -> list[Claim]:
-    """Claim the next transcripts that still need an agent, under a lease."""
+async def claim_transcripts(plan: pipeline.RunPlan, limit: int, after: Claim | None = None,
+                            release: list[int] | None = None) -> list[Claim]:
+    """Release finished transcripts and claim the next that still need an agent, under a lease."""
     rt = await current_runtime()
-    return await rt.claims.claim(plan.owner, plan.work(), limit=limit, after=after,
+    return await rt.claims.claim(plan.owner, plan.work(), limit=limit, after=after, release=release,
                                  lease_seconds=rt.settings.claim_lease_seconds)
 
 

@@ -1,4 +1,4 @@
-"""Save results and publish a run's artifacts."""
+"""Publish a run's artifacts."""
 
 from __future__ import annotations
 
@@ -6,20 +6,12 @@ from prefect import task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from lib.models import AgentResult
 from lib.pipeline import RunSummary
 from lib.report import scorecards_markdown
 from lib.runtime import current_runtime
 from tasks.retry import TASK_DEFAULTS
 
 MAX_SCORECARDS = 25
-
-
-@task(name="save-results", cache_policy=NO_CACHE, **TASK_DEFAULTS)
-async def save_results(results: list[AgentResult]) -> int:
-    """Upsert a batch of results in one idempotent round trip."""
-    await (await current_runtime()).results.upsert_many(results)
-    return len(results)
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE, **TASK_DEFAULTS)

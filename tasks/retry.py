@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lib.errors import AgentError, DatabaseError
+from lib.errors import is_retryable
 from lib.settings import get_settings
 
 RETRIES = 3
@@ -13,13 +13,9 @@ BACKOFF_SECONDS = [get_settings().task_retry_base_seconds * 4**n for n in range(
 JITTER = 0.5
 
 
-def is_transient(exc: BaseException | None) -> bool:
-    return isinstance(exc, AgentError | DatabaseError) and exc.retryable
-
-
 def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
     """Prefect's retry_condition_fn: the failed state carries the exception in `state.data`."""
-    return is_transient(state.data if isinstance(state.data, BaseException) else None)
+    return is_retryable(state.data if isinstance(state.data, BaseException) else None)
 
 
 TASK_DEFAULTS: dict[str, Any] = {

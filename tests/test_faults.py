@@ -15,7 +15,6 @@ import pytest
 
 from flows.process import process_transcripts
 from lib.db.embedded import EmbeddedPostgres
-from lib.pipeline import RunParams
 from lib.settings import Settings, get_settings
 from tests.fake_messages_api import FakeMessagesAPI
 from tests.helpers import seed
@@ -42,12 +41,12 @@ async def test_a_storm_of_faults_loses_nothing_and_a_rerun_finishes(
     await seed(pool, 200)
     llm.retry_after = 0.01
     llm.faults(rate_429=0.2, rate_5xx=0.1, rate_malformed=0.1, seed=7)
-    summary = await process_transcripts(RunParams(batch_size=50))
+    summary = await process_transcripts(task_batch=50)
     counts = await outcome(pool)
     assert sum(counts.values()) == 400 and summary.completed + summary.failed == 400
     assert calls(llm) <= 400 * 36  # the documented worst case per (transcript, agent)
     llm.clear_faults()
-    await process_transcripts(RunParams())
+    await process_transcripts()
     assert await outcome(pool) == {"completed": 400}
 
 
@@ -58,7 +57,7 @@ async def test_calls_that_hang_are_bounded_retried_and_recorded(
     await seed(pool, 1)
     llm.hang_seconds = 2
     llm.script(["hang"] * 3 + ["ok"] * 3)  # one task attempt's SDK tries all hang; the retry succeeds
-    summary = await process_transcripts(RunParams(agents=["meddpic"]))
+    summary = await process_transcripts(agents=["meddpic"])
     assert summary.completed == 1 and calls(llm) == 4
     assert await outcome(pool) == {"completed": 1}
 
@@ -68,7 +67,7 @@ async def test_a_corrupt_cache_does_not_fail_the_run(flow_settings: Settings, po
     flow_settings.cache_dir.mkdir(parents=True, exist_ok=True)
     (flow_settings.cache_dir / "cache.db").write_bytes(b"\x00garbage, not sqlite\x00" * 500)
     await seed(pool, 3)
-    summary = await process_transcripts(RunParams())
+    summary = await process_transcripts()
     assert summary.completed == 6 and await outcome(pool) == {"completed": 6}
 
 
@@ -79,7 +78,7 @@ async def test_postgres_restarting_mid_run_loses_and_duplicates_nothing(
         pytest.skip("needs the embedded server to restart it")
     await seed(pool, 12)
     llm.latency_ms = 150
-    run = asyncio.ensure_future(process_transcripts(RunParams(batch_size=4)))
+    run = asyncio.ensure_future(process_transcripts(task_batch=4))
     await asyncio.sleep(1.0)
     await asyncio.to_thread(embedded_server.stop)
     await asyncio.sleep(0.5)
@@ -91,7 +90,7 @@ async def test_postgres_restarting_mid_run_loses_and_duplicates_nothing(
     llm.latency_ms = 0
     await pool.expire_connections()
     await pool.execute("UPDATE transcripts SET claim_expires_at = now() - interval '1 s'")  # leases of the dead run
-    await process_transcripts(RunParams())
+    await process_transcripts()
     assert await outcome(pool) == {"completed": 24}
 
 
@@ -124,7 +123,7 @@ async def test_a_run_killed_mid_flight_is_finished_by_the_next_without_paying_tw
     assert 0 < saved < 80
     llm.latency_ms = 0
     await pool.execute("UPDATE transcripts SET claim_expires_at = now() - interval '1 s'")  # the lease ran out
-    await process_transcripts(RunParams())
+    await process_transcripts()
     assert await outcome(pool) == {"completed": 80}
     # Work already saved is not analysed again, and what was paid for but not saved comes from the cache.
     assert calls(llm) - paid <= 80 - saved

@@ -11,7 +11,6 @@ import pytest
 
 from flows.backfill import backfill
 from flows.process import process_transcripts
-from lib.pipeline import RunParams
 from lib.settings import Settings
 from tests.fake_messages_api import FakeMessagesAPI
 from tests.helpers import seed
@@ -29,7 +28,7 @@ async def _rows(pool: asyncpg.Pool) -> list[asyncpg.Record]:
 async def test_every_transcript_gets_both_agents_and_a_rerun_calls_nothing(
         flow_settings: Settings, pool: asyncpg.Pool, llm: FakeMessagesAPI) -> None:
     ids = await seed(pool, 6)
-    summary = await process_transcripts(RunParams(batch_size=4))
+    summary = await process_transcripts(task_batch=4)
     rows = await _rows(pool)
     assert len(rows) == 12 and {r["status"] for r in rows} == {"completed"}
     assert {r["transcript_id"] for r in rows} == set(ids)
@@ -37,7 +36,7 @@ async def test_every_transcript_gets_both_agents_and_a_rerun_calls_nothing(
     assert calls(llm) == 12
     assert await pool.fetchval("SELECT count(*) FROM transcripts WHERE claimed_by IS NOT NULL") == 0
 
-    again = await process_transcripts(RunParams())
+    again = await process_transcripts()
     assert (again.claimed, again.llm_calls) == (0, 0)
     assert len(await _rows(pool)) == 12 and calls(llm) == 12
 
@@ -45,8 +44,8 @@ async def test_every_transcript_gets_both_agents_and_a_rerun_calls_nothing(
 async def test_forced_rerun_is_served_by_the_cache(flow_settings: Settings, pool: asyncpg.Pool,
                                                    llm: FakeMessagesAPI) -> None:
     await seed(pool, 3)
-    await process_transcripts(RunParams())
-    forced = await process_transcripts(RunParams(force=True))
+    await process_transcripts()
+    forced = await process_transcripts(force=True)
     assert forced.completed == 6 and forced.llm_calls == 0 and forced.disk_hits + forced.memory_hits == 6
     assert forced.saved_usd > 0 and calls(llm) == 6
     assert len(await _rows(pool)) == 6
@@ -56,8 +55,8 @@ async def test_two_runs_at_once_never_analyse_the_same_work_twice(
         flow_settings: Settings, pool: asyncpg.Pool, llm: FakeMessagesAPI) -> None:
     await seed(pool, 10)
     llm.latency_ms = 30
-    first, second = await asyncio.gather(process_transcripts(RunParams(batch_size=2)),
-                                         process_transcripts(RunParams(batch_size=2)))
+    first, second = await asyncio.gather(process_transcripts(task_batch=2),
+                                         process_transcripts(task_batch=2))
     llm.latency_ms = 0
     assert first.claimed + second.claimed == 10
     assert first.completed + second.completed == 20
@@ -69,7 +68,7 @@ async def test_transient_failures_are_retried_and_attempts_recorded(
     await seed(pool, 1)
     # 3 x 529 exhaust the SDK's own retries (1 + 2) once: the Prefect task retries and succeeds.
     llm.script(["529:0.01"] * 3)
-    summary = await process_transcripts(RunParams(agents=["meddpic"]))
+    summary = await process_transcripts(agents=["meddpic"])
     rows = await _rows(pool)
     assert summary.completed == 1 and rows[0]["status"] == "completed"
     assert calls(llm) == 4
@@ -79,13 +78,13 @@ async def test_permanent_failure_records_one_failed_row_without_retrying(
         flow_settings: Settings, pool: asyncpg.Pool, llm: FakeMessagesAPI) -> None:
     await seed(pool, 1)
     llm.script(["401"])
-    summary = await process_transcripts(RunParams(agents=["meddpic"]))
+    summary = await process_transcripts(agents=["meddpic"])
     rows = await _rows(pool)
     assert summary.failed == 1 and len(rows) == 1 and rows[0]["status"] == "failed"
     assert calls(llm) == 1
     assert "authentication" in " ".join(rows[0]["errors"])
     # The next run picks the failure up and completes it, on the same row.
-    again = await process_transcripts(RunParams(agents=["meddpic"]))
+    again = await process_transcripts(agents=["meddpic"])
     rows = await _rows(pool)
     assert again.completed == 1 and len(rows) == 1 and rows[0]["status"] == "completed"
 
@@ -97,7 +96,7 @@ async def test_an_expired_lease_is_reclaimed(flow_settings: Settings, pool: asyn
                        " WHERE id = $1", ids[0])
     await pool.execute("UPDATE transcripts SET claimed_by = 'live-run', claim_expires_at = now() + interval '1 h'"
                        " WHERE id = $1", ids[1])
-    summary = await process_transcripts(RunParams())
+    summary = await process_transcripts()
     assert summary.claimed == 1 and {r["transcript_id"] for r in await _rows(pool)} == {ids[0]}
 
 
@@ -126,7 +125,7 @@ async def test_the_llm_cap_holds(flow_settings: Settings, pool: asyncpg.Pool, ll
     get_settings.cache_clear()
     await seed(pool, 8)
     llm.latency_ms = 40
-    await process_transcripts(RunParams())
+    await process_transcripts()
     llm.latency_ms = 0
     stats = llm.stats()
     assert stats.by_path.get("POST /v1/messages") == 16 and stats.max_in_flight == 3
@@ -143,7 +142,7 @@ async def test_worst_case_http_calls_equal_the_documented_bound(
     # Every reply short of the last is malformed (re-asked); the last try of each task attempt overloads.
     one_task_attempt = (overload + ["malformed"]) * DEFAULT_MAX_REASKS + overload + ["529:0.01"]
     llm.script(one_task_attempt * (RETRIES + 1) + ["ok"] * 5)
-    summary = await process_transcripts(RunParams(agents=["meddpic"]))
+    summary = await process_transcripts(agents=["meddpic"])
     bound = (1 + SDK_MAX_RETRIES) * (1 + DEFAULT_MAX_REASKS) * (1 + RETRIES)
     assert bound == 36 and calls(llm) == bound
     rows = await _rows(pool)
@@ -167,7 +166,7 @@ async def test_a_served_deployment_runs_with_parameters(flow_settings: Settings,
     serving = asyncio.create_task(runner.start())
     try:
         flow_run = await run_deployment("process-transcripts/process-transcripts", timeout=180,
-                                        parameters={"params": {"limit": 2, "agents": ["meddpic"]}})
+                                        parameters={"limit": 2, "agents": ["meddpic"]})
     finally:
         await runner.stop()
         serving.cancel()

@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 from deployments.cli import app
 from flows.process import process_transcripts
 from lib.db.connect import create_pool
-from lib.pipeline import RunParams
 from lib.settings import Settings, get_settings
 from tests.conftest import API_KEY
 from tests.fake_messages_api import FakeMessagesAPI
@@ -74,7 +73,7 @@ async def test_hostile_files_are_reported_one_by_one_and_the_rest_processed(
     latin = await pool.fetchrow("SELECT content, metadata FROM transcripts WHERE metadata->>'file_name' = 'latin1.txt'")
     assert "Zoë Müller" in latin["content"] and latin["metadata"]["parse_warnings"]
 
-    summary = await process_transcripts(RunParams())
+    summary = await process_transcripts()
     assert summary.completed == 2 * ingested and summary.failed == 0
     injected = await pool.fetchrow(
         "SELECT r.data FROM agent_results r JOIN transcripts t ON t.id = r.transcript_id"
@@ -102,7 +101,7 @@ async def test_secrets_never_reach_logs_results_artifacts_errors_or_parameters(
     await seed(pool, 2)
     llm.script(["401"])  # one failure, so an error message is written too
     with caplog.at_level(logging.DEBUG):
-        summary = await process_transcripts(RunParams())
+        summary = await process_transcripts()
     assert summary.completed == 3 and summary.failed == 1
     rows = [dict(r) for r in await pool.fetch("SELECT * FROM agent_results")]
     await pool.close()

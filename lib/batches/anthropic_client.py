@@ -20,7 +20,7 @@ from lib.agents import AGENTS
 from lib.batches.client import BatchInfo, BatchRequest, ResultLine
 from lib.batches.ids import parse_custom_id
 from lib.db.batches import Counts
-from lib.errors import BatchError
+from lib.errors import MessageBatchError
 from lib.llm.anthropic import AnthropicProvider
 from lib.llm.base import LLMReply, LLMRequest, Usage
 from lib.llm.pricing import cost_usd
@@ -65,17 +65,17 @@ class AnthropicBatchClient:
         try:
             batch = await client.messages.batches.create(requests=body)
         except anthropic.APIConnectionError:  # timeouts too: the batch may exist without our knowing
-            raise BatchError("no answer to the batch create call", uncertain=True, tag=tag) from None
+            raise MessageBatchError("no answer to the batch create call", uncertain=True, batch=tag) from None
         except anthropic.APIStatusError as exc:  # an answer: no batch was made
             message = f"batch create refused: {exc.status_code} {str(getattr(exc, 'api_message', '') or '')[:200]}"
-            raise BatchError(message, retryable=exc.status_code in _RETRYABLE, tag=tag) from None
+            raise MessageBatchError(message, retryable=exc.status_code in _RETRYABLE, batch=tag) from None
         return _info(batch)
 
     async def retrieve(self, batch_id: str) -> BatchInfo:
         try:
             return _info(await self.llm.client().messages.batches.retrieve(batch_id))
         except anthropic.APIError as exc:
-            raise BatchError(f"could not read batch {batch_id}: {type(exc).__name__}", batch=batch_id) from None
+            raise MessageBatchError(f"could not read batch {batch_id}: {type(exc).__name__}", batch=batch_id) from None
 
     async def cancel(self, batch_id: str) -> BatchInfo:
         return _info(await self.llm.client().messages.batches.cancel(batch_id))

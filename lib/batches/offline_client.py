@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from lib.batches.client import BatchInfo, BatchRequest, ResultLine
 from lib.db.batches import Counts
-from lib.errors import BatchError
+from lib.errors import MessageBatchError
 from lib.llm.base import LLMProvider, LLMReply, LLMRequest
 from lib.models import utcnow
 
@@ -58,7 +58,7 @@ class OfflineBatchClient:
     @staticmethod
     def _tag(batch_id: str) -> str:
         if not batch_id.startswith(PREFIX):
-            raise BatchError(f"{batch_id} is not an offline batch", retryable=False)
+            raise MessageBatchError(f"{batch_id} is not an offline batch", retryable=False)
         return batch_id.removeprefix(PREFIX)
 
 

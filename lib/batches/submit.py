@@ -19,7 +19,7 @@ from lib.batches.context import BatchContext
 from lib.batches.ids import custom_id, new_tag
 from lib.batches.split import MAX_BYTES, MAX_REQUESTS, split
 from lib.db.batches import NewItem
-from lib.errors import BatchError
+from lib.errors import MessageBatchError
 from lib.models import AgentResult, AgentType
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ async def _submit_chunk(ctx: BatchContext, tag: str, chunk: list[_Planned], owne
     requests = [p.request for p in chunk if p.item.custom_id in ids]
     try:
         info = await ctx.client.create(tag, requests)
-    except BatchError as exc:
+    except MessageBatchError as exc:
         if exc.uncertain:
             report.uncertain.append(batch_id)
             log.warning("batch create unanswered; recovery will look for it", extra={"batch": batch_id})

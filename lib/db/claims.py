@@ -51,6 +51,9 @@ SELECT count(*) AS transcripts, coalesce(sum(cardinality(({_MISSING}))), 0) AS c
 FROM transcripts c WHERE {_ELIGIBLE}
 """  # noqa: S608 - fragments are constants; every value is a parameter
 
+_RELEASE = ("UPDATE transcripts SET claimed_by = NULL, claim_expires_at = NULL"
+            " WHERE id = ANY($1::bigint[]) AND claimed_by = $2")
+
 
 @dataclass(frozen=True)
 class WorkFilter:
@@ -88,20 +91,23 @@ class ClaimRepository:
         self.pool = pool
 
     async def claim(self, owner: str, work: WorkFilter, *, limit: int, lease_seconds: float,
-                    after: Claim | None = None) -> list[Claim]:
-        """Claim up to `limit` transcripts after `after` (keyset order: occurred_at, id)."""
+                    after: Claim | None = None, release: list[int] | None = None) -> list[Claim]:
+        """Claim up to `limit` transcripts after `after` (keyset order: occurred_at, id), first giving up
+        the `release` ones, in one round trip."""
         cursor = [after.occurred_at, after.transcript_id] if after else [None, None]
         with db_errors(operation="claim transcripts"):
-            rows = await self.pool.fetch(_CLAIM, *work.params(), owner, lease_seconds, *cursor, limit)
+            if not release:
+                rows = await self.pool.fetch(_CLAIM, *work.params(), owner, lease_seconds, *cursor, limit)
+            else:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await conn.execute(_RELEASE, release, owner)
+                    rows = await conn.fetch(_CLAIM, *work.params(), owner, lease_seconds, *cursor, limit)
         claims = [Claim(r["id"], r["occurred_at"], list(r["agents"])) for r in rows]
         return sorted(claims, key=lambda c: (c.occurred_at, c.transcript_id))
 
     async def release(self, owner: str, transcript_ids: list[int]) -> None:
         with db_errors(operation="release claims"):
-            await self.pool.execute(
-                "UPDATE transcripts SET claimed_by = NULL, claim_expires_at = NULL"
-                " WHERE id = ANY($1::bigint[]) AND claimed_by = $2", transcript_ids, owner,
-            )
+            await self.pool.execute(_RELEASE, transcript_ids, owner)
 
     async def extend(self, owner: str, transcript_ids: list[int], lease_seconds: float) -> int:
         with db_errors(operation="extend claims"):

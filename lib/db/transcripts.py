@@ -44,7 +44,7 @@ class TranscriptRepository:
     async def get_many(self, ids: list[int]) -> list[Transcript]:
         with db_errors(operation="get transcripts"):
             rows = await self.pool.fetch(_SELECT + " WHERE id = ANY($1::bigint[]) ORDER BY id", ids)
-        return [Transcript(**dict(r)) for r in rows]
+        return [Transcript.model_construct(**dict(r)) for r in rows]
 
     async def list(self, *, since: datetime | None = None, until: datetime | None = None,
                    limit: int = 100) -> list[Transcript]:
