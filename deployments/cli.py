@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lib.batch_mode import has_open_batches
 from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
 from lib.demo import prepare_demo, show_results, summary_table
 from lib.estimate import ChunkReport, estimate_range, estimate_run
@@ -21,25 +22,25 @@ from lib.runtime import runtime_in_use
 from lib.settings import get_settings
 
 
-async def _run_if_needed(params: RunParams) -> RunSummary | None:
+async def _run_if_needed(params: RunParams, **mode: Any) -> RunSummary | None:
     """Check the backlog from SQL (no Prefect), then run the flow on the same runtime: one pool, one
-    migration check and one plan per command."""
+    migration check and one plan per command. `mode`: llm_mode and wait, for the flow."""
     async with runtime_in_use() as rt:
         backlog = await estimate_run(rt, params)
-        if backlog.calls == 0:
+        if backlog.calls == 0 and not await has_open_batches(rt):
             return None
         calls = backlog.calls if params.limit is None else min(backlog.calls, params.limit * len(params.agents))
-        return await _run_with_progress(params, calls)
+        return await _run_with_progress(params, calls, **mode)
 
 
-async def _run_with_progress(params: RunParams, total_calls: int) -> RunSummary:
+async def _run_with_progress(params: RunParams, total_calls: int, **mode: Any) -> RunSummary:
     from flows.process import process_transcripts
 
     columns = (TextColumn("[bold]analysing"), BarColumn(), MofNCompleteColumn(), TextColumn("agent runs"),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         bar = progress.add_task("run", total=total_calls)
-        flow_run = asyncio.ensure_future(process_transcripts(**params.model_dump()))
+        flow_run = asyncio.ensure_future(process_transcripts(**params.model_dump(), **mode))
         while not flow_run.done():
             await asyncio.wait([flow_run], timeout=0.25)
             done = sum(s.completed + s.failed for s in progress_of_all())
@@ -59,6 +60,10 @@ def run(
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
     task_batch: Annotated[int | None, typer.Option("--task-batch", min=1, max=1000,
                                                    help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")] = None,
+    batch_api: Annotated[bool, typer.Option("--batch-api", help="Use the Message Batches API: half the price, "
+                                            "results within 24 h (default: ASMIS_LLM_MODE).")] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="With --batch-api: submit and end; a later run "
+                                          "collects the results.")] = False,
 ) -> None:
     """Run the process-transcripts flow now (the one the nightly deployment runs), with progress."""
     get_settings()  # bad settings fail here, naming the variable, before anything starts
@@ -68,13 +73,18 @@ def run(
         raise typer.BadParameter(f"unknown agent type(s): {', '.join(sorted(unknown))}", param_hint="--agent")
     params = RunParams(limit=limit, agents=agents, transcript_ids=transcript or None, force=force,
                        reprocess_stale=reprocess_stale, task_batch=task_batch)
-    summary = run_async(_run_if_needed(params))
+    summary = run_async(_run_if_needed(params, **_mode(batch_api, no_wait)))
     if summary is None:
         console.print("nothing to do: every transcript has its results (use --force to run again)")
         return
     console.print(summary_table(summary.rows()))
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _mode(batch_api: bool, no_wait: bool) -> dict[str, Any]:
+    """The flow's llm_mode and wait: --batch-api picks batch, else ASMIS_LLM_MODE decides."""
+    return {"llm_mode": "batch" if batch_api else None, "wait": not no_wait}
 
 
 async def _estimate(since: date, until: date, chunk_days: int, reprocess_stale: bool) -> list[ChunkReport]:
@@ -90,6 +100,10 @@ def backfill(
     chunk_days: Annotated[int, typer.Option("--chunk-days", min=1, help="Days per chunk (one subflow each).")] = 30,
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate calls, tokens and dollars.")] = False,
+    batch_api: Annotated[bool, typer.Option("--batch-api", help="Use the Message Batches API: half the price, "
+                                            "results within 24 h (default: ASMIS_LLM_MODE).")] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="With --batch-api: submit every chunk and end; a "
+                                          "later run collects the results.")] = False,
 ) -> None:
     """Process history in date chunks, oldest first; resumable (a rerun skips what is done)."""
     if until <= since:
@@ -100,8 +114,8 @@ def backfill(
         from flows.backfill import backfill as backfill_flow
 
         reports = run_async(backfill_flow(since.date(), until.date(), chunk_days=chunk_days,
-                                          reprocess_stale=reprocess_stale))
-    table = Table("chunk", "transcripts", "agent calls", "tokens in/out", "cost $", show_footer=dry_run,
+                                          reprocess_stale=reprocess_stale, **_mode(batch_api, no_wait)))
+    table = Table("chunk", "transcripts", "agent calls", "tokens in/out", "cost $", "batch API $", show_footer=dry_run,
                   title="backfill estimate (no LLM called)" if dry_run else "backfill", title_justify="left")
     estimates = [r.estimate for r in reports if r.estimate]
     if estimates:
@@ -110,15 +124,18 @@ def backfill(
         table.columns[2].footer = str(sum(e.calls for e in estimates))
         table.columns[3].footer = f"{sum(e.input_tokens for e in estimates)}/{sum(e.output_tokens for e in estimates)}"
         table.columns[4].footer = f"{sum(e.cost_usd for e in estimates):.2f}"
+        table.columns[5].footer = f"{sum(e.batch_cost_usd for e in estimates):.2f}"
     for r in reports:
         label = f"{r.since:%Y-%m-%d}..{r.until:%Y-%m-%d}"
         if r.estimate:
             e = r.estimate
-            table.add_row(label, str(e.transcripts), str(e.calls), f"{e.input_tokens}/{e.output_tokens}", f"{e.cost_usd:.2f}")
+            table.add_row(label, str(e.transcripts), str(e.calls), f"{e.input_tokens}/{e.output_tokens}",
+                          f"{e.cost_usd:.2f}", f"{e.batch_cost_usd:.2f}")
         elif r.summary:
             s = r.summary
             table.add_row(label, str(s.claimed), f"{s.completed} ok, {s.failed} failed",
-                          f"{s.input_tokens}/{s.output_tokens}", f"{s.cost_usd:.2f}")
+                          f"{s.input_tokens}/{s.output_tokens}", f"{s.cost_usd:.2f}",
+                          f"{s.batch_requests} sent" if s.batch_requests else "")
     console.print(table)
     if dry_run and not any(e.calls for e in estimates):
         console.print("nothing to do: no transcript in this range still needs analysis "

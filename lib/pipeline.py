@@ -102,10 +102,15 @@ class RunSummary(Tally):
     run_id: str
     claimed: int = 0
     llm_calls: int = 0
+    batches: int = 0  # batch mode: Message Batches created, requests sent, results collected, $ saved
+    batch_requests: int = 0
+    batch_results: int = 0
+    batch_saved_usd: Decimal = Decimal("0")
     seconds: float = 0.0
     transcript_ids: list[int] = Field(default_factory=list, description="The first few, for scorecards.")
 
     def rows(self) -> list[dict[str, Any]]:
-        order = ["run_id", "claimed", *Tally.model_fields, "llm_calls", "seconds"]
+        order = ["run_id", "claimed", *Tally.model_fields, "llm_calls", "batches", "batch_requests", "batch_results",
+                 "batch_saved_usd", "seconds"]
         values = self.model_dump(exclude={"transcript_ids"})
         return [{"metric": k, "value": str(values[k])} for k in order]
