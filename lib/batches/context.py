@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import asyncpg
+import cachetools
 
 from lib.analysis import Analyser
 from lib.batches.client import BatchClient
@@ -27,6 +28,8 @@ class BatchContext:
     client: BatchClient
     model: str
     _prompts: dict[int, Prompt] = field(default_factory=dict)
+    # Both agents' requests of a transcript are submitted and collected close together: one fetch serves both.
+    _transcripts: cachetools.LRUCache[int, Transcript] = field(default_factory=lambda: cachetools.LRUCache(256))
 
     async def prompt(self, prompt_id: int) -> Prompt:
         if (prompt := self._prompts.get(prompt_id)) is None:  # prompt rows never change once written
@@ -37,7 +40,11 @@ class BatchContext:
         return prompt
 
     async def transcript(self, transcript_id: int) -> Transcript | None:
-        return await self.transcripts.get(transcript_id)
+        if (transcript := self._transcripts.get(transcript_id)) is None:  # content never changes once stored
+            transcript = await self.transcripts.get(transcript_id)
+            if transcript is not None:
+                self._transcripts[transcript_id] = transcript
+        return transcript
 
     async def requests_for_tag(self, tag: str) -> list[tuple[str, LLMRequest]]:
         """A batch's requests rebuilt from its items (the offline client's results come from these)."""

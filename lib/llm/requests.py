@@ -8,6 +8,7 @@ the same for a batch request, which takes plain create params.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,9 +31,15 @@ def message_params(request: LLMRequest, model: str) -> dict[str, Any]:
 
 def output_config(output_model: type[BaseModel]) -> dict[str, Any]:
     """`output_config` asking for replies matching the model's JSON schema, as `messages.parse` builds it."""
+    return {"format": {"type": "json_schema", "schema": _schema(output_model)}}
+
+
+@lru_cache(maxsize=16)
+def _schema(output_model: type[BaseModel]) -> dict[str, Any]:
+    """Made once per output model (thousands of batch requests share it; it is only ever serialised)."""
     from anthropic import transform_schema  # the SDK takes seconds to import: only callers of the API pay
 
-    return {"format": {"type": "json_schema", "schema": transform_schema(output_model.model_json_schema())}}
+    return transform_schema(output_model.model_json_schema())
 
 
 def batch_params(request: LLMRequest, model: str) -> dict[str, Any]:
