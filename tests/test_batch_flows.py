@@ -3,8 +3,10 @@ fake's Message Batches endpoints."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import asyncpg
 
@@ -62,3 +64,25 @@ async def test_a_batch_mode_backfill_goes_chunk_by_chunk(
     assert [r.summary.batch_results for r in reports if r.summary] == [6, 6]
     assert llm.batches.creates == 2 and _interactive_calls(llm) == 0
     assert len(await _rows(pool)) == 12
+
+
+def test_run_with_batch_api_and_no_wait_then_a_plain_run_collects(flow_settings: Settings,
+                                                                   llm: FakeMessagesAPI) -> None:
+    from typer.testing import CliRunner
+
+    from deployments.cli import app
+
+    runner = CliRunner()
+    calls = Path(__file__).parent / "fixtures" / "transcripts" / "calls"
+    assert runner.invoke(app, ["ingest", str(calls / "orbit_retail_renewal.srt"),
+                               str(calls / "zoom_northwind_discovery.vtt")]).exit_code == 0
+    submitted = runner.invoke(app, ["run", "--batch-api", "--no-wait"])
+    assert submitted.exit_code == 0, submitted.output
+    [batch] = json.loads(runner.invoke(app, ["batches", "--json"]).output)
+    assert (batch["status"], batch["requests"]) == ("ended", 4) and llm.batches.creates == 1
+    collected = runner.invoke(app, ["run"])
+    assert collected.exit_code == 0, collected.output
+    assert "batch_results" in collected.output and _interactive_calls(llm) == 0
+    [batch] = json.loads(runner.invoke(app, ["batches", "--json"]).output)
+    assert (batch["status"], batch["succeeded"]) == ("collected", 4)
+    assert "nothing to do" in runner.invoke(app, ["run", "--batch-api"]).output
