@@ -15,6 +15,7 @@ from prefect.states import State
 
 from flows.batch_run import run_in_batch_mode
 from lib.agent_batch import BatchOutcome
+from lib.batch_mode import has_open_batches
 from lib.db.claims import Claim
 from lib.models import AgentType, LLMMode
 from lib.pipeline import RunParams, RunPlan, RunSummary
@@ -63,8 +64,10 @@ async def process_transcripts(
     summary = RunSummary(run_id=owner)
     async with runtime_in_use() as rt:
         plan = await plan_run(params, owner)
-        # What ended in any run's Message Batches is saved before new work is claimed.
-        (await collect_message_batches(owner)).add_to(summary)
+        # What ended in any run's Message Batches is saved before new work is claimed (one query when
+        # there are none, so an interactive run pays no task run for it).
+        if await has_open_batches(rt):
+            (await collect_message_batches(owner)).add_to(summary)
         if (llm_mode or rt.settings.llm_mode) == "batch":
             await run_in_batch_mode(plan, summary, wait=wait)
             return await _finish(summary, started)

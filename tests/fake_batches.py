@@ -17,7 +17,8 @@ What anthropic 2.x does (resources/messages/batches.py, types/messages/):
 Per-request outcomes are scripted in request order (`script`), else "ok": "ok", "malformed",
 "ungrounded" (succeeded, with a reply of that kind), "errored_invalid" (invalid_request_error),
 "errored_server" (api_error), "expired", "canceled". `processing_seconds` is how long a batch runs.
-`disconnect_next_create()` creates the next batch and then drops the connection without answering.
+`disconnect_next_create()` creates the next batch and then drops the connection without answering;
+`refuse_next_create(status)` answers the next create with that error and makes no batch.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class FakeBatches:
         self._batches: dict[str, FakeBatch] = {}
         self._order: list[str] = []  # creation order
         self._disconnect_next = False
+        self._refuse_next: int | None = None
         self._rng = random.Random(7)
         self.creates = 0  # create calls that made a batch
 
@@ -84,12 +86,18 @@ class FakeBatches:
         with self._lock:
             self._disconnect_next = True
 
+    def refuse_next_create(self, status: int) -> None:
+        """Answer the next create with this error status and make no batch."""
+        with self._lock:
+            self._refuse_next = status
+
     def reset(self) -> None:
         with self._lock:
             self._script.clear()
             self._batches.clear()
             self._order.clear()
             self._disconnect_next = False
+            self._refuse_next = None
             self.processing_seconds = 0.0
             self.creates = 0
 
@@ -131,6 +139,10 @@ class FakeBatches:
         if problem:
             return self._wire.error_response(400, problem, request_id=request_id)
         requests = body["requests"]
+        with self._lock:
+            refuse, self._refuse_next = self._refuse_next, None
+        if refuse is not None:
+            return self._wire.error_response(refuse, "refused by the test", request_id=request_id)
         with self._lock:
             outcomes = [self._script.popleft() if self._script else "ok" for _ in requests]
             batch = FakeBatch(f"msgbatch_fake{next(self.api._ids):012d}", requests, outcomes,

@@ -34,6 +34,7 @@ from lib.db.claims import ClaimRepository, WorkFilter
 from lib.db.connect import create_pool
 from lib.db.prompts import PromptRepository
 from lib.db.results import ResultRepository
+from lib.errors import MessageBatchError
 from lib.llm.anthropic import AnthropicProvider
 from lib.llm.base import Usage
 from lib.llm.limits import LimitedProvider
@@ -244,6 +245,23 @@ async def test_a_batch_created_but_not_recorded_is_found_again_and_collected_onc
     rows = await _results(pool)
     assert len(rows) == 8 and {r["status"] for r in rows} == {"completed"}
     assert llm.batches.creates == 1 and _interactive_calls(llm) == 0
+
+
+async def test_a_refused_create_frees_its_inputs_and_raises_for_the_retry_policy(
+        ctx: BatchContext, pool: asyncpg.Pool, llm: FakeMessagesAPI, tmp_path: Path) -> None:
+    work = await _work(pool, 2)
+    llm.batches.refuse_next_create(429)
+    with pytest.raises(MessageBatchError) as info:
+        await submit(ctx, work, owner="run-a")
+    assert info.value.retryable and not info.value.uncertain and llm.batches.creates == 0
+    assert [b.status for b in await ctx.batches.recent()] == ["abandoned"]
+    retried = await submit(ctx, work, owner="run-a")  # what a task retry does: the inputs are free again
+    assert retried.requests == 4 and llm.batches.creates == 1
+    await collect_ended(ctx, collector="run-a")  # settled: the inputs are no longer pending
+    llm.batches.refuse_next_create(400)
+    with pytest.raises(MessageBatchError) as permanent:  # a forced rerun elsewhere (no cache of its own)
+        await submit(_context(pool, tmp_path / "elsewhere"), work, owner="run-b")
+    assert not permanent.value.retryable
 
 
 async def test_an_intent_whose_create_never_happened_is_abandoned_and_its_inputs_freed(

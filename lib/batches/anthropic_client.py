@@ -124,7 +124,13 @@ class AnthropicBatchClient:
 
     async def find(self, tag: str, since: datetime, until: datetime, known: set[str]) -> BatchInfo | None:
         for candidate in await self._window(since, until, known):
-            if candidate.status == "ended" and await self._first_tag(candidate.id) == tag:
+            if candidate.status != "ended":
+                continue
+            try:
+                first = await self._first_tag(candidate.id)
+            except anthropic.AnthropicError:  # another tool's batch whose results are gone: not ours
+                continue
+            if first == tag:
                 return candidate
         return None
 

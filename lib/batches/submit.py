@@ -42,7 +42,7 @@ class SubmitReport:
     skipped: int = 0  # already pending in another batch
     missing: int = 0  # the transcript is gone
     uncertain: list[int] = field(default_factory=list)  # created or not: recovery decides
-    refused: list[str] = field(default_factory=list)  # create calls the API refused (inputs freed again)
+    refused: list[str] = field(default_factory=list)  # create calls the API refused (inputs freed, then raised)
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,9 @@ async def _submit_chunk(ctx: BatchContext, tag: str, chunk: list[_Planned], owne
             report.uncertain.append(batch_id)
             log.warning("batch create unanswered; recovery will look for it", extra={"batch": batch_id})
             return
-        await ctx.batches.abandon(batch_id, str(exc))
+        await ctx.batches.abandon(batch_id, str(exc))  # the API answered: no batch, the inputs are free again
         report.refused.append(str(exc))
-        return
+        raise  # retryable (429, 5xx) or not (400, 401, ...): the caller's retry policy decides
     await ctx.batches.mark_submitted(batch_id, info.id, info.status, info.created_at, info.expires_at)
     await ctx.batches.update_status(batch_id, info.status, info.counts, info.ended_at)
     report.batches.append(batch_id)
