@@ -4,16 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench readme clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' 2> $(VENV)/install.log || { cat $(VENV)/install.log; exit 1; }
+	@cat $(VENV)/install.log
+	@# pyproject.toml names the packages so that setuptools has nothing to warn about: keep it that way.
+	@! grep -q "Editable installation" $(VENV)/install.log || { echo "setuptools warned (see above)"; exit 1; }
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/asmis demo
+	@$(BIN)/asmis demo
+
+# Rewrite README.md's demo output from a real `asmis demo` on a fresh data dir (tests/test_readme.py checks it).
+readme: $(STAMP)
+	$(BIN)/python -m tools.readme_demo
 
 test: lint typecheck pytest
 

@@ -9,10 +9,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from lib.backfill_view import backfill_table
 from lib.batch_mode import has_open_batches
 from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
+from lib.cli_deals import deals  # noqa: F401 - registers `asmis deals` on the app
 from lib.demo import prepare_demo, show_results, summary_table
 from lib.estimate import ChunkReport, estimate_range, estimate_run
 from lib.models import AgentType
@@ -100,6 +101,10 @@ def backfill(
     chunk_days: Annotated[int, typer.Option("--chunk-days", min=1, help="Days per chunk (one subflow each).")] = 30,
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate calls, tokens and dollars.")] = False,
+    parallel: Annotated[int, typer.Option("--parallel", min=1, help="Chunks at once: flow runs on the work pool "
+                                          "where process-transcripts is deployed, else in this process.")] = 1,
+    task_batch: Annotated[int | None, typer.Option("--task-batch", min=1, max=1000,
+                                                   help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")] = None,
     batch_api: Annotated[bool, typer.Option("--batch-api", help="Use the Message Batches API: half the price, "
                                             "results within 24 h (default: ASMIS_LLM_MODE).")] = False,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --batch-api: submit every chunk and end; a "
@@ -114,30 +119,12 @@ def backfill(
         from flows.backfill import backfill as backfill_flow
 
         reports = run_async(backfill_flow(since.date(), until.date(), chunk_days=chunk_days,
-                                          reprocess_stale=reprocess_stale, **_mode(batch_api, no_wait)))
-    table = Table("chunk", "transcripts", "agent calls", "tokens in/out", "cost $", "batch API $", show_footer=dry_run,
-                  title="backfill estimate (no LLM called)" if dry_run else "backfill", title_justify="left")
-    estimates = [r.estimate for r in reports if r.estimate]
-    if estimates:
-        table.columns[0].footer = "total"
-        table.columns[1].footer = str(sum(e.transcripts for e in estimates))
-        table.columns[2].footer = str(sum(e.calls for e in estimates))
-        table.columns[3].footer = f"{sum(e.input_tokens for e in estimates)}/{sum(e.output_tokens for e in estimates)}"
-        table.columns[4].footer = f"{sum(e.cost_usd for e in estimates):.2f}"
-        table.columns[5].footer = f"{sum(e.batch_cost_usd for e in estimates):.2f}"
-    for r in reports:
-        label = f"{r.since:%Y-%m-%d}..{r.until:%Y-%m-%d}"
-        if r.estimate:
-            e = r.estimate
-            table.add_row(label, str(e.transcripts), str(e.calls), f"{e.input_tokens}/{e.output_tokens}",
-                          f"{e.cost_usd:.2f}", f"{e.batch_cost_usd:.2f}")
-        elif r.summary:
-            s = r.summary
-            table.add_row(label, str(s.claimed), f"{s.completed} ok, {s.failed} failed",
-                          f"{s.input_tokens}/{s.output_tokens}", f"{s.cost_usd:.2f}",
-                          f"{s.batch_requests} sent" if s.batch_requests else "")
-    console.print(table)
-    if dry_run and not any(e.calls for e in estimates):
+                                          reprocess_stale=reprocess_stale, parallel_chunks=parallel,
+                                          task_batch=task_batch, **_mode(batch_api, no_wait)))
+    console.print(backfill_table(reports, dry_run=dry_run))
+    if any(r.error for r in reports):
+        raise typer.Exit(1)
+    if dry_run and not any(r.estimate and r.estimate.calls for r in reports):
         console.print("nothing to do: no transcript in this range still needs analysis "
                       "(--reprocess-stale counts results made with older prompts or models)")
 

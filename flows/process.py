@@ -24,7 +24,14 @@ from lib.runtime import runtime_in_use
 from lib.scheduling import AgentBatch, Scheduler, Work
 from tasks.agents import record_batch_failure, run_agent_batch
 from tasks.batches import collect_message_batches
-from tasks.claims import claim_transcripts, extend_claims, plan_run, release_claims
+from tasks.claims import (
+    claim_transcripts,
+    extend_claims,
+    plan_run,
+    release_claims,
+    release_claims_of_ended_runs,
+)
+from tasks.deals import publish_deal_rollups, refresh_deals_of_run
 from tasks.results import publish_artifacts
 
 
@@ -64,6 +71,7 @@ async def process_transcripts(
     summary = RunSummary(run_id=owner)
     async with runtime_in_use() as rt:
         plan = await plan_run(params, owner)
+        await release_claims_of_ended_runs()
         # What ended in any run's Message Batches is saved before new work is claimed (one query when
         # there are none, so an interactive run pays no task run for it).
         if await has_open_batches(rt):
@@ -85,6 +93,7 @@ async def process_transcripts(
 async def _finish(summary: RunSummary, started: float) -> RunSummary:
     summary.seconds = round(time.perf_counter() - started, 3)
     get_run_logger().info("run finished", extra=summary.model_dump(exclude={"transcript_ids"}, mode="json"))
+    await publish_deal_rollups(await refresh_deals_of_run(summary.run_id))
     await publish_artifacts(summary)
     return summary
 

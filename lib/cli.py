@@ -24,15 +24,18 @@ from lib.db.transcripts import TranscriptRepository
 from lib.errors import AsmisError
 from lib.ingest import ingest_paths
 from lib.prompt_files import PROMPTS_DIR, sync_prompts
+from lib.results_view import print_transcript, results_table
 from lib.settings import Settings, get_settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-app = typer.Typer(help="ASMIS: sales-call transcripts to deal intelligence.", no_args_is_help=True,
-                  add_completion=False, pretty_exceptions_enable=False)
-db_app = typer.Typer(help="The PostgreSQL database: embedded server and schema.", no_args_is_help=True)
-prompts_app = typer.Typer(help="Prompt versions per agent type.", no_args_is_help=True)
+# Plain Click help: Typer's Rich panels label every flag, --help included, as taking a `<bool>` value.
+HELP_STYLE: dict[str, Any] = {"rich_markup_mode": None, "no_args_is_help": True}
+app = typer.Typer(help="ASMIS: sales-call transcripts to deal intelligence.", add_completion=False,
+                  pretty_exceptions_enable=False, **HELP_STYLE)
+db_app = typer.Typer(help="The PostgreSQL database: embedded server and schema.", **HELP_STYLE)
+prompts_app = typer.Typer(help="Prompt versions per agent type.", **HELP_STYLE)
 app.add_typer(db_app, name="db")
 app.add_typer(prompts_app, name="prompts")
 console = Console()
@@ -180,7 +183,7 @@ def prompts_list() -> None:
     """List every stored prompt version, the active one marked."""
 
     async def go() -> None:
-        async with open_database(get_settings()) as pool:
+        async with open_database(get_settings(), create=False) as pool:
             prompts = await PromptRepository(pool).list()
         table = Table("agent", "version", "active", "created", "source")
         for p in prompts:
@@ -197,32 +200,36 @@ def prompts_list() -> None:
 @app.command()
 @cli_errors
 def results(
-    transcript_id: Annotated[int | None, typer.Argument(help="Show the results of this transcript only.")] = None,
+    transcript_id: Annotated[int | None, typer.Argument(help="Show this transcript's scorecard and results.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     limit: Annotated[int, typer.Option("--limit", help="How many recent results to list.")] = 50,
 ) -> None:
-    """Show agent results: the most recent ones, or all of one transcript."""
+    """List the most recent results (by transcript, then agent), or show one transcript's scorecard."""
 
     async def go() -> None:
-        async with open_database(get_settings()) as pool:
+        async with open_database(get_settings(), create=False) as pool:
             repo = ResultRepository(pool)
-            rows = await (repo.for_transcript(transcript_id) if transcript_id else repo.recent(limit))
+            transcript = None
+            if transcript_id is not None:
+                transcript = await TranscriptRepository(pool).get(transcript_id)
+                if transcript is None:
+                    raise AsmisError(f"no transcript {transcript_id}")
+            rows = await (repo.for_transcript(transcript_id) if transcript_id is not None else repo.recent(limit))
         if as_json:
             typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], indent=2))
-            return
-        table = Table("id", "agent", "status", "conf", "model", "tokens", "$", "updated", box=None)
-        for r in rows:
-            table.add_row(str(r.transcript_id), r.agent_type, r.status,
-                          "" if r.confidence is None else f"{r.confidence:.2f}", r.model,
-                          f"{r.input_tokens + r.output_tokens}", f"{r.cost_usd:.3f}", f"{r.updated_at:%m-%d %H:%M}")
-        console.print(table if rows else "no results yet")
+        elif transcript is not None:
+            print_transcript(console, transcript, rows)
+            console.print(results_table(rows) if rows else
+                          f"no results yet: `asmis run --transcript {transcript.id}` analyses it")
+        else:
+            console.print(results_table(rows) if rows else "no results yet: `asmis run` analyses what is ingested")
 
     run_async(go())
 
 
 # cache
 
-cache_app = typer.Typer(help="The result cache (memory and disk tiers).", no_args_is_help=True)
+cache_app = typer.Typer(help="The result cache (memory and disk tiers).", **HELP_STYLE)
 app.add_typer(cache_app, name="cache")
 
 
@@ -232,7 +239,10 @@ def cache_stats() -> None:
     """Show the disk tier's entries, size and hit/miss counts (across processes, since it was created)."""
     from lib.cache import open_cache
 
-    cache = open_cache(get_settings())
+    settings = get_settings()
+    if not settings.cache_dir.is_dir():  # opening it would create it
+        raise AsmisError(f"no cache yet in ASMIS_CACHE_DIR={settings.cache_dir}: `asmis run` or `make demo` fills it")
+    cache = open_cache(settings)
     info = cache.disk.describe()
     cache.close()
     for key, value in info.items():

@@ -3,29 +3,48 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 from rich.console import Console
 from rich.table import Table
 
 from lib.db import open_database
+from lib.db.deals import DealRepository
+from lib.db.embedded import EmbeddedPostgres
 from lib.db.prompts import PromptRepository
 from lib.db.results import ResultRepository
 from lib.db.transcripts import TranscriptRepository
+from lib.deals.refresh import refresh_deals
+from lib.deals.view import deal_view
 from lib.ingest import ingest_paths
 from lib.llm import provider_kind
 from lib.prompt_files import sync_prompts
-from lib.report import latest_completed, scorecard_rich
+from lib.results_view import print_transcript
 from lib.settings import Settings
+from lib.transcripts import SUFFIXES
 
 DEMO_DEAL = "ACME-2025-001"  # the four sample calls are one deal: Acme Freight buying from Relay
+# WebVTT and SRT carry no date (the text and JSON samples do), and a clone's mtimes change every time:
+# the demo gives these two the dates the calls themselves mention, so its output is the same everywhere.
+SAMPLE_DATES = {
+    "acme-freight-1-discovery.vtt": datetime(2025, 9, 9, 15, 0, tzinfo=UTC),
+    "acme-freight-4-legal-close.srt": datetime(2025, 10, 22, 15, 0, tzinfo=UTC),
+}
+
+
+def database_location(settings: Settings) -> str:
+    """Where the data really is: as root, a cluster for a private data dir lives under /var/lib/asmis."""
+    if settings.database_url:
+        return "ASMIS_DATABASE_URL"
+    return f"embedded PostgreSQL in {EmbeddedPostgres(settings.data_dir).layout.pgdata}"
 
 
 async def prepare_demo(settings: Settings, console: Console, examples: Path) -> list[int]:
     """Database up, schema migrated, prompts synced, samples ingested; returns the sample ids."""
     started = time.perf_counter()
-    where = "ASMIS_DATABASE_URL" if settings.database_url else f"embedded PostgreSQL in {settings.data_dir}"
-    console.print(f"[bold]1. database[/bold]  {where}", highlight=False)
+    console.print(f"[bold]1. database[/bold]  {database_location(settings)}", highlight=False, soft_wrap=True)
     async with open_database(settings) as pool:
         console.print(f"   ready in {time.perf_counter() - started:.1f}s, schema up to date")
         synced = await sync_prompts(PromptRepository(pool))
@@ -33,13 +52,15 @@ async def prepare_demo(settings: Settings, console: Console, examples: Path) -> 
         console.print(f"[bold]2. prompts[/bold]   {versions}", highlight=False)
         console.print(f"[bold]3. ingest[/bold]    {examples}", highlight=False)
         ids = []
-        async for item in ingest_paths(TranscriptRepository(pool), [examples], source="examples", deal_id=DEMO_DEAL,
-                                       max_bytes=settings.ingest_max_bytes):
-            console.print(f"   {item.outcome:9} {Path(item.path).name}: {item.detail}", highlight=False)
-            if item.transcript_id:
-                ids.append(item.transcript_id)
+        for path in sorted(p for p in examples.iterdir() if p.suffix.lower() in SUFFIXES and p.name[0] != "."):
+            async for item in ingest_paths(TranscriptRepository(pool), [path], source="examples", deal_id=DEMO_DEAL,
+                                           occurred_at=SAMPLE_DATES.get(path.name),
+                                           max_bytes=settings.ingest_max_bytes):
+                console.print(f"   {item.outcome:9} {Path(item.path).name}: {item.detail}", highlight=False)
+                if item.transcript_id:
+                    ids.append(item.transcript_id)
     provider = provider_kind(settings)
-    note = "" if provider == "anthropic" else " (no ANTHROPIC_API_KEY: the offline rule-based extractor)"
+    note = "" if provider == "anthropic" else " (no ANTHROPIC_API_KEY: rule-based extraction)"
     console.print(f"[bold]4. analyse[/bold]   provider {provider}{note}", highlight=False)
     return ids
 
@@ -49,8 +70,17 @@ async def show_results(settings: Settings, console: Console, ids: list[int]) -> 
         transcripts = await TranscriptRepository(pool).get_many(ids)
         results = ResultRepository(pool)
         for t in transcripts:
-            console.rule(f"[bold]#{t.id} {t.title}[/bold] ({t.format}, {len(t.turns)} turns, {t.occurred_at:%Y-%m-%d})")
-            console.print(scorecard_rich(t, latest_completed(await results.for_transcript(t.id))))
+            print_transcript(console, t, await results.for_transcript(t.id))
+        await show_deal(pool, settings, console, DEMO_DEAL)
+
+
+async def show_deal(pool: asyncpg.Pool, settings: Settings, console: Console, deal_id: str) -> None:
+    """The sample deal's roll-up, as `asmis deals ACME-2025-001` shows it (refreshed: no LLM call)."""
+    await refresh_deals(pool, [deal_id], settings)
+    deal = await DealRepository(pool).get(deal_id)
+    if deal is not None:
+        console.rule(f"[bold]deal {deal_id}[/bold] across its {deal.calls} calls (asmis deals {deal_id})")
+        console.print(deal_view(deal))
 
 
 def summary_table(rows: list[dict[str, str]]) -> Table:

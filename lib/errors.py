@@ -21,6 +21,10 @@ class EmbeddedDatabaseError(AsmisError):
     """The embedded PostgreSQL server could not be used."""
 
 
+class NoDatabaseError(EmbeddedDatabaseError):
+    """There is no database yet: make one with `asmis db start` (or `make demo`), or set ASMIS_DATABASE_URL."""
+
+
 class DatabaseError(AsmisError):
     """A database operation failed."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ from pydantic import BaseModel
 from lib.db.claims import Backlog
 from lib.llm.base import Usage
 from lib.llm.pricing import cost_usd
-from lib.pipeline import RunParams, RunSummary, plan_run
+from lib.pipeline import RunParams, RunPlan, RunSummary, plan_run
 from lib.runtime import Runtime
 
 CHARS_PER_TOKEN = 4
@@ -56,6 +55,11 @@ class ChunkReport(BaseModel):
     until: datetime
     estimate: Estimate | None = None
     summary: RunSummary | None = None
+    error: str | None = None  # the chunk's run failed (a rerun of the backfill resumes it)
+
+    @property
+    def label(self) -> str:
+        return f"{self.since:%Y-%m-%d}..{self.until:%Y-%m-%d}"
 
 
 async def estimate_run(rt: Runtime, params: RunParams) -> Estimate:
@@ -63,14 +67,16 @@ async def estimate_run(rt: Runtime, params: RunParams) -> Estimate:
     return estimate(await rt.claims.backlog(plan.work()), rt.model)
 
 
+async def chunk_backlogs(rt: Runtime, plan: RunPlan, windows: list[tuple[datetime, datetime]]) -> list[Backlog]:
+    """The plan's work in each chunk, from one SQL query: a backfill can skip the empty ones outright."""
+    return await rt.claims.backlogs(plan.work(), windows)
+
+
 async def estimate_range(rt: Runtime, since: date, until: date, chunk_days: int, reprocess_stale: bool
                          ) -> list[ChunkReport]:
     """What a backfill would do, chunk by chunk, without calling the LLM (nor starting Prefect).
-    The prompts are resolved once; each chunk is one backlog query."""
+    The prompts are resolved once; all chunks are counted by one query."""
     plan = await plan_run(rt, RunParams(reprocess_stale=reprocess_stale), owner="dry-run")
-    reports = []
-    for start, end in chunks(since, until, chunk_days):
-        work = replace(plan.work(), since=start, until=end)
-        reports.append(ChunkReport(since=start, until=end,
-                                   estimate=estimate(await rt.claims.backlog(work), rt.model)))
-    return reports
+    windows = chunks(since, until, chunk_days)
+    return [ChunkReport(since=start, until=end, estimate=estimate(backlog, rt.model))
+            for (start, end), backlog in zip(windows, await chunk_backlogs(rt, plan, windows), strict=True)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -13,10 +13,6 @@ AGENT_TYPES: tuple[AgentType, ...] = ("meddpic", "stakeholder")
 ResultStatus = Literal["completed", "failed"]
 CacheTier = Literal["memory", "disk"]
 LLMMode = Literal["interactive", "batch"]  # batch: the Message Batches API, at half price
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class NewTranscript(BaseModel):
@@ -65,7 +61,8 @@ class AgentResult(BaseModel):
     status: ResultStatus
     data: dict[str, Any] | None = None
     confidence: float | None = Field(None, ge=0, le=1)
-    model: str
+    model: str  # the model id the reply named (the API answers an alias with a dated snapshot id)
+    model_requested: str  # the model id the call asked for: what "made with another model" compares
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
@@ -79,11 +76,12 @@ class AgentResult(BaseModel):
     llm_mode: LLMMode = "interactive"
     run_id: str | None = None
     schema_version: str = "1"
-    started_at: datetime = Field(default_factory=utcnow)
-    finished_at: datetime = Field(default_factory=utcnow)
 
 
 class StoredResult(AgentResult):
+    """A saved row; prompt_version and transcript_title are read from the prompt and transcript rows."""
+
     id: int
+    transcript_title: str | None = None
     created_at: datetime
     updated_at: datetime

@@ -110,7 +110,13 @@ class RunSummary(Tally):
     transcript_ids: list[int] = Field(default_factory=list, description="The first few, for scorecards.")
 
     def rows(self) -> list[dict[str, Any]]:
-        order = ["run_id", "claimed", *Tally.model_fields, "llm_calls", "batches", "batch_requests", "batch_results",
+        order = ["run_id", "claimed", "completed", "failed", "memory_hits", "disk_hits", "llm_calls", "input_tokens",
+                 "output_tokens", "cost_usd", "saved_usd", "batches", "batch_requests", "batch_results",
                  "batch_saved_usd", "seconds"]
         values = self.model_dump(exclude={"transcript_ids"})
         return [{"metric": k, "value": str(values[k])} for k in order]
+
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]]) -> RunSummary:
+        """The inverse of rows(): a summary read back from its run-summary table artifact."""
+        return cls.model_validate({row["metric"]: row["value"] for row in rows if row["metric"] in cls.model_fields})

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from lib.runtime import Runtime
 
 RANK = {"missing": 0, "partial": 1, "identified": 2}
-MARK = {"identified": "identified", "partial": "partial", "missing": "missing"}
 STYLE = {"identified": "green", "partial": "yellow", "missing": "red"}
 
 
@@ -48,7 +47,7 @@ def _scorecard_md(title: str, analyses: list[dict[str, Any]], confidence: float 
     for name, element in merged.items():
         quote = element["evidence"][0] if element["evidence"] else None
         cite = f"“{quote['quote']}” ({quote.get('speaker') or '?'})" if quote else ""
-        lines.append(f"| {name.replace('_', ' ')} | {MARK[element['status']]} | "
+        lines.append(f"| {name.replace('_', ' ')} | {element['status']} | "
                      f"{_cell(element['summary'])} | {_cell(cite)} |")
     # One question per element the deal as a whole has not yet established, latest call first.
     gaps: dict[str, str] = {}
@@ -90,7 +89,7 @@ def scorecard_rich(transcript: Transcript, results: dict[str, StoredResult]) -> 
             quote = element["evidence"][0] if element["evidence"] else None
             cite = f"\n[dim]“{quote['quote']}” — {quote.get('speaker') or '?'}[/dim]" if quote else ""
             status = element["status"]
-            table.add_row(name.replace("_", " "), f"[{STYLE[status]}]{MARK[status]}[/]", element["summary"] + cite)
+            table.add_row(name.replace("_", " "), f"[{STYLE[status]}]{status}[/]", element["summary"] + cite)
         parts.append(table)
     stakeholders = results.get("stakeholder")
     if stakeholders and stakeholders.data:

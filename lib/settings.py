@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     nightly_cron: str = Field("0 2 * * *", description="When the nightly deployment runs (cron).")
     timezone: str = Field("UTC", description="Timezone of the nightly cron (IANA name).")
     ingest_max_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest transcript file accepted.")
+    # Deal roll-up warnings (issue 13): thresholds a sales manager would tune.
+    deal_economic_buyer_calls: int = Field(
+        2, ge=1, description="Warn no_economic_buyer once a deal has this many analysed calls without one.")
+    deal_champion_calls: int = Field(
+        2, ge=1, description="Warn no_champion once a deal has this many analysed calls without one.")
+    deal_paper_process_calls: int = Field(
+        3, ge=1, description="Warn paper_process_not_started once a deal has this many analysed calls.")
+    deal_stale_days: int = Field(21, ge=1, description="Warn no_recent_call when the last call is older than this.")
+    deal_evidence_quotes: int = Field(3, ge=1, le=20, description="Quotes kept per element in a deal roll-up.")
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
     command_timeout: float = Field(60.0, gt=0)

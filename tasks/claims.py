@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from prefect import task
+from uuid import UUID
+
+from prefect import get_client, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from lib import pipeline
 from lib.db.claims import Claim
@@ -37,3 +40,25 @@ async def extend_claims(owner: str, transcript_ids: list[int]) -> int:
 async def release_claims(owner: str, transcript_ids: list[int]) -> None:
     """Give up the lease on finished transcripts."""
     await (await current_runtime()).claims.release(owner, transcript_ids)
+
+
+@task(name="release-claims-of-ended-runs", cache_policy=NO_CACHE, **TASK_DEFAULTS)
+async def release_claims_of_ended_runs() -> int:
+    """Free the leases of flow runs this Prefect server knows are over (crashed, failed, cancelled):
+    their work is taken up now instead of when the lease runs out."""
+    rt = await current_runtime()
+    owners = {}
+    for owner in await rt.claims.owners():
+        try:
+            owners[UUID(owner)] = owner
+        except ValueError:
+            continue  # not a flow run (a lib-level caller)
+    if not owners:
+        return 0
+    async with get_client() as client:
+        runs = await client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=list(owners))))
+    ended = [owners[r.id] for r in runs if r.state is not None and r.state.is_final()]
+    released = await rt.claims.release_owners(ended) if ended else 0
+    if released:
+        get_run_logger().info("released %d transcripts claimed by %d ended flow runs", released, len(ended))
+    return released

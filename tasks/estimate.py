@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from lib import pipeline
-from lib.estimate import Estimate, estimate_run
+from lib.estimate import ChunkReport, estimate_range
 from lib.runtime import current_runtime
 from tasks.retry import TASK_DEFAULTS
 
-__all__ = ["Estimate", "estimate_chunk"]
 
-
-@task(name="estimate-chunk", cache_policy=NO_CACHE, **TASK_DEFAULTS)
-async def estimate_chunk(params: pipeline.RunParams) -> Estimate:
-    """Count the transcripts and calls a run would make, and price them."""
-    return await estimate_run(await current_runtime(), params)
+@task(name="estimate-chunks", cache_policy=NO_CACHE, **TASK_DEFAULTS)
+async def estimate_chunks(since: date, until: date, chunk_days: int, reprocess_stale: bool) -> list[ChunkReport]:
+    """Count the transcripts and calls each chunk of a backfill would make, and price them."""
+    return await estimate_range(await current_runtime(), since, until, chunk_days, reprocess_stale)

@@ -26,6 +26,15 @@ API_KEY = "sk-ant-test-DO-NOT-LEAK-7f3a9c"
 os.environ.setdefault("ASMIS_TASK_RETRY_BASE_SECONDS", "0.01")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 TEMPLATE = "asmis_template"
+LIVE = Path(__file__).parent / "live"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/live/ makes real, billed API calls: collected only when a path under it is named."""
+    if collection_path != LIVE:
+        return None
+    named = [Path(str(arg).split("::")[0]).resolve() for arg in config.args]
+    return not any(path == LIVE or LIVE in path.parents for path in named)
 _counter = itertools.count()
 
 

@@ -557,18 +557,22 @@ class FakeMessagesAPI:
     """The Messages API on 127.0.0.1, served by one asyncio loop on a background thread.
 
     Settable while running: `latency_ms`, `jitter_ms`, `hang_seconds`, `retry_after`, `api_key`,
-    `script([...])` and `faults(...)`. Read while running: `stats()`, `last_headers`, `recorded_bodies`.
+    `answer_models`, `script([...])` and `faults(...)`. Read while running: `stats()`, `last_headers`,
+    `recorded_bodies`.
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0.0,
                  jitter_ms: float = 0.0, hang_seconds: float = 30.0, retry_after: float | None = 1.0,
                  api_key: str | None = None, cache_min_tokens: int = 0, record_limit: int = 100,
-                 seed: int = 0) -> None:
+                 seed: int = 0, answer_models: Mapping[str, str] | None = None) -> None:
         self.host, self.port = host, port
         self.latency_ms, self.jitter_ms, self.hang_seconds = latency_ms, jitter_ms, hang_seconds
         self.retry_after = retry_after  # seconds, sent as `retry-after` on 429; None sends no header
         self.api_key = api_key  # when set, any other credential gets a 401
         self.cache_min_tokens = cache_min_tokens
+        # The id a reply names for a requested id, as the API answers an alias with a dated snapshot
+        # (claude-sonnet-4-5 -> claude-sonnet-4-5-20250929); an id not listed is echoed back.
+        self.answer_models: dict[str, str] = dict(answer_models or {})
         self._lock = threading.Lock()
         self._counters = _Counters()
         self._in_flight = 0
@@ -914,7 +918,8 @@ class FakeMessagesAPI:
             text = text[: output_tokens * CHARS_PER_TOKEN]
         return {
             "id": f"msg_fake{seed:016x}{next(self._ids):06d}", "type": "message", "role": "assistant",
-            "model": body["model"], "content": [{"type": "text", "text": text}],
+            "model": self.answer_models.get(body["model"], body["model"]),
+            "content": [{"type": "text", "text": text}],
             "stop_reason": stop_reason, "stop_sequence": None, "usage": self._usage(body, output_tokens),
         }
 
@@ -975,9 +980,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rate-malformed", type=float, default=0.0)
     parser.add_argument("--rate-ungrounded", type=float, default=0.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--answer-model", action="append", default=[], metavar="ASKED=ANSWERED",
+                        help="name ANSWERED in replies to requests for ASKED (e.g. a dated snapshot id)")
     args = parser.parse_args(argv)
     fake = FakeMessagesAPI(host=args.host, port=args.port, latency_ms=args.latency_ms, jitter_ms=args.jitter_ms,
-                           hang_seconds=args.hang_seconds, retry_after=args.retry_after, seed=args.seed)
+                           hang_seconds=args.hang_seconds, retry_after=args.retry_after, seed=args.seed,
+                           answer_models=dict(pair.split("=", 1) for pair in args.answer_model))
     fake.faults(rate_429=args.rate_429, rate_5xx=args.rate_5xx, rate_529=args.rate_529,
                 rate_malformed=args.rate_malformed, rate_ungrounded=args.rate_ungrounded, seed=args.seed)
     stopped = threading.Event()

@@ -6,7 +6,7 @@ import asyncio
 import json
 import signal
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from lib.llm.base import Usage
 from lib.llm.limits import LimitedProvider
 from lib.llm.offline import OfflineProvider
 from lib.llm.pricing import cost_usd
-from lib.models import AGENT_TYPES, AgentResult, utcnow
+from lib.models import AGENT_TYPES, AgentResult
 from lib.settings import Settings
 from tests.fake_messages_api import FakeMessagesAPI
 from tests.helpers import seed
@@ -271,7 +271,7 @@ async def test_an_intent_whose_create_never_happened_is_abandoned_and_its_inputs
                    work[0].transcript_id, work[0].agent_type, work[0].prompt_id, "f" * 64)
     recorded = await ctx.batches.record_intent("0123456789", "anthropic", MODEL, "dead-run", [item])
     assert recorded is not None
-    report = await recover(ctx, now=utcnow() + timedelta(hours=1))
+    report = await recover(ctx, now=datetime.now(UTC) + timedelta(hours=1))
     assert report.abandoned == [recorded[0]]
     assert (await ctx.batches.get(recorded[0])).status == "abandoned"  # type: ignore[union-attr]
     assert await ctx.batches.record_intent("abcdefabcd", "anthropic", MODEL, "run-b", [item]) is not None

@@ -3,13 +3,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import pwd
+import shutil
 import subprocess
 import sys
+import tempfile
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from lib.cache import ResultCache, input_hash
+from lib.db.embedded import SYSTEM_USER
 from lib.models import AgentResult
 
 BASE = {"agent_type": "meddpic", "prompt_sha256": "p" * 64, "model": "m", "schema_version": "1",
@@ -18,13 +25,13 @@ BASE = {"agent_type": "meddpic", "prompt_sha256": "p" * 64, "model": "m", "schem
 
 def _result(key: str, status: str = "completed", **kw: object) -> AgentResult:
     values: dict[str, object] = {"transcript_id": 1, "agent_type": "meddpic", "prompt_id": 1, "input_hash": key,
-                                 "status": status, "data": {"x": 1}, "model": "m", "cost_usd": "0.01"}
+                                 "status": status, "data": {"x": 1}, "model": "m", "model_requested": "m",
+                                 "cost_usd": "0.01"}
     return AgentResult.model_validate({**values, **kw})
 
 
 def _same(a: AgentResult | None, b: AgentResult) -> bool:
-    skip = {"started_at", "finished_at"}
-    return a is not None and a.model_dump(exclude=skip) == b.model_dump(exclude=skip)
+    return a is not None and a.model_dump() == b.model_dump()
 
 
 def test_key_is_stable_across_processes_and_sensitive_to_every_input() -> None:
@@ -92,16 +99,64 @@ def test_corrupt_cache_file_is_a_miss_with_one_warning(tmp_path: Path, caplog: p
     assert cache.stats.disk_errors == 1
 
 
-def test_read_only_cache_dir_degrades(tmp_path: Path) -> None:
+def _degrades_on_a_read_only_dir(target: Path) -> None:
+    cache = ResultCache(target / "nested")
+    assert not cache.disk.describe().get("available")
+    cache.put("k", _result("k"))
+    hit = cache.get("k")
+    assert hit is not None and _same(hit[0], _result("k")) and hit[1] == "memory"  # memory still serves it
+    assert cache.stats.disk_errors >= 1
+
+
+def _as_unprivileged_user(check: Callable[[Path], None], tmp_path: Path) -> None:
+    """Run `check` in a forked child that has dropped root for the embedded server's system user:
+    root ignores directory permissions, and this interpreter lives where that user cannot exec it."""
+    user = pwd.getpwnam(SYSTEM_USER) if _has_user(SYSTEM_USER) else None
+    if user is None:
+        pytest.skip(f"no unprivileged user {SYSTEM_USER} to run as")
+    home = Path(tempfile.mkdtemp(prefix="asmis-ro-"))  # tmp_path's parents are private to root
+    try:
+        os.chown(home, user.pw_uid, user.pw_gid)
+        target = home / "ro"
+        target.mkdir(mode=0o500)
+        os.chown(target, user.pw_uid, user.pw_gid)
+        ResultCache(tmp_path / "warm").disk.describe()  # import diskcache and sqlite3 before dropping root
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into pytest
+            code = 1
+            try:
+                os.setgroups([])
+                os.setgid(user.pw_gid)
+                os.setuid(user.pw_uid)
+                check(target)
+                code = 0
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, "the check failed as the unprivileged user (see stderr)"
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+def test_read_only_cache_dir_degrades(tmp_path: Path, embedded_server: object) -> None:
+    if os.geteuid() == 0:  # the session's embedded server has made the system user by now
+        _as_unprivileged_user(_degrades_on_a_read_only_dir, tmp_path)
+        return
     target = tmp_path / "ro"
     target.mkdir()
     target.chmod(0o500)
     try:
-        cache = ResultCache(target / "nested")
-        if cache.disk.describe().get("available"):  # root ignores permissions
-            pytest.skip("running as root: the directory is writable regardless")
-        cache.put("k", _result("k"))
-        assert cache.get("k") is not None
+        _degrades_on_a_read_only_dir(target)
     finally:
         target.chmod(0o700)
 

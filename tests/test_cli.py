@@ -37,6 +37,7 @@ def test_every_command_and_option_has_help() -> None:
                 assert (param.help or "").strip(), f"`asmis {name} {param.opts[0]}` has no help"
         result = runner.invoke(app, [*name.split(), "--help"])
         assert result.exit_code == 0, (name, result.output)
+        assert "<bool>" not in result.output, f"`asmis {name} --help` shows a value for a flag"
 
 
 def _write_mixed_folder(root: Path) -> None:
@@ -114,12 +115,6 @@ def test_invalid_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> 
 def test_run_with_nothing_to_do_answers_without_prefect(settings: Settings) -> None:
     result = runner.invoke(app, ["run"])
     assert result.exit_code == 0 and "nothing to do" in result.output
-
-
-def test_cache_stats_and_clear(settings: Settings) -> None:
-    assert runner.invoke(app, ["cache", "stats"]).exit_code == 0
-    cleared = runner.invoke(app, ["cache", "clear", "--agent", "meddpic"])
-    assert cleared.exit_code == 0 and "removed 0" in cleared.output
 
 
 def test_backfill_dry_run_estimates_each_chunk_without_prefect(settings: Settings, tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ def result(transcript_id: int, status: str = "completed", input_hash: str = "a" 
         "status": status, "data": {"ok": True} if status == "completed" else None, "model": "offline-test",
     }
     values.update(kw)
+    values.setdefault("model_requested", values["model"])
     return AgentResult.model_validate(values)
 
 

@@ -20,7 +20,7 @@ from lib.agents.schemas import SCHEMA_VERSION
 from lib.cache.keys import input_hash
 from lib.errors import AgentError, PermanentAgentError, RetryableAgentError
 from lib.llm.base import LLMProvider, LLMReply, LLMRequest, Retry, Usage
-from lib.models import AgentResult, AgentType, Prompt, Transcript, utcnow
+from lib.models import AgentResult, AgentType, Prompt, Transcript
 
 M = TypeVar("M", bound=BaseModel)
 DEFAULT_MAX_REASKS = 2
@@ -82,7 +82,7 @@ class BaseAgent(ABC, Generic[M]):
                    first: LLMReply | None) -> AgentResult:
         if prompt.agent_type != self.agent_type:
             raise PermanentAgentError(f"prompt {prompt.id} is for {prompt.agent_type}, not {self.agent_type}")
-        started, clock = utcnow(), time.perf_counter()
+        clock = time.perf_counter()
         index = index or TranscriptIndex(transcript.turns)
         usage, cost, retries, errors = Usage(), Decimal("0"), list[Retry](), list[str]()
         for attempt in range(1, self.max_reasks + 2):
@@ -106,10 +106,11 @@ class BaseAgent(ABC, Generic[M]):
                 prompt_version=prompt.version, input_hash=self.input_hash(transcript, prompt),
                 schema_version=self.schema_version, status="completed", data=output.model_dump(mode="json"),
                 confidence=self.confidence(output, report), model=reply.model or self.provider.model,
+                model_requested=self.provider.model,
                 input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                 cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
                 cost_usd=cost, attempts=attempt, errors=errors, warnings=report.warnings,
-                processing_ms=int((time.perf_counter() - clock) * 1000), started_at=started,
+                processing_ms=int((time.perf_counter() - clock) * 1000),
                 llm_mode="batch" if first is not None and first.batch else "interactive",
             )
         raise PermanentAgentError(
@@ -143,8 +144,8 @@ class BaseAgent(ABC, Generic[M]):
         return AgentResult(
             transcript_id=transcript.id, agent_type=self.agent_type, prompt_id=prompt.id,
             prompt_version=prompt.version, input_hash=self.input_hash(transcript, prompt), status="failed",
-            schema_version=self.schema_version,
-            model=self.provider.model, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+            schema_version=self.schema_version, model=self.provider.model, model_requested=self.provider.model,
+            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
             cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
             cost_usd=_cost_so_far(error, self.provider.cost(usage)),
             attempts=attempts or getattr(error, "attempts", 1) or 1,

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from lib.batches.client import BatchInfo, BatchRequest, ResultLine
 from lib.db.batches import Counts
 from lib.errors import MessageBatchError
 from lib.llm.base import LLMProvider, LLMReply, LLMRequest
-from lib.models import utcnow
 
 PREFIX = "offline-"
 # The requests of a batch, by its tag: (custom_id, request) rebuilt from the stored items.
@@ -32,12 +31,12 @@ class OfflineBatchClient:
         return BatchRequest(custom_id, request, {}, len(request.transcript.content) + len(request.system))
 
     async def create(self, tag: str, requests: list[BatchRequest]) -> BatchInfo:
-        now = utcnow()
+        now = datetime.now(UTC)
         return BatchInfo(PREFIX + tag, "ended", Counts(succeeded=len(requests)), now, now + timedelta(hours=24), now)
 
     async def retrieve(self, batch_id: str) -> BatchInfo:
         requests = await self.load_requests(self._tag(batch_id))
-        now = utcnow()
+        now = datetime.now(UTC)
         return BatchInfo(batch_id, "ended", Counts(succeeded=len(requests)), now, now + timedelta(hours=24), now)
 
     async def cancel(self, batch_id: str) -> BatchInfo:

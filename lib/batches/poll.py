@@ -7,11 +7,10 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from lib.batches.context import BatchContext
 from lib.db.batches import StoredBatch
-from lib.models import utcnow
 
 # The API ends every batch by its expiry (24 h after creation); past this grace, stop waiting and leave
 # the batch to a later run's collect.
@@ -60,4 +59,4 @@ async def wait_until_ended(ctx: BatchContext, batch_ids: list[int], *, backoff: 
 
 
 def _past_expiry(batch: StoredBatch) -> bool:
-    return batch.expires_at is not None and utcnow() > batch.expires_at + EXPIRY_GRACE
+    return batch.expires_at is not None and datetime.now(UTC) > batch.expires_at + EXPIRY_GRACE

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from lib.batches.context import BatchContext
-from lib.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ class RecoverReport:
 async def recover(ctx: BatchContext, *, now: datetime | None = None, create_timeout: timedelta = CREATE_TIMEOUT,
                   skew: timedelta = CLOCK_SKEW) -> RecoverReport:
     report = RecoverReport()
-    now = now or utcnow()
+    now = now or datetime.now(UTC)
     intents = [b for b in await ctx.batches.open_batches(ctx.client.provider)
                if b.status == "submitting" and b.created_at + create_timeout <= now]
     if not intents:

@@ -13,9 +13,10 @@ from lib.settings import Settings
 
 
 @asynccontextmanager
-async def open_database(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on a database whose schema is up to date (migrations applied if pending)."""
-    async with open_pool(settings) as pool:
+async def open_database(settings: Settings, *, create: bool = True) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a database whose schema is up to date (migrations applied if pending). create=False:
+    raise NoDatabaseError instead of making an embedded cluster that does not exist yet."""
+    async with open_pool(settings, create=create) as pool:
         async with pool.acquire() as conn:
             await migrate(conn)
         yield pool

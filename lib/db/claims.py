@@ -13,14 +13,14 @@ from lib.models import AgentType
 # Agents still to run on transcript c: those without a completed result (all of them when forced),
 # and never one pending in a Message Batch.
 # A result made with an older prompt, another model or schema counts as done unless stale results
-# are to be reprocessed.
+# are to be reprocessed. "Another model" compares the id asked for, not the (dated) id that answered.
 _MISSING = """
 SELECT coalesce(array_agg(a.agent_type ORDER BY a.agent_type), '{}') FROM unnest($1::text[], $2::bigint[])
     AS a(agent_type, prompt_id)
 WHERE ($3 OR NOT EXISTS (
     SELECT 1 FROM agent_results r
     WHERE r.transcript_id = c.id AND r.agent_type = a.agent_type AND r.status = 'completed'
-      AND (NOT $9 OR (r.prompt_id = a.prompt_id AND r.model = $4 AND r.schema_version = $5))))
+      AND (NOT $9 OR (r.prompt_id = a.prompt_id AND r.model_requested = $4 AND r.schema_version = $5))))
   -- in a pending Message Batch: that batch's collect will answer it, whatever mode this run uses
   AND NOT EXISTS (
     SELECT 1 FROM message_batch_items i
@@ -53,6 +53,17 @@ FROM transcripts c WHERE {_ELIGIBLE}
 
 _RELEASE = ("UPDATE transcripts SET claimed_by = NULL, claim_expires_at = NULL"
             " WHERE id = ANY($1::bigint[]) AND claimed_by = $2")
+
+# The same count per [since, until) window, every window in one statement; a window with nothing to do
+# still gets its row (zeros), so callers can skip it without asking again.
+_COUNT_PER_WINDOW = f"""
+SELECT w.i, count(c.id) AS transcripts,
+       coalesce(sum(cardinality(({_MISSING}))) FILTER (WHERE c.id IS NOT NULL), 0) AS calls,
+       coalesce(sum(length(c.content)), 0) AS chars
+FROM unnest($10::timestamptz[], $11::timestamptz[]) WITH ORDINALITY AS w(since, until, i)
+LEFT JOIN transcripts c ON c.occurred_at >= w.since AND c.occurred_at < w.until AND {_ELIGIBLE}
+GROUP BY w.i ORDER BY w.i
+"""  # noqa: S608 - fragments are constants; every value is a parameter
 
 
 @dataclass(frozen=True)
@@ -117,8 +128,32 @@ class ClaimRepository:
             )
         return int(status.split()[-1])
 
+    async def owners(self) -> list[str]:
+        """Who holds a lease that has not expired yet."""
+        with db_errors(operation="list claim owners"):
+            rows = await self.pool.fetch("SELECT DISTINCT claimed_by FROM transcripts"
+                                         " WHERE claimed_by IS NOT NULL AND claim_expires_at > now()")
+        return [r["claimed_by"] for r in rows]
+
+    async def release_owners(self, owners: list[str]) -> int:
+        """Give up every lease of these owners (runs known to be over)."""
+        with db_errors(operation="release claims of ended runs"):
+            status = await self.pool.execute(
+                "UPDATE transcripts SET claimed_by = NULL, claim_expires_at = NULL WHERE claimed_by = ANY($1::text[])",
+                owners)
+        return int(status.split()[-1])
+
     async def backlog(self, work: WorkFilter) -> Backlog:
         """How much work the filter matches, claimed or not (for dry runs and a cheap no-op check)."""
         with db_errors(operation="count backlog"):
             row = await self.pool.fetchrow(_COUNT, *work.params())
         return Backlog(int(row["transcripts"]), int(row["calls"]), int(row["chars"]))
+
+    async def backlogs(self, work: WorkFilter, windows: list[tuple[datetime, datetime]]) -> list[Backlog]:
+        """backlog() for each [since, until) window within the filter, in one query, in window order."""
+        if not windows:
+            return []
+        with db_errors(operation="count backlog per window", windows=len(windows)):
+            rows = await self.pool.fetch(_COUNT_PER_WINDOW, *work.params(), [w[0] for w in windows],
+                                         [w[1] for w in windows])
+        return [Backlog(int(r["transcripts"]), int(r["calls"]), int(r["chars"])) for r in rows]

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from lib.db.embedded import EmbeddedPostgres
-from lib.errors import PermanentDatabaseError, RetryableDatabaseError
+from lib.errors import NoDatabaseError, PermanentDatabaseError, RetryableDatabaseError
 from lib.settings import Settings
 
 # SQLSTATE classes and codes that a retry can outlive: connection exceptions, operator intervention
@@ -21,11 +21,17 @@ _RETRYABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "40001", "40P01", "55P03")
 _ARGUMENT_VALUE = re.compile(r"(query argument \$\d+):.*\((expected [^)]*)\)\s*$", re.S)
 
 
-def resolve_dsn(settings: Settings) -> str:
-    """The configured DSN, or the embedded server's (started if needed)."""
+def resolve_dsn(settings: Settings, *, create: bool = True) -> str:
+    """The configured DSN, or the embedded server's (started if needed). With create=False a missing
+    embedded cluster is an error rather than made: read-only commands never create a database."""
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
-    return EmbeddedPostgres(settings.data_dir).start()
+    server = EmbeddedPostgres(settings.data_dir)
+    if not create and not server.exists():
+        raise NoDatabaseError(
+            f"no database yet (no embedded cluster for ASMIS_DATA_DIR={settings.data_dir}): make one with "
+            "`asmis db start` or `make demo`, or point ASMIS_DATABASE_URL at a PostgreSQL database")
+    return server.start()
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -47,8 +53,8 @@ async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
 
 
 @asynccontextmanager
-async def open_pool(settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(resolve_dsn(settings), settings)
+async def open_pool(settings: Settings, *, create: bool = True) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(resolve_dsn(settings, create=create), settings)
     try:
         yield pool
     finally:

@@ -156,6 +156,10 @@ class EmbeddedPostgres:
         self.stop()
         shutil.rmtree(self.layout.root, ignore_errors=True)
 
+    def exists(self) -> bool:
+        """True once initdb has made the cluster (read without creating or starting anything)."""
+        return (self.layout.pgdata / "PG_VERSION").exists()
+
     def running_pid(self) -> int | None:
         """The postmaster's pid, if postmaster.pid names a live postgres serving this cluster."""
         try:

@@ -8,8 +8,8 @@ from lib.db.connect import db_errors
 from lib.models import AgentResult, StoredResult
 
 _COLUMNS = ("transcript_id", "agent_type", "prompt_id", "input_hash", "status", "data", "confidence",
-            "model", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
-            "cost_usd", "processing_ms", "attempts", "errors", "warnings", "cache_tier", "run_id", "schema_version",
+            "model", "model_requested", "input_tokens", "output_tokens", "cache_read_tokens",
+            "cache_write_tokens", "cost_usd", "processing_ms", "attempts", "errors", "warnings", "cache_tier", "run_id", "schema_version",
             "llm_mode")
 _UPDATABLE = [c for c in _COLUMNS if c not in ("transcript_id", "agent_type", "input_hash", "attempts")]
 # A completed row is final: a later failure for the same input never overwrites it, and a rerun that
@@ -44,20 +44,24 @@ class ResultRepository:
 
     async def for_transcript(self, transcript_id: int) -> list[StoredResult]:
         with db_errors(operation="results for transcript", transcript_id=transcript_id):
-            rows = await self.pool.fetch(
-                "SELECT * FROM agent_results WHERE transcript_id = $1 ORDER BY agent_type, created_at",
-                transcript_id,
-            )
-        return [_stored(r) for r in rows]
+            rows = await self.pool.fetch(_SELECT.format(
+                rows="SELECT * FROM agent_results WHERE transcript_id = $1"),
+                                         transcript_id)
+        return [StoredResult(**dict(r)) for r in rows]
 
     async def recent(self, limit: int = 50) -> list[StoredResult]:
+        """The `limit` most recently updated results, listed by transcript then agent."""
         with db_errors(operation="recent results"):
-            rows = await self.pool.fetch(
-                "SELECT * FROM agent_results ORDER BY updated_at DESC, id DESC LIMIT $1", limit
-            )
-        return [_stored(r) for r in rows]
+            rows = await self.pool.fetch(_SELECT.format(
+                rows="SELECT * FROM agent_results ORDER BY updated_at DESC, id DESC LIMIT $1"), limit)
+        return [StoredResult(**dict(r)) for r in rows]
 
 
-def _stored(row: asyncpg.Record) -> StoredResult:
-    values = dict(row)
-    return StoredResult(**values, started_at=values["created_at"], finished_at=values["updated_at"])
+# Prompt rows never change once written, so their version is joined in rather than copied per result.
+_SELECT = """
+SELECT r.*, p.version AS prompt_version, t.title AS transcript_title
+FROM ({rows}) AS r
+JOIN transcripts t ON t.id = r.transcript_id
+LEFT JOIN prompts p ON p.id = r.prompt_id
+ORDER BY r.transcript_id, r.agent_type, r.created_at, r.id
+"""

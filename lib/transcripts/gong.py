@@ -6,13 +6,18 @@
                                            "sentences": [{"start": 460230, "end": 462343, "text": "..."}]}]}],
       "parties"?: [{"speakerId": "6432345678555530067", "name": "Maya Chen", "title"?: "Account Executive",
                     "affiliation"?: "Internal"}],
-      "metaData"?: {"title"?: "Northwind pricing", "started"?: "2025-03-04T15:00:00Z"}
+      "metaData"?: {"title"?: "Northwind pricing", "started"?: "2025-03-04T15:00:00Z"},
+      "context"?: [{"system": "Salesforce", "objects": [{"objectType": "Opportunity", "objectId": "0065g00000AbCdE"}]}]
     }
 
 Speakers are named from `parties` when listed there, else `Speaker <speakerId>`. Each monologue is a
 turn (sentences joined, start of the first, end of the last); consecutive monologues of one speaker,
 which Gong splits at topic changes, are merged. `start`/`end` are milliseconds. One call per file:
 an export holding several calls is refused rather than silently cut to the first.
+
+CRM context (as Gong's extensive call data carries it): the call's Opportunity id becomes its deal id,
+unless `asmis ingest --deal` names one. A call linked to several opportunities takes the first, with a
+warning.
 """
 
 from __future__ import annotations
@@ -54,10 +59,21 @@ class _Meta(BaseModel):
     started: str | None = None
 
 
+class _CrmObject(BaseModel):
+    objectType: str | None = None
+    objectId: str | int | None = None
+
+
+class _Context(BaseModel):
+    system: str | None = None
+    objects: list[_CrmObject] = []
+
+
 class _Export(BaseModel):
     callTranscripts: list[_Call]
     parties: list[_Party] = []
     metaData: _Meta | None = None
+    context: list[_Context] = []
 
 
 def parse_gong(document: dict[str, Any]) -> ParsedTranscript:
@@ -75,7 +91,8 @@ def parse_gong(document: dict[str, Any]) -> ParsedTranscript:
     if export.parties and unnamed:
         warnings.append(f"{len(unnamed)} speaker(s) not named in parties; shown as 'Speaker <id>'")
     meta = export.metaData or _Meta()
-    return ParsedTranscript(format="gong", turns=require_turns(turns), metadata=_metadata(export, call),
+    metadata = _metadata(export, call) | _deal(export, warnings)
+    return ParsedTranscript(format="gong", turns=require_turns(turns), metadata=metadata,
                             occurred_at=parse_when(meta.started, warnings, "metaData.started"),
                             warnings=warnings)
 
@@ -85,6 +102,19 @@ def _turn(monologue: _Monologue, names: dict[str, str]) -> Turn:
     speaker = names.get(str(monologue.speakerId), f"Speaker {monologue.speakerId}")
     return Turn(speaker=speaker, start_ms=sentences[0].start if sentences else None,
                 end_ms=sentences[-1].end if sentences else None, text=" ".join(s.text for s in sentences))
+
+
+def _deal(export: _Export, warnings: list[str]) -> dict[str, Any]:
+    """The deal id from the first Opportunity in the call's CRM context."""
+    found = [(c.system, str(o.objectId)) for c in export.context for o in c.objects
+             if (o.objectType or "").casefold() == "opportunity" and o.objectId not in (None, "")]
+    if not found:
+        return {}
+    distinct = {object_id for _, object_id in found}
+    if len(distinct) > 1:
+        warnings.append(f"call is linked to {len(distinct)} opportunities; its deal id is the first")
+    system, object_id = found[0]
+    return {"deal_id": object_id, "crm_system": system} if system else {"deal_id": object_id}
 
 
 def _metadata(export: _Export, call: _Call) -> dict[str, Any]:

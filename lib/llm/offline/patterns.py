@@ -102,7 +102,6 @@ C_LEVEL = r"(?:C[EFOTIRMPDH]O|CISO|CIO|CRO|CDO|CCO|CPO|CHRO|CSO)"
 TITLE = (rf"(?:(?-i:{C_LEVEL})\b|{_LEADER},?\s(?:of\s)?(?:the\s)?{_DEPT_PHRASE}"
          rf"|{DEPARTMENTS}\s(?:director|head|VP|lead)\b|(?-i:VP|SVP|EVP|Director)\b"
          rf"|{_SENIORITY}(?:{DEPARTMENTS}\s)?{_ROLE_NOUNS}s?\b)")
-TITLE_RE = re.compile(TITLE, ICASE)
 SELLER_TITLES = re.compile(r"\b(?:account executive|solutions? (?:engineer|consultant|architect)|sales "
                            r"(?:engineer|rep|representative)|(?-i:AE|SE|SDR|BDR)|account manager)\b", ICASE)
 HIGH_TITLES = re.compile(rf"\b(?:{C_LEVEL}|{_LEADER}|founder|co-?founder|president|owner|partner|"

@@ -12,7 +12,6 @@ from lib.llm.offline.patterns import (
     ICASE,
     NAME,
     NOT_NAMES,
-    PRONOUN,
     TITLE,
     TITLE_WORDS,
 )
@@ -193,6 +192,3 @@ def _aliases(people: list[Person]) -> dict[str, Person]:
                 aliases[person.first_name] = person
     return aliases
 
-
-def has_pronoun(text: str) -> bool:
-    return PRONOUN.search(text) is not None

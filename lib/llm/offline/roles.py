@@ -32,6 +32,20 @@ ECONOMIC_BUYER = _cues(
     (r"\b(?:anything|everything|contracts?|deals?|purchases?|spend|it)(?:'s)? (?:over|above|bigger|larger|more than)"
      r"\b[^.;?]{0,40}?\b(?:goes|go|needs?|requires?|has to go)\b", "over above bigger larger more", 3),
     (r"\b\w+'s approval\b", "approval", 2),
+    # Where the money sits, after the person: 'the buck stops with Rafael', 'the funding sits with Gordon'
+    (r"\bthe buck stops with\b|\b(?:money|budget|funding|spend)\b(?: for (?:this|it))? (?:sits|lives|rests) with\b",
+     "buck money budget funding spend", 3),
+    # Whose it is: 'out of Lorraine's budget', 'it needs Ingrid's sign-off'; the match starts inside the name
+    # so that the name is the subject before it, and 'last year's budget' is no one's
+    (r"(?<=\b(?-i:[A-Z][a-z]))[a-z]*'s (?:budget|money|sign-?off|signature|blessing|green light)\b",
+     "budget money sign signoff signature blessing green", 3),
+    # A pronoun or name before: 'is hers to approve', 'she's the one who says yes', 'he green-lights every ...'
+    (r"\b(?:hers|his|theirs) to (?:approve|sign(?: off)?|decide|authori[sz]e)\b", "hers his theirs", 3),
+    (r"\bthe one who (?:says yes|signs|approves|decides|authori[sz]es|makes the (?:call|decision)|(?:cuts|writes|"
+     r"signs) the (?:cheques?|checks?)|(?:holds|controls|owns) the (?:budget|money|purse))\b", "one", 3),
+    (r"\b(?:green-?lights?|gives? (?:it |us )?the green light|has the last (?:word|say)|gets the last word|"
+     r"cuts? the (?:cheques?|checks?)|writes? the cheques?)\b", "green greenlight greenlights light last cut cuts "
+     "cheque cheques write writes", 3),
 ) + _cues(
     (r"\bI (?:have|own|hold|control) (?:a |the |about |roughly |around |an? )?(?:[$€£][\d,.]+\s?\w*\s)?"
      r"(?:budget\b|[$€£][\d,.]+)", "have own hold control", 2),
@@ -41,15 +55,18 @@ ECONOMIC_BUYER = _cues(
     about_speaker=True,
 )
 CHAMPION = _cues(
-    (r"\bI(?:'ll| will| can|'m going to| am going to) (?:make the case|push (?:for )?(?:this|it)|champion|"
-     r"advocate|sell (?:this|it)|take (?:this|it|the [\w-]+(?: [\w-]+)?) to|bring (?:this|it) to|go to bat|"
+    (r"\bI(?:'ll| will| can|'m going to| am going to|'d like to| want to) (?:make the case|push (?:for )?(?:this|it)|"
+     r"champion|advocate|sell (?:this|it)|take (?:this|it|the [\w-]+(?: [\w-]+)?) to|bring (?:this|it) to|go to bat|"
+     r"(?:carry|take|bring|pitch|sell|push) (?:this|it) (?:in(?:to)?|up|upstairs|internally|in front of)|"
+     r"fight for (?:this|it)|"
      r"get (?:him|her|them|\w+) (?:comfortable|on board|bought in)|set up (?:a |some )?(?:[\w-]+ )?"
      r"(?:call|time|meeting|intro) with|introduce you|walk (?:him|her|them) through|follow up with)",
-     "case push champion advocate sell take bring bat get set introduce walk follow", 3),
+     "case push champion advocate sell take bring bat get set introduce walk follow carry pitch fight", 3),
     (r"\bI(?:'m| am) (?:sold|a (?:big|huge) (?:fan|believer)|convinced|really excited|all in|(?:fully |completely |"
      r"totally |100% )?behind (?:this|it|you))\b", "sold fan believer convinced excited all behind", 3),
-    (r"\bI(?:'ve| have) been (?:pushing|asking|advocating|lobbying|fighting) for\b|\bstake my (?:name|reputation)\b",
-     "pushing asking advocating lobbying fighting stake", 3),
+    (r"\bI(?:'ve| have) been (?:pushing|asking|advocating|lobbying|fighting) for\b|\bstake my (?:name|reputation)\b|"
+     r"\bI(?:'ve| have) been (?:banging|beating|pounding) the (?:drum|table)\b",
+     "pushing asking advocating lobbying fighting stake banging beating pounding", 3),
     (r"\bI(?:'ll| will)? (?:present (?:it|this|the results?|to)|(?:own|make) the recommendation|recommend)\b",
      "present recommendation recommend", 2),
     (r"\b(?:exactly what we need|this would (?:really )?help|huge for us|a huge win|love (?:this|that|it)|"
@@ -58,6 +75,13 @@ CHAMPION = _cues(
      r"advocating|keen on (?:this|it)|the sponsor)\b|\byou're the sponsor\b",
      "pushing fan champion championing advocating keen sponsor", 3),
     by_default=True,
+) + _cues(
+    # The speaker naming themself the inside seller: 'I'm the one pushing for this', 'consider me your advocate'
+    (r"\bI(?:'m| am) the (?:one|person) (?:pushing|driving|asking|arguing|lobbying|fighting|championing)\b",
+     "one person", 3),
+    (r"\b(?:(?:count|consider|think of) me(?: in)?(?: as)?|I(?:'ll| will| can) be) (?:your|an|the) "
+     r"(?:internal |inside )?(?:advocate|champion|sponsor|ally|coach|person|man|woman|guy)\b", "count consider think be", 3),
+    about_speaker=True,
 )
 BLOCKER = _cues(
     (r"\b(?:not convinced|skeptical|sceptical|pushing back|push(?:ed)? back|against (?:this|it|the idea)|"

@@ -1,0 +1,1 @@
+"""Deal intelligence: MEDDPICC and stakeholders rolled up across a deal's calls, from stored results."""

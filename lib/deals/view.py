@@ -1,0 +1,100 @@
+"""Deal roll-ups in the terminal (Rich): a line per deal, or one deal's element-by-call grid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from lib.deals.models import DealRollup, StoredDeal
+from lib.deals.rollup import RANK
+
+STYLE = {"identified": "green", "partial": "yellow", "missing": "red"}
+# One character per call keeps a many-call grid inside 80 columns; the caption is the legend.
+SYMBOL = {"identified": "●", "partial": "◐", "missing": "○"}
+LEGEND = "● identified  ◐ partial  ○ missing  · not analysed  ▲▼ changed since the call before"
+
+
+def deals_table(deals: list[StoredDeal]) -> Table:
+    table = Table("deal", "calls", "last call", "identified", "warnings", title="deals", title_justify="left")
+    for d in deals:
+        r = d.rollup
+        table.add_row(r.deal_id, str(r.calls), f"{r.last_call_at:%Y-%m-%d}" if r.last_call_at else "",
+                      f"{r.identified()}/8", ", ".join(w.code for w in r.warnings) or "-")
+    return table
+
+
+def deal_summary(deal: StoredDeal) -> dict[str, Any]:
+    """The line `asmis deals --json` prints per deal."""
+    r = deal.rollup
+    return {"deal_id": r.deal_id, "calls": r.calls, "first_call_at": _iso(r.first_call_at),
+            "last_call_at": _iso(r.last_call_at), "elements_identified": r.identified(),
+            "warnings": [w.code for w in r.warnings], "updated_at": deal.updated_at.isoformat()}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def element_grid(rollup: DealRollup) -> Table:
+    """Rows are elements, columns the deal's calls (oldest first); ▲/▼ marks a status that changed
+    from the call before, · a call not analysed yet; the last column is the deal's status and since when."""
+    table = Table(title=f"Deal {rollup.deal_id}: MEDDPICC by call ({rollup.identified()}/8 identified)",
+                  title_justify="left", caption=LEGEND, caption_justify="left")
+    table.add_column("element", no_wrap=True)
+    for call in rollup.timeline:
+        table.add_column(f"#{call.transcript_id}\n{call.occurred_at:%m-%d}\n{call.format}", justify="center",
+                         min_width=5)
+    table.add_column("deal", no_wrap=True)
+    for name, element in rollup.elements.items():
+        on_call = {h.transcript_id: h.status for h in element.history}
+        cells: list[Text | str] = [name.replace("_", " ")]
+        previous: str | None = None
+        for call in rollup.timeline:
+            status = on_call.get(call.transcript_id)
+            if status is None:
+                cells.append(Text("·", style="dim"))
+                continue
+            mark = "" if previous in (None, status) else ("▲" if RANK[status] > RANK[previous or status] else "▼")
+            cells.append(Text(mark + SYMBOL[status], style=STYLE[status]))
+            previous = status
+        first = element.first_identified
+        since = f" since #{first.transcript_id}" if first else ""
+        cells.append(Text(element.status + since, style=f"bold {STYLE[element.status]}"))
+        table.add_row(*cells)
+    return table
+
+
+def deal_view(deal: StoredDeal) -> Group:
+    rollup = deal.rollup
+    parts: list[Any] = [element_grid(rollup)]
+    if rollup.stakeholders:
+        # Six columns fit 80: influence and sentiment share one; `--json` has first_seen_at too.
+        people = Table(title="Stakeholders across the deal", title_justify="left", box=box.SIMPLE_HEAD)
+        people.add_column("name", no_wrap=True)
+        for header in ("title", "side", "role"):
+            people.add_column(header)
+        people.add_column("influence/\nsentiment", no_wrap=True)
+        people.add_column("calls")
+        for p in rollup.stakeholders:
+            people.add_row(p.name, p.title or "", p.side, p.role.replace("_", " "), f"{p.influence}/{p.sentiment}",
+                           str(p.calls_seen))
+        parts.append(people)
+    parts.append(_listing("Warnings", [(w.code, w.message) for w in rollup.warnings] or [("none", "")], "red"))
+    if rollup.next_questions:
+        parts.append(_listing("Ask next", [(q.element.replace("_", " "), q.question) for q in rollup.next_questions]))
+    return Group(*parts)
+
+
+def _listing(title: str, rows: list[tuple[str, str]], style: str = "") -> Table:
+    """A titled two-column list whose long second column wraps under itself."""
+    table = Table.grid(padding=(0, 2))
+    table.title, table.title_justify, table.title_style = title, "left", "bold"
+    table.add_column(style=style, no_wrap=True)
+    table.add_column()
+    for key, text in rows:
+        table.add_row(key, text)
+    return table

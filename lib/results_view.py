@@ -1,0 +1,39 @@
+"""`asmis results` in the terminal: one plainly labelled row per result, and one transcript's scorecard."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from lib.models import StoredResult, Transcript
+from lib.report import latest_completed, scorecard_rich
+
+# A row fits 80 characters; `asmis results ID` shows the whole title and the model, `--json` everything.
+TITLE_WIDTH = 24
+
+
+def results_table(rows: list[StoredResult]) -> Table:
+    """Rows as the repository orders them (transcript, then agent). The JSON's `id` is the result's own."""
+    table = Table(box=None, pad_edge=False)
+    for name, width in (("transcript", 10), ("title", TITLE_WIDTH), ("agent", 11), ("status", 9),
+                        ("confidence", 10), ("cost $", 6)):
+        table.add_column(name, no_wrap=True, min_width=width)
+    for r in rows:
+        table.add_row(f"#{r.transcript_id}", _short(r.transcript_title or ""), r.agent_type, r.status,
+                      "" if r.confidence is None else f"{r.confidence:.2f}", f"{r.cost_usd:.3f}")
+    return table
+
+
+def _short(title: str, width: int = TITLE_WIDTH) -> str:
+    return title if len(title) <= width else title[: width - 1].rstrip() + "…"
+
+
+def heading(transcript: Transcript) -> str:
+    return (f"[bold]#{transcript.id} {transcript.title}[/bold] ({transcript.format}, {len(transcript.turns)} turns, "
+            f"{transcript.occurred_at:%Y-%m-%d})")
+
+
+def print_transcript(console: Console, transcript: Transcript, results: list[StoredResult]) -> None:
+    """The scorecard and stakeholder map of the latest completed results, as the demo shows them."""
+    console.rule(heading(transcript))
+    console.print(scorecard_rich(transcript, latest_completed(results)))
