@@ -57,13 +57,18 @@ async def test_no_wait_submits_and_the_next_run_collects_before_claiming(
     assert _interactive_calls(llm) == 0
 
 
-async def test_a_batch_mode_backfill_goes_chunk_by_chunk(
+async def test_a_batch_mode_backfill_submits_every_chunk_then_collects(
         flow_settings: Settings, pool: asyncpg.Pool, llm: FakeMessagesAPI) -> None:
     await seed(pool, 6)  # one a day from 2025-01-01
     reports = await backfill(date(2025, 1, 1), date(2025, 1, 7), chunk_days=3, llm_mode="batch")
-    assert [r.summary.batch_results for r in reports if r.summary] == [6, 6]
+    summaries = [r.summary for r in reports if r.summary]
+    # each chunk submits its own batch; a later run collects whatever has ended; the last one, over the
+    # whole range, waits for the rest
+    assert len(summaries) == 3 and [s.batch_requests for s in summaries] == [6, 6, 0]
+    assert sum(s.batch_results for s in summaries) == 12 and summaries[-1].batch_results > 0
     assert llm.batches.creates == 2 and _interactive_calls(llm) == 0
     assert len(await _rows(pool)) == 12
+    assert await pool.fetchval("SELECT count(*) FROM message_batches WHERE status <> 'collected'") == 0
 
 
 def test_run_with_batch_api_and_no_wait_then_a_plain_run_collects(flow_settings: Settings,
