@@ -122,6 +122,11 @@ def backfill(
                                           reprocess_stale=reprocess_stale, parallel_chunks=parallel,
                                           task_batch=task_batch, **_mode(batch_api, no_wait)))
     console.print(backfill_table(reports, dry_run=dry_run))
+    if dry_run:
+        interactive = sum(r.estimate.cost_usd for r in reports if r.estimate)
+        batch = sum(r.estimate.batch_cost_usd for r in reports if r.estimate)
+        console.print(f"USD {interactive:.2f} interactive, {batch:.2f} with --batch-api (Message Batches: half the "
+                      "price, results within 24 h)", highlight=False)
     if any(r.error for r in reports):
         raise typer.Exit(1)
     if dry_run and not any(r.estimate and r.estimate.calls for r in reports):

@@ -23,7 +23,6 @@ class _Row:
     calls: str = "0"
     tokens: tuple[int, int] = (0, 0)
     cost: Decimal = field(default_factory=Decimal)
-    batch_cost: Decimal = field(default_factory=Decimal)  # an estimate's: the same work via the Batches API
 
     def days(self) -> str:
         return f"{self.first.since:%Y-%m-%d} to {self.last.until - timedelta(days=1):%Y-%m-%d}"
@@ -50,7 +49,6 @@ def _row(report: ChunkReport) -> _Row:
     elif (e := report.estimate) is not None:
         row.transcripts, row.calls, row.tokens, row.cost = e.transcripts, str(e.calls), (e.input_tokens,
                                                                                         e.output_tokens), e.cost_usd
-        row.batch_cost = e.batch_cost_usd
     return row
 
 
@@ -70,13 +68,11 @@ def backfill_table(reports: list[ChunkReport], *, dry_run: bool) -> Table:
     table = Table(title="backfill estimate (no LLM called)" if dry_run else "backfill", title_justify="left",
                   show_footer=True, box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("days (inclusive)", no_wrap=True)
-    names = ["chunks", "transcripts", "LLM calls", "tokens in/out", "USD"] + (["batch API USD"] if dry_run else [])
-    for name in names:
+    for name in ("chunks", "transcripts", "LLM calls", "tokens in/out", "USD"):
         table.add_column(name, justify="right", no_wrap=name != "LLM calls")
     for row in rows(reports):
-        batch = [f"{row.batch_cost:.2f}"] if dry_run else []
         table.add_row(row.days(), str(row.chunks), str(row.transcripts), row.calls,
-                      f"{row.tokens[0]}/{row.tokens[1]}", f"{row.cost:.2f}", *batch, style="dim" if row.empty else None)
+                      f"{row.tokens[0]}/{row.tokens[1]}", f"{row.cost:.2f}", style="dim" if row.empty else None)
     # A run's reports carry the estimate that planned them too: count what was done, not both.
     estimates = [r.estimate for r in reports if r.estimate] if dry_run else []
     summaries = [r.summary for r in reports if r.summary]
@@ -88,8 +84,6 @@ def backfill_table(reports: list[ChunkReport], *, dry_run: bool) -> Table:
                str(sum(e.transcripts for e in estimates) + sum(s.claimed for s in summaries)), calls,
                f"{tokens_in}/{tokens_out}",
                f"{sum((e.cost_usd for e in estimates), Decimal()) + sum((s.cost_usd for s in summaries), Decimal()):.2f}"]
-    if dry_run:
-        footers.append(f"{sum((e.batch_cost_usd for e in estimates), Decimal()):.2f}")
     for column, footer in zip(table.columns, footers, strict=True):
         column.footer = footer
     return table
