@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+import lib.cli_server  # noqa: F401  (registers `asmis server`)
 from lib.backfill_view import backfill_table
 from lib.batch_mode import has_open_batches
 from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
@@ -18,18 +19,24 @@ from lib.demo import prepare_demo, show_results, summary_table
 from lib.estimate import ChunkReport, estimate_range, estimate_run
 from lib.models import AgentType
 from lib.pipeline import RunParams, RunSummary
+from lib.prefect_target import ensure_local_prefect
 from lib.progress import progress_of_all
 from lib.runtime import runtime_in_use
 from lib.settings import get_settings
 
 
-async def _run_if_needed(params: RunParams, **mode: Any) -> RunSummary | None:
+async def _run_if_needed(params: RunParams, *, announce_server: bool = False, **mode: Any) -> RunSummary | None:
     """Check the backlog from SQL (no Prefect), then run the flow on the same runtime: one pool, one
-    migration check and one plan per command. `mode`: llm_mode and wait, for the flow."""
+    migration check and one plan per command. The local Prefect server is started only for work.
+    `mode`: llm_mode and wait, for the flow."""
     async with runtime_in_use() as rt:
         backlog = await estimate_run(rt, params)
         if backlog.calls == 0 and not await has_open_batches(rt):
             return None
+        # ensure_local_prefect runs its own event loop (it may create the server's database): off this one.
+        if (api_url := await asyncio.to_thread(ensure_local_prefect)) is not None and announce_server:
+            console.print(f"   Prefect server {api_url.removesuffix('/api')} (`asmis server stop` ends it)",
+                          highlight=False)
         calls = backlog.calls if params.limit is None else min(backlog.calls, params.limit * len(params.agents))
         return await _run_with_progress(params, calls, **mode)
 
@@ -49,6 +56,12 @@ async def _run_with_progress(params: RunParams, total_calls: int, **mode: Any) -
         summary = flow_run.result()
         progress.update(bar, completed=summary.completed + summary.failed)
     return summary
+
+
+def _print_run_links(flow_run_id: str) -> None:
+    from deployments.run_links import print_run_links
+
+    run_async(print_run_links(console, flow_run_id))
 
 
 @app.command()
@@ -79,6 +92,7 @@ def run(
         console.print("nothing to do: every transcript has its results (use --force to run again)")
         return
     console.print(summary_table(summary.rows()))
+    _print_run_links(summary.run_id)
     if summary.failed:
         raise typer.Exit(1)
 
@@ -116,6 +130,7 @@ def backfill(
     if dry_run:  # read-only: answered from SQL without starting Prefect
         reports = run_async(_estimate(since.date(), until.date(), chunk_days, reprocess_stale))
     else:
+        ensure_local_prefect()
         from flows.backfill import backfill as backfill_flow
 
         reports = run_async(backfill_flow(since.date(), until.date(), chunk_days=chunk_days,
@@ -138,6 +153,7 @@ def backfill(
 @cli_errors
 def serve() -> None:
     """Serve the nightly, process-transcripts and backfill deployments to the Prefect server (PREFECT_API_URL)."""
+    ensure_local_prefect()
     from deployments.serve import serve_deployments
 
     console.print("serving deployments nightly, process-transcripts, backfill (Ctrl-C to stop)")
@@ -150,12 +166,14 @@ def demo() -> None:
     """Run ASMIS end to end on the embedded defaults with the sample transcripts in examples/."""
     settings = get_settings()
     ids = run_async(prepare_demo(settings, console, EXAMPLES_DIR))
-    summary = run_async(_run_if_needed(RunParams(transcript_ids=ids)))
-    if summary is not None:
-        console.print(summary_table(summary.rows()))
-    else:
+    summary = run_async(_run_if_needed(RunParams(transcript_ids=ids), announce_server=True))
+    if summary is None:
         console.print("   every sample already has its results (a second demo makes no LLM call)")
+        run_async(show_results(settings, console, ids))
+        return
+    console.print(summary_table(summary.rows()))
     run_async(show_results(settings, console, ids))
+    _print_run_links(summary.run_id)
 
 
 def main() -> None:

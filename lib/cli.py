@@ -23,6 +23,7 @@ from lib.db.results import ResultRepository
 from lib.db.transcripts import TranscriptRepository
 from lib.errors import AsmisError
 from lib.ingest import ingest_paths
+from lib.prefect_target import local_server
 from lib.prompt_files import PROMPTS_DIR, sync_prompts
 from lib.results_view import print_transcript, results_table
 from lib.settings import Settings, get_settings
@@ -116,8 +117,12 @@ def db_start() -> None:
 @db_app.command("stop")
 @cli_errors
 def db_stop() -> None:
-    """Stop the embedded PostgreSQL server."""
-    stopped = embedded_server(get_settings()).stop()
+    """Stop the embedded PostgreSQL server (and the local Prefect server, which keeps its state there)."""
+    settings = get_settings()
+    server = embedded_server(settings)
+    if local_server(settings).stop():
+        console.print("stopped the local Prefect server")
+    stopped = server.stop()
     console.print("stopped" if stopped else "not running")
 
 

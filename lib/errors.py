@@ -25,6 +25,10 @@ class NoDatabaseError(EmbeddedDatabaseError):
     """There is no database yet: make one with `asmis db start` (or `make demo`), or set ASMIS_DATABASE_URL."""
 
 
+class PrefectServerError(AsmisError):
+    """The local Prefect server could not be used."""
+
+
 class DatabaseError(AsmisError):
     """A database operation failed."""
 

@@ -28,10 +28,11 @@ class Settings(BaseSettings):
     cache_dir: Path = Field(default_factory=lambda: _default_home() / "cache")
     llm_provider: Literal["auto", "anthropic", "offline"] = "auto"
     model: str = Field(DEFAULT_MODEL, min_length=1)
+    llm_pacing: bool = Field(True, description="Pace LLM calls by the rate-limit headers the API sends.")
     llm_concurrency: int = Field(8, ge=1, le=1024, description="In-flight LLM calls per process.")
     llm_global_limit: int = Field(32, ge=1, le=4096, description="In-flight LLM calls across all workers.")
     llm_timeout_seconds: float = Field(600, gt=0, description="Read timeout of one LLM HTTP request.")
-    task_batch: int = Field(16, ge=1, le=1000, description="Transcripts per agent task (one Prefect task run).")
+    task_batch: int = Field(32, ge=1, le=1000, description="Transcripts per agent task (one Prefect task run).")
     llm_mode: Literal["interactive", "batch"] = Field(
         "interactive", description="interactive: the Messages API; batch: the Message Batches API (half price, "
                                    "results within 24 h).")
@@ -52,6 +53,11 @@ class Settings(BaseSettings):
         3, ge=1, description="Warn paper_process_not_started once a deal has this many analysed calls.")
     deal_stale_days: int = Field(21, ge=1, description="Warn no_recent_call when the last call is older than this.")
     deal_evidence_quotes: int = Field(3, ge=1, le=20, description="Quotes kept per element in a deal roll-up.")
+    prefect_port: int = Field(4200, ge=1, le=65535,
+                              description="Port of the local Prefect server on 127.0.0.1 (the next free one if taken).")
+    prefect_local_server: bool = Field(
+        True, description="Flow commands start and use the local Prefect server when PREFECT_API_URL is unset; "
+        "false: Prefect's temporary server, thrown away at exit (the test suite's choice).")
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
     command_timeout: float = Field(60.0, gt=0)
@@ -94,10 +100,10 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     # One log line per run stage, not one per task run.
     "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING",
-    # When a command's temporary Prefect server stops, its task-run recorder is cancelled mid-flush and
-    # prints tracebacks about events for a server that is going away (a shutdown race in Prefect). Our
-    # results are in PostgreSQL, not there. Only the temporary server our commands start inherits this;
-    # a `prefect server start` of your own keeps its usual logging.
+    # When a temporary Prefect server stops (ASMIS_PREFECT_LOCAL_SERVER=false, the test harness), its
+    # task-run recorder is cancelled mid-flush and prints tracebacks about events for a server that is
+    # going away (a shutdown race in Prefect). Our results are in PostgreSQL, not there. The local server
+    # (lib/prefect_server.py) sets its own level; a `prefect server start` of yours keeps its usual one.
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
 }
 

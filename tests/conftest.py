@@ -25,6 +25,9 @@ API_KEY = "sk-ant-test-DO-NOT-LEAK-7f3a9c"
 # Before any task module is imported: Prefect task retries wait milliseconds, not seconds, in tests.
 os.environ.setdefault("ASMIS_TASK_RETRY_BASE_SECONDS", "0.01")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Flow tests use prefect_test_harness; no command run in-process may start a real local Prefect server
+# (tests/test_local_server.py turns it back on for the commands it runs in subprocesses).
+os.environ.setdefault("ASMIS_PREFECT_LOCAL_SERVER", "false")
 TEMPLATE = "asmis_template"
 LIVE = Path(__file__).parent / "live"
 

@@ -5,6 +5,7 @@
         reply = await client.messages.parse(..., output_format=MeddpicAnalysis)
 
     python -m tests.fake_messages_api --port 8123 --latency-ms 200   # prints its URL, runs until killed
+    python -m tests.fake_messages_api --itpm 40000 --rate-window 6    # an account's limits, with headers
 
 It speaks the real wire format, answers structured-output requests with a JSON instance of the requested
 schema whose free-text strings are verbatim excerpts of the transcript in the user message, accounts
@@ -92,6 +93,8 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
+
+from tests.fake_ratelimit import AccountBuckets
 
 Json = Any
 
@@ -583,6 +586,9 @@ class FakeMessagesAPI:
         self._jitter_rng = random.Random(seed + 1)
         self._ids = itertools.count(1)
         self._prompt_cache: set[str] = set()
+        # Settable, opt-in: an account's limits (tests/fake_ratelimit.py), sent as rate-limit headers on
+        # every reply and enforced with 429s.
+        self.rate_limits: AccountBuckets | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -868,6 +874,12 @@ class FakeMessagesAPI:
         if problem:
             self._outcome("400")
             return error_response(400, problem, request_id=request_id)
+        buckets = self.rate_limits
+        if buckets is not None and (wait := buckets.take(self._input_charge(body))) is not None:
+            self._outcome("429 rate limit")
+            return error_response(429, "This request would exceed your organization's rate limit of input tokens "
+                                  "per minute.", request_id=request_id,
+                                  headers={"retry-after": f"{wait:.3f}", **buckets.headers()})
         reply = self._next_reply()
         self._outcome(reply)
         # latency counts from arrival and the reply is built inside it, as a model's time is, so a burst
@@ -880,7 +892,11 @@ class FakeMessagesAPI:
             raise _Disconnect
         if reply == "hang":
             await _sleep_unless_closed(self.hang_seconds, reader)
-        return response or self._reply("ok", body, raw, request_id)
+        response = response or self._reply("ok", body, raw, request_id)
+        if buckets is not None:
+            buckets.settle(int(response.payload.get("usage", {}).get("output_tokens", 0)))
+            response.headers.update(buckets.headers())
+        return response
 
     def _reply(self, reply: str, body: Json, raw: bytes, request_id: str) -> HttpResponse:
         if reply == "spend_limit":
@@ -923,12 +939,22 @@ class FakeMessagesAPI:
             "stop_reason": stop_reason, "stop_sequence": None, "usage": self._usage(body, output_tokens),
         }
 
+    def _input_charge(self, body: Mapping[str, Json]) -> int:
+        """Input tokens this request counts toward the input-tokens limit: uncached input and cache writes."""
+        parts = PromptParts.of(body)
+        cached = estimate_tokens(len(parts.cacheable))
+        if cached and cached >= self.cache_min_tokens:
+            with self._lock:
+                if _prompt_key(body, parts) in self._prompt_cache:
+                    cached = 0
+        return estimate_tokens(parts.rest_chars) + cached
+
     def _usage(self, body: Mapping[str, Json], output_tokens: int) -> dict[str, Json]:
         parts = PromptParts.of(body)
         cached = estimate_tokens(len(parts.cacheable))
         written = read = 0
         if cached and cached >= self.cache_min_tokens:
-            key = hashlib.sha256(f"{body['model']}\0{parts.cacheable}".encode()).hexdigest()
+            key = _prompt_key(body, parts)
             with self._lock:
                 hit = key in self._prompt_cache
                 self._prompt_cache.add(key)
@@ -940,6 +966,10 @@ class FakeMessagesAPI:
             "cache_creation": {"ephemeral_5m_input_tokens": written, "ephemeral_1h_input_tokens": 0},
             "service_tier": "standard",
         }
+
+
+def _prompt_key(body: Mapping[str, Json], parts: PromptParts) -> str:
+    return hashlib.sha256(f"{body['model']}\0{parts.cacheable}".encode()).hexdigest()
 
 
 def _invalid_messages_request(body: Json) -> str | None:
@@ -974,6 +1004,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--jitter-ms", type=float, default=0.0)
     parser.add_argument("--hang-seconds", type=float, default=30.0)
     parser.add_argument("--retry-after", type=float, default=1.0)
+    parser.add_argument("--rpm", type=int, help="account limit: requests per window (sends rate-limit headers)")
+    parser.add_argument("--itpm", type=int, help="account limit: input tokens per window")
+    parser.add_argument("--otpm", type=int, help="account limit: output tokens per window")
+    parser.add_argument("--rate-window", type=float, default=60.0, help="the limits' window in seconds")
     parser.add_argument("--rate-429", type=float, default=0.0)
     parser.add_argument("--rate-5xx", type=float, default=0.0)
     parser.add_argument("--rate-529", type=float, default=0.0)
@@ -988,6 +1022,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                            answer_models=dict(pair.split("=", 1) for pair in args.answer_model))
     fake.faults(rate_429=args.rate_429, rate_5xx=args.rate_5xx, rate_529=args.rate_529,
                 rate_malformed=args.rate_malformed, rate_ungrounded=args.rate_ungrounded, seed=args.seed)
+    if args.rpm or args.itpm or args.otpm:
+        fake.rate_limits = AccountBuckets(requests=args.rpm, input_tokens=args.itpm, output_tokens=args.otpm,
+                                          window_s=args.rate_window)
     stopped = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopped.set())

@@ -35,5 +35,9 @@ def make_provider(settings: Settings) -> LLMProvider:
     import httpx2  # the SDK takes seconds to import: only runs that call the model pay for it
 
     from lib.llm.anthropic import AnthropicProvider
+    from lib.llm.pacing import process_pacer
 
-    return AnthropicProvider(model=settings.model, timeout=httpx2.Timeout(settings.llm_timeout_seconds, connect=10.0))
+    # every loop's provider paces off one mirror of the account's limits
+    pacer = process_pacer(os.environ.get("ANTHROPIC_BASE_URL", "")) if settings.llm_pacing else None
+    return AnthropicProvider(model=settings.model, timeout=httpx2.Timeout(settings.llm_timeout_seconds, connect=10.0),
+                             pacing=settings.llm_pacing, pacer=pacer)

@@ -7,6 +7,11 @@ Retry policy (DESIGN.md, Retries), owned here explicitly:
 - A spend limit (429 enforced_spend_limit_reached) is made permanent: retrying cannot help.
 - What outlives the SDK's retries becomes RetryableAgentError (rate limit, overload, 5xx, timeout,
   connection) or PermanentAgentError (400, 401, 403, 404, 413, spend limit).
+- Every HTTP attempt's reply (429s the SDK retries included) is shown to the provider's Pacer
+  (lib/llm/pacing.py), which reads the account's rate-limit headers; LimitedProvider waits for a call's
+  turn, and an SDK retry attempt waits for one too. The client middleware is the SDK's public
+  per-attempt hook (`anthropic.Middleware`); `messages.with_raw_response` has no `parse` in this SDK
+  (only `create` and `count_tokens`), and would show the last attempt only.
 
 Worst case, HTTP requests for one (transcript, agent):
     (1 + SDK_MAX_RETRIES) x (1 + BaseAgent max_reasks) x (1 + Prefect task retries) = 3 x 3 x 4 = 36,
@@ -26,11 +31,11 @@ from typing import Any
 import anthropic
 import httpx2
 import pydantic
-from anthropic import AsyncAnthropic
-from anthropic._middleware import Middleware
+from anthropic import AsyncAnthropic, Middleware
 
 from lib.errors import PermanentAgentError, RetryableAgentError
 from lib.llm.base import LLMReply, LLMRequest, Usage
+from lib.llm.pacing import Pacer
 from lib.llm.pricing import cost_usd, price_for
 from lib.llm.requests import message_params
 
@@ -51,15 +56,20 @@ _last_response: ContextVar[_LastResponse | None] = ContextVar("asmis_last_respon
 
 
 class _Policy(Middleware):
-    """Caps retry-after, refuses to retry spend limits, and keeps the last reply for usage accounting
-    when the SDK's own parsing of it fails."""
+    """Shows each reply to the pacer, caps retry-after, refuses to retry spend limits, and keeps the
+    last reply for usage accounting when the SDK's own parsing of it fails."""
 
-    def __init__(self, max_retry_after: float) -> None:
+    def __init__(self, max_retry_after: float, pacer: Pacer | None) -> None:
         self.max_retry_after = max_retry_after
+        self.pacer = pacer
 
     async def handle_async(self, request: Any, call_next: Any) -> Any:
+        if self.pacer is not None and request.retries_taken > 0:
+            await self.pacer.before_retry()
         response = await call_next(request)
         http = response.http_response
+        if self.pacer is not None:
+            self.pacer.observe(response.status_code, http.headers)  # before the cap: the server's own ask
         if response.status_code in _RETRY_STATUSES:
             _cap_retry_after(http.headers, self.max_retry_after)
             if response.status_code == 429 and b"spend_limit" in await http.aread():
@@ -122,8 +132,11 @@ class AnthropicProvider:
 
     def __init__(self, model: str, *, max_retries: int = SDK_MAX_RETRIES,
                  timeout: httpx2.Timeout | float = REQUEST_TIMEOUT,
-                 max_retry_after: float = MAX_RETRY_AFTER_SECONDS) -> None:
+                 max_retry_after: float = MAX_RETRY_AFTER_SECONDS, pacing: bool = True,
+                 pacer: Pacer | None = None) -> None:
         self.model = model
+        # a pacer of its own unless given one (make_provider shares one per process) or told not to pace
+        self.pacer = (pacer or Pacer(max_wait=max_retry_after)) if pacing else None
         self.max_retries = max_retries
         self.timeout = timeout
         self.max_retry_after = max_retry_after
@@ -138,7 +151,7 @@ class AnthropicProvider:
         if (client := self._clients.get(loop)) is None:
             # api_key and base_url come from ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL, as the SDK reads them.
             client = self._clients[loop] = AsyncAnthropic(max_retries=self.max_retries, timeout=self.timeout,
-                                                          middleware=[_Policy(self.max_retry_after)])
+                                                          middleware=[_Policy(self.max_retry_after, self.pacer)])
         return client
 
     async def complete(self, request: LLMRequest) -> LLMReply:

@@ -1,6 +1,8 @@
 """Caps on in-flight LLM calls: per process (a semaphore) and across every worker (PostgreSQL
 advisory-lock slots: a call holds one of N session locks for its whole duration, so no more than N
-calls are ever in flight, whichever machine they run on)."""
+calls are ever in flight, whichever machine they run on); and pacing by the account's rate limits
+when the provider has a Pacer (lib/llm/pacing.py), waited for before a global slot is taken so a
+waiting call holds none."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import asyncpg
 
 from lib.db.connect import db_errors
 from lib.llm.base import LLMProvider, LLMReply, LLMRequest, Usage
+from lib.llm.pacing import Pacer
 
 SLOT_NAMESPACE = zlib.crc32(b"asmis-llm-slots") & 0x7FFFFFFF
 POLL_SECONDS = (0.005, 0.05)  # backoff between sweeps when every slot is taken
@@ -67,14 +70,24 @@ class LimitedProvider:
         self.model = inner.model
         self.local = asyncio.Semaphore(concurrency)
         self.global_slots = global_slots
+        self.pacer: Pacer | None = getattr(inner, "pacer", None)  # providers that read rate-limit headers
         self.stats = CallStats()
 
     async def complete(self, request: LLMRequest) -> LLMReply:
         async with self.local:
-            if self.global_slots is None:
-                return await self._counted(request)
-            async with self.global_slots.hold():
-                return await self._counted(request)
+            if self.pacer is None:
+                return await self._held(request)
+            chars = request_chars(request)
+            async with self.pacer.turn(request.agent_type, chars):
+                reply = await self._held(request)
+            self.pacer.learn(request.agent_type, chars, reply.usage)
+            return reply
+
+    async def _held(self, request: LLMRequest) -> LLMReply:
+        if self.global_slots is None:
+            return await self._counted(request)
+        async with self.global_slots.hold():
+            return await self._counted(request)
 
     async def _counted(self, request: LLMRequest) -> LLMReply:
         stats = self.stats
@@ -91,3 +104,9 @@ class LimitedProvider:
 
     async def health_check(self) -> bool:
         return await self.inner.health_check()
+
+
+def request_chars(request: LLMRequest) -> int:
+    """The size of what a request sends, for estimating its tokens (the pacer learns the ratio)."""
+    return (len(request.system) + len(request.transcript.content)
+            + sum(len(r.reply_text) + len(r.reason) for r in request.retries))

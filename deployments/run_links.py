@@ -1,0 +1,27 @@
+"""Where to look after a run: the flow run's page in the Prefect UI and the artifacts it published."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from prefect import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.settings import get_current_settings
+from prefect.utilities.urls import url_for
+from rich.console import Console
+
+
+async def print_run_links(console: Console, flow_run_id: str) -> None:
+    """Print the run's UI URL and each artifact's; nothing when the run went to Prefect's temporary
+    server, which is gone by now (ASMIS_PREFECT_LOCAL_SERVER=false)."""
+    settings = get_current_settings()
+    run_url = url_for("flow-run", obj_id=flow_run_id)
+    if settings.api.url is None or run_url is None:
+        return
+    async with get_client() as client:
+        artifacts = await client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(flow_run_id)])))
+    console.print(f"[bold]Prefect UI[/bold]  {run_url}", highlight=False, soft_wrap=True)
+    for artifact in sorted(artifacts, key=lambda a: a.key or ""):
+        console.print(f"   artifact {artifact.key or '(no key)'} ({artifact.type}): "
+                      f"{settings.ui_url}/artifacts/artifact/{artifact.id}", highlight=False, soft_wrap=True)
