@@ -21,7 +21,9 @@ OPEN: tuple[BatchStatus, ...] = ("submitting", "in_progress", "canceling", "ende
 # The partial unique index decides: an input already pending in another batch is skipped, not sent.
 _INSERT_ITEMS = """
 INSERT INTO message_batch_items (batch_id, custom_id, transcript_id, agent_type, prompt_id, input_hash)
-SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[])
+SELECT $1, u.* FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[], $6::text[])
+    AS u(custom_id, transcript_id, agent_type, prompt_id, input_hash)
+ORDER BY u.transcript_id, u.agent_type, u.input_hash
 ON CONFLICT (transcript_id, agent_type, input_hash) WHERE state = 'pending' DO NOTHING
 RETURNING custom_id
 """
@@ -95,7 +97,10 @@ class BatchRepository:
                             items: list[NewItem]) -> tuple[int, list[NewItem]] | None:
         """Write the batch and its items before the create call; return the batch id and the items
         taken (those not pending elsewhere), or None when every one of them is pending elsewhere."""
-        columns = (list[object](getattr(i, c) for i in items)
+        # One order for every submitter: two inserting overlapping inputs then wait on each other's rows
+        # in the same order, instead of deadlocking on the unique index.
+        ordered = sorted(items, key=lambda i: (i.transcript_id, i.agent_type, i.input_hash))
+        columns = (list[object](getattr(i, c) for i in ordered)
                    for c in ("custom_id", "transcript_id", "agent_type", "prompt_id", "input_hash"))
         with db_errors(operation="record batch intent", count=len(items)):
             async with self.pool.acquire() as conn, conn.transaction():
