@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 import lib.cli_server  # noqa: F401  (registers `asmis server`)
 from lib.backfill_view import backfill_table
+from lib.batch_mode import has_open_batches
 from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
 from lib.cli_deals import deals  # noqa: F401 - registers `asmis deals` on the app
 from lib.demo import prepare_demo, show_results, summary_table
@@ -24,29 +25,30 @@ from lib.runtime import runtime_in_use
 from lib.settings import get_settings
 
 
-async def _run_if_needed(params: RunParams, *, announce_server: bool = False) -> RunSummary | None:
+async def _run_if_needed(params: RunParams, *, announce_server: bool = False, **mode: Any) -> RunSummary | None:
     """Check the backlog from SQL (no Prefect), then run the flow on the same runtime: one pool, one
-    migration check and one plan per command. The local Prefect server is started only for work."""
+    migration check and one plan per command. The local Prefect server is started only for work.
+    `mode`: llm_mode and wait, for the flow."""
     async with runtime_in_use() as rt:
         backlog = await estimate_run(rt, params)
-        if backlog.calls == 0:
+        if backlog.calls == 0 and not await has_open_batches(rt):
             return None
         # ensure_local_prefect runs its own event loop (it may create the server's database): off this one.
         if (api_url := await asyncio.to_thread(ensure_local_prefect)) is not None and announce_server:
             console.print(f"   Prefect server {api_url.removesuffix('/api')} (`asmis server stop` ends it)",
                           highlight=False)
         calls = backlog.calls if params.limit is None else min(backlog.calls, params.limit * len(params.agents))
-        return await _run_with_progress(params, calls)
+        return await _run_with_progress(params, calls, **mode)
 
 
-async def _run_with_progress(params: RunParams, total_calls: int) -> RunSummary:
+async def _run_with_progress(params: RunParams, total_calls: int, **mode: Any) -> RunSummary:
     from flows.process import process_transcripts
 
     columns = (TextColumn("[bold]analysing"), BarColumn(), MofNCompleteColumn(), TextColumn("agent runs"),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
         bar = progress.add_task("run", total=total_calls)
-        flow_run = asyncio.ensure_future(process_transcripts(**params.model_dump()))
+        flow_run = asyncio.ensure_future(process_transcripts(**params.model_dump(), **mode))
         while not flow_run.done():
             await asyncio.wait([flow_run], timeout=0.25)
             done = sum(s.completed + s.failed for s in progress_of_all())
@@ -72,6 +74,10 @@ def run(
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
     task_batch: Annotated[int | None, typer.Option("--task-batch", min=1, max=1000,
                                                    help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")] = None,
+    batch_api: Annotated[bool, typer.Option("--batch-api", help="Use the Message Batches API: half the price, "
+                                            "results within 24 h (default: ASMIS_LLM_MODE).")] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="With --batch-api: submit and end; a later run "
+                                          "collects the results.")] = False,
 ) -> None:
     """Run the process-transcripts flow now (the one the nightly deployment runs), with progress."""
     get_settings()  # bad settings fail here, naming the variable, before anything starts
@@ -81,7 +87,7 @@ def run(
         raise typer.BadParameter(f"unknown agent type(s): {', '.join(sorted(unknown))}", param_hint="--agent")
     params = RunParams(limit=limit, agents=agents, transcript_ids=transcript or None, force=force,
                        reprocess_stale=reprocess_stale, task_batch=task_batch)
-    summary = run_async(_run_if_needed(params))
+    summary = run_async(_run_if_needed(params, **_mode(batch_api, no_wait)))
     if summary is None:
         console.print("nothing to do: every transcript has its results (use --force to run again)")
         return
@@ -89,6 +95,11 @@ def run(
     _print_run_links(summary.run_id)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _mode(batch_api: bool, no_wait: bool) -> dict[str, Any]:
+    """The flow's llm_mode and wait: --batch-api picks batch, else ASMIS_LLM_MODE decides."""
+    return {"llm_mode": "batch" if batch_api else None, "wait": not no_wait}
 
 
 async def _estimate(since: date, until: date, chunk_days: int, reprocess_stale: bool) -> list[ChunkReport]:
@@ -108,6 +119,10 @@ def backfill(
                                           "where process-transcripts is deployed, else in this process.")] = 1,
     task_batch: Annotated[int | None, typer.Option("--task-batch", min=1, max=1000,
                                                    help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")] = None,
+    batch_api: Annotated[bool, typer.Option("--batch-api", help="Use the Message Batches API: half the price, "
+                                            "results within 24 h (default: ASMIS_LLM_MODE).")] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="With --batch-api: submit every chunk and end; a "
+                                          "later run collects the results.")] = False,
 ) -> None:
     """Process history in date chunks, oldest first; resumable (a rerun skips what is done)."""
     if until <= since:
@@ -120,8 +135,13 @@ def backfill(
 
         reports = run_async(backfill_flow(since.date(), until.date(), chunk_days=chunk_days,
                                           reprocess_stale=reprocess_stale, parallel_chunks=parallel,
-                                          task_batch=task_batch))
+                                          task_batch=task_batch, **_mode(batch_api, no_wait)))
     console.print(backfill_table(reports, dry_run=dry_run))
+    if dry_run:
+        interactive = sum(r.estimate.cost_usd for r in reports if r.estimate)
+        batch = sum(r.estimate.batch_cost_usd for r in reports if r.estimate)
+        console.print(f"USD {interactive:.2f} interactive, {batch:.2f} with --batch-api (Message Batches: half the "
+                      "price, results within 24 h)", highlight=False)
     if any(r.error for r in reports):
         raise typer.Exit(1)
     if dry_run and not any(r.estimate and r.estimate.calls for r in reports):

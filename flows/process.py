@@ -13,14 +13,17 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 from prefect.states import State
 
+from flows.batch_run import run_in_batch_mode
 from lib.agent_batch import BatchOutcome
+from lib.batch_mode import has_open_batches
 from lib.db.claims import Claim
-from lib.models import AgentType
+from lib.models import AgentType, LLMMode
 from lib.pipeline import RunParams, RunPlan, RunSummary
 from lib.progress import publish_progress
 from lib.runtime import runtime_in_use
 from lib.scheduling import AgentBatch, Scheduler, Work
 from tasks.agents import record_batch_failure, run_agent_batch
+from tasks.batches import collect_message_batches
 from tasks.claims import (
     claim_transcripts,
     extend_claims,
@@ -42,6 +45,8 @@ async def process_transcripts(
     since: datetime | None = None,
     until: datetime | None = None,
     task_batch: int | None = None,
+    llm_mode: LLMMode | None = None,
+    wait: bool = True,
 ) -> RunSummary:
     """Run the agents on every transcript that still needs them, within these limits.
 
@@ -54,6 +59,10 @@ async def process_transcripts(
         since: Only calls that occurred at or after this time.
         until: Only calls that occurred before this time.
         task_batch: Transcripts per agent task (empty: ASMIS_TASK_BATCH).
+        llm_mode: interactive (the Messages API) or batch (the Message Batches API, half price; empty:
+            ASMIS_LLM_MODE).
+        wait: Batch mode: wait for the batches to end and collect them (false: submit and finish; a
+            later run collects them).
     """
     params = RunParams(limit=limit, agents=agents, transcript_ids=transcript_ids, force=force,
                        reprocess_stale=reprocess_stale, since=since, until=until, task_batch=task_batch)
@@ -63,6 +72,13 @@ async def process_transcripts(
     async with runtime_in_use() as rt:
         plan = await plan_run(params, owner)
         await release_claims_of_ended_runs()
+        # What ended in any run's Message Batches is saved before new work is claimed (one query when
+        # there are none, so an interactive run pays no task run for it).
+        if await has_open_batches(rt):
+            (await collect_message_batches(owner)).add_to(summary)
+        if (llm_mode or rt.settings.llm_mode) == "batch":
+            await run_in_batch_mode(plan, summary, wait=wait)
+            return await _finish(summary, started)
         calls_before = rt.provider.stats.calls
         batch = plan.params.task_batch or 1
         scheduler = Scheduler(_work(plan), batch_size=batch, limit=params.limit,
@@ -71,11 +87,15 @@ async def process_transcripts(
                               renew_seconds=min(60.0, rt.settings.claim_lease_seconds / 3))
         await scheduler.run(summary)
         summary.llm_calls = rt.provider.stats.calls - calls_before
-        summary.seconds = round(time.perf_counter() - started, 3)
-        get_run_logger().info("run finished", extra=summary.model_dump(exclude={"transcript_ids"}, mode="json"))
-        await publish_deal_rollups(await refresh_deals_of_run(owner))
-        await publish_artifacts(summary)
-        return summary
+        return await _finish(summary, started)
+
+
+async def _finish(summary: RunSummary, started: float) -> RunSummary:
+    summary.seconds = round(time.perf_counter() - started, 3)
+    get_run_logger().info("run finished", extra=summary.model_dump(exclude={"transcript_ids"}, mode="json"))
+    await publish_deal_rollups(await refresh_deals_of_run(summary.run_id))
+    await publish_artifacts(summary)
+    return summary
 
 
 def _work(plan: RunPlan) -> Work:

@@ -275,3 +275,6 @@ def main() -> None:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise SystemExit(1) from None
 
+
+
+from lib import batches_cli  # noqa: E402, F401 - registers `asmis batches` on this app

@@ -64,10 +64,11 @@ class AgentError(AsmisError):
     retryable = False
 
     def __init__(self, message: str | None = None, *, attempts: int = 0, usage: object = None,
-                 errors: list[str] | None = None, **details: object) -> None:
+                 errors: list[str] | None = None, cost_usd: object = None, **details: object) -> None:
         self.attempts = attempts
         self.usage = usage
         self.errors = list(errors or [])
+        self.cost_usd = cost_usd  # what the attempts so far cost, when the agent priced them
         super().__init__(message, **details)
 
 
@@ -89,3 +90,15 @@ def is_retryable(exc: BaseException | None) -> bool:
 
 class BatchIncomplete(RetryableAgentError):
     """Some items of an agent batch failed for a passing reason; the others are saved."""
+
+
+class MessageBatchError(AgentError):
+    """A Message Batch could not be submitted or read."""
+
+    retryable = True
+
+    def __init__(self, message: str | None = None, *, uncertain: bool = False, retryable: bool = True,
+                 batch: str | None = None) -> None:
+        self.uncertain = uncertain  # the create call may have made a batch: recovery will look for it
+        self.retryable = retryable
+        super().__init__(message, batch=batch)

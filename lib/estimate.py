@@ -24,6 +24,7 @@ class Estimate(BaseModel):
     input_tokens: int
     output_tokens: int
     cost_usd: Decimal
+    batch_cost_usd: Decimal = Decimal("0")  # the same work through the Message Batches API
     model: str
 
 
@@ -34,7 +35,8 @@ def estimate(backlog: Backlog, model: str) -> Estimate:
     usage = Usage(input_tokens=int(transcript_tokens * calls_per_transcript) + backlog.calls * SYSTEM_TOKENS_PER_CALL,
                   output_tokens=backlog.calls * OUTPUT_TOKENS_PER_CALL)
     return Estimate(transcripts=backlog.transcripts, calls=backlog.calls, input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens, cost_usd=cost_usd(model, usage), model=model)
+                    output_tokens=usage.output_tokens, cost_usd=cost_usd(model, usage),
+                    batch_cost_usd=cost_usd(model, usage, batch=True), model=model)
 
 
 def chunks(since: date, until: date, chunk_days: int) -> list[tuple[datetime, datetime]]:

@@ -12,6 +12,7 @@ AgentType = Literal["meddpic", "stakeholder"]
 AGENT_TYPES: tuple[AgentType, ...] = ("meddpic", "stakeholder")
 ResultStatus = Literal["completed", "failed"]
 CacheTier = Literal["memory", "disk"]
+LLMMode = Literal["interactive", "batch"]  # batch: the Message Batches API, at half price
 
 
 class NewTranscript(BaseModel):
@@ -72,6 +73,7 @@ class AgentResult(BaseModel):
     errors: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     cache_tier: CacheTier | None = None
+    llm_mode: LLMMode = "interactive"
     run_id: str | None = None
     schema_version: str = "1"
 

@@ -102,12 +102,18 @@ class RunSummary(Tally):
     run_id: str
     claimed: int = 0
     llm_calls: int = 0
+    batches: int = 0  # batch mode: Message Batches created, requests sent, results collected, $ saved
+    batch_requests: int = 0
+    batch_results: int = 0
+    batch_saved_usd: Decimal = Decimal("0")
     seconds: float = 0.0
     transcript_ids: list[int] = Field(default_factory=list, description="The first few, for scorecards.")
 
     def rows(self) -> list[dict[str, Any]]:
+        batch = ["batches", "batch_requests", "batch_results", "batch_saved_usd"] if self.batch_requests or \
+            self.batch_results else []  # shown when the run used Message Batches
         order = ["run_id", "claimed", "completed", "failed", "memory_hits", "disk_hits", "llm_calls", "input_tokens",
-                 "output_tokens", "cost_usd", "saved_usd", "seconds"]
+                 "output_tokens", "cost_usd", "saved_usd", *batch, "seconds"]
         values = self.model_dump(exclude={"transcript_ids"})
         return [{"metric": k, "value": str(values[k])} for k in order]
 

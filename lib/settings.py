@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     llm_global_limit: int = Field(32, ge=1, le=4096, description="In-flight LLM calls across all workers.")
     llm_timeout_seconds: float = Field(600, gt=0, description="Read timeout of one LLM HTTP request.")
     task_batch: int = Field(32, ge=1, le=1000, description="Transcripts per agent task (one Prefect task run).")
+    llm_mode: Literal["interactive", "batch"] = Field(
+        "interactive", description="interactive: the Messages API; batch: the Message Batches API (half price, "
+                                   "results within 24 h).")
     claim_lease_seconds: int = Field(900, ge=10, description="How long a claimed transcript stays claimed.")
     cache_memory_items: int = Field(2048, ge=0, description="Results kept in the in-process cache tier.")
     cache_ttl_seconds: float = Field(3600, gt=0, description="How long the in-process tier keeps a result.")

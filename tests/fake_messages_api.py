@@ -489,6 +489,7 @@ class HttpRequest:
     body: bytes
     keep_alive: bool
     arrived: float = field(default_factory=time.monotonic)
+    query: str = ""
 
 
 @dataclass
@@ -496,11 +497,13 @@ class HttpResponse:
     status: int
     payload: Json
     headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None  # a body that is not one JSON document (batch results are JSONL)
+    content_type: str = "application/json"
 
     def encode(self, keep_alive: bool) -> bytes:
-        body = json.dumps(self.payload, separators=(",", ":")).encode()
+        body = self.raw if self.raw is not None else json.dumps(self.payload, separators=(",", ":")).encode()
         reason = "Overloaded" if self.status == 529 else HTTPStatus(self.status).phrase
-        head = [f"HTTP/1.1 {self.status} {reason}", "content-type: application/json",
+        head = [f"HTTP/1.1 {self.status} {reason}", f"content-type: {self.content_type}",
                 f"content-length: {len(body)}", f"connection: {'keep-alive' if keep_alive else 'close'}"]
         head.extend(f"{k}: {v}" for k, v in self.headers.items())
         return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
@@ -527,7 +530,8 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     else:
         body = await reader.readexactly(int(headers.get("content-length") or 0))
     keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
-    return HttpRequest(method, target.split("?", 1)[0], headers, body, keep_alive)
+    path, _, query = target.partition("?")
+    return HttpRequest(method, path, headers, body, keep_alive, query=query)
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
@@ -589,6 +593,9 @@ class FakeMessagesAPI:
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        from tests.fake_batches import FakeBatches  # its own module; it builds replies with this fake
+
+        self.batches = FakeBatches(self)
 
     # lifecycle
 
@@ -667,6 +674,7 @@ class FakeMessagesAPI:
         with self._lock:
             self._script.clear()
             self._fault_rates = {}
+        self.batches.reset()
 
     def clear_prompt_cache(self) -> None:
         with self._lock:
@@ -833,6 +841,8 @@ class FakeMessagesAPI:
                                 {"request-id": request_id})
         if request.method == "GET" and request.path.startswith("/v1/models"):
             return self._models(request.path, request_id)
+        if request.path.startswith("/v1/messages/batches"):
+            return self.batches.respond(request, body, request_id)
         return error_response(404, f"Not found: {request.method} {request.path}", request_id=request_id)
 
     def _control(self, request: HttpRequest) -> HttpResponse:

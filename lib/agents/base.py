@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
+from decimal import Decimal
 from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -25,6 +26,12 @@ M = TypeVar("M", bound=BaseModel)
 DEFAULT_MAX_REASKS = 2
 DEFAULT_ATTEMPT_TIMEOUT = 600.0
 MAX_DROPPED_SHARE = 0.5
+
+
+def _cost_so_far(error: BaseException, default: Decimal) -> Decimal:
+    """What the failed attempts cost, as the agent priced them (a batch reply costs half)."""
+    cost = getattr(error, "cost_usd", None)
+    return cost if isinstance(cost, Decimal) else default
 
 
 def _ungrounded_reason(rejected: list[str]) -> str:
@@ -63,14 +70,28 @@ class BaseAgent(ABC, Generic[M]):
         """Analyse; raise RetryableAgentError or PermanentAgentError (carrying attempts, usage and the
         errors so far) when no valid, grounded output could be had. `index` may be shared by the agents
         that analyse the same transcript."""
+        return await self._run(transcript, prompt, index, None)
+
+    async def process_reply(self, transcript: Transcript, prompt: Prompt, reply: LLMReply,
+                            index: TranscriptIndex | None = None) -> AgentResult:
+        """Take `reply` (a Message Batch's answer) as the first attempt: the same validation and
+        grounding as an interactive reply, and the same bounded interactive re-asks when it fails."""
+        return await self._run(transcript, prompt, index, reply)
+
+    async def _run(self, transcript: Transcript, prompt: Prompt, index: TranscriptIndex | None,
+                   first: LLMReply | None) -> AgentResult:
         if prompt.agent_type != self.agent_type:
             raise PermanentAgentError(f"prompt {prompt.id} is for {prompt.agent_type}, not {self.agent_type}")
         clock = time.perf_counter()
         index = index or TranscriptIndex(transcript.turns)
-        usage, retries, errors = Usage(), list[Retry](), list[str]()
+        usage, cost, retries, errors = Usage(), Decimal("0"), list[Retry](), list[str]()
         for attempt in range(1, self.max_reasks + 2):
-            reply = await self._call(transcript, prompt, tuple(retries), attempt, usage, errors)
+            if attempt == 1 and first is not None:
+                reply = first
+            else:
+                reply = await self._call(transcript, prompt, tuple(retries), attempt, usage, errors, cost)
             usage += reply.usage
+            cost += reply.cost_usd if reply.cost_usd is not None else self.provider.cost(reply.usage)
             if reply.parsed is None or not isinstance(reply.parsed, self.output_model):
                 errors.append(f"attempt {attempt}: the reply did not match the output schema")
                 retries.append(Retry(reply.text, reply.error or "The reply did not match the schema."))
@@ -88,25 +109,31 @@ class BaseAgent(ABC, Generic[M]):
                 model_requested=self.provider.model,
                 input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                 cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
-                cost_usd=self.provider.cost(usage), attempts=attempt, errors=errors, warnings=report.warnings,
+                cost_usd=cost, attempts=attempt, errors=errors, warnings=report.warnings,
                 processing_ms=int((time.perf_counter() - clock) * 1000),
+                llm_mode="batch" if first is not None and first.batch else "interactive",
             )
         raise PermanentAgentError(
             f"{self.agent_type}: no valid output for transcript {transcript.id} after {self.max_reasks + 1} "
-            "attempts", attempts=self.max_reasks + 1, usage=usage, errors=errors,
+            "attempts", attempts=self.max_reasks + 1, usage=usage, errors=errors, cost_usd=cost,
         )
 
+    def request(self, transcript: Transcript, prompt: Prompt, retries: tuple[Retry, ...] = ()) -> LLMRequest:
+        """What this agent asks of the provider, in either LLM mode."""
+        return LLMRequest(self.agent_type, prompt.content, transcript, self.output_model, retries)
+
     async def _call(self, transcript: Transcript, prompt: Prompt, retries: tuple[Retry, ...], attempt: int,
-                    usage: Usage, errors: list[str]) -> LLMReply:
-        request = LLMRequest(self.agent_type, prompt.content, transcript, self.output_model, retries)
+                    usage: Usage, errors: list[str], cost: Decimal) -> LLMReply:
+        request = self.request(transcript, prompt, retries)
         try:
             return await asyncio.wait_for(self.provider.complete(request), self.attempt_timeout)
         except TimeoutError:
             errors.append(f"attempt {attempt}: no reply within {self.attempt_timeout:g}s")
-            raise RetryableAgentError(errors[-1], attempts=attempt, usage=usage, errors=errors) from None
+            raise RetryableAgentError(errors[-1], attempts=attempt, usage=usage, errors=errors,
+                                      cost_usd=cost) from None
         except AgentError as exc:
             errors.append(f"attempt {attempt}: {exc}")
-            exc.attempts, exc.usage, exc.errors = attempt, usage, errors
+            exc.attempts, exc.usage, exc.errors, exc.cost_usd = attempt, usage, errors, cost
             raise
 
     def failed_result(self, transcript: Transcript, prompt: Prompt, error: BaseException,
@@ -120,6 +147,7 @@ class BaseAgent(ABC, Generic[M]):
             schema_version=self.schema_version, model=self.provider.model, model_requested=self.provider.model,
             input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
             cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
-            cost_usd=self.provider.cost(usage), attempts=attempts or getattr(error, "attempts", 1) or 1,
+            cost_usd=_cost_so_far(error, self.provider.cost(usage)),
+            attempts=attempts or getattr(error, "attempts", 1) or 1,
             errors=errors[-10:],
         )

@@ -10,16 +10,21 @@ import asyncpg
 from lib.db.connect import db_errors
 from lib.models import AgentType
 
-# Agents still to run on transcript c: those without a completed result (all of them when forced).
+# Agents still to run on transcript c: those without a completed result (all of them when forced),
+# and never one pending in a Message Batch.
 # A result made with an older prompt, another model or schema counts as done unless stale results
 # are to be reprocessed. "Another model" compares the id asked for, not the (dated) id that answered.
 _MISSING = """
 SELECT coalesce(array_agg(a.agent_type ORDER BY a.agent_type), '{}') FROM unnest($1::text[], $2::bigint[])
     AS a(agent_type, prompt_id)
-WHERE $3 OR NOT EXISTS (
+WHERE ($3 OR NOT EXISTS (
     SELECT 1 FROM agent_results r
     WHERE r.transcript_id = c.id AND r.agent_type = a.agent_type AND r.status = 'completed'
-      AND (NOT $9 OR (r.prompt_id = a.prompt_id AND r.model_requested = $4 AND r.schema_version = $5)))
+      AND (NOT $9 OR (r.prompt_id = a.prompt_id AND r.model_requested = $4 AND r.schema_version = $5))))
+  -- in a pending Message Batch: that batch's collect will answer it, whatever mode this run uses
+  AND NOT EXISTS (
+    SELECT 1 FROM message_batch_items i
+    WHERE i.transcript_id = c.id AND i.agent_type = a.agent_type AND i.state = 'pending')
 """
 _ELIGIBLE = f"""
     ($6::timestamptz IS NULL OR c.occurred_at >= $6) AND ($7::timestamptz IS NULL OR c.occurred_at < $7)

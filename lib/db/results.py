@@ -9,7 +9,8 @@ from lib.models import AgentResult, StoredResult
 
 _COLUMNS = ("transcript_id", "agent_type", "prompt_id", "input_hash", "status", "data", "confidence",
             "model", "model_requested", "input_tokens", "output_tokens", "cache_read_tokens",
-            "cache_write_tokens", "cost_usd", "processing_ms", "attempts", "errors", "warnings", "cache_tier", "run_id", "schema_version")
+            "cache_write_tokens", "cost_usd", "processing_ms", "attempts", "errors", "warnings", "cache_tier", "run_id", "schema_version",
+            "llm_mode")
 _UPDATABLE = [c for c in _COLUMNS if c not in ("transcript_id", "agent_type", "input_hash", "attempts")]
 # A completed row is final: a later failure for the same input never overwrites it, and a rerun that
 # completes again leaves it as it was. A failed row is replaced by whatever comes next.
@@ -24,6 +25,11 @@ WHERE agent_results.status = 'failed'
 """  # noqa: S608 - column names are constants; values are parameters
 
 
+async def upsert_results(conn: asyncpg.Connection, results: list[AgentResult]) -> None:
+    """The upsert, on a connection whose transaction also records something else (a batch item)."""
+    await conn.executemany(_UPSERT, [tuple(getattr(r, c) for c in _COLUMNS) for r in results])
+
+
 class ResultRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -32,10 +38,9 @@ class ResultRepository:
         """Write a batch of results in one round trip (pipelined executemany), in one transaction."""
         if not results:
             return
-        rows = [tuple(getattr(r, c) for c in _COLUMNS) for r in results]
-        with db_errors(operation="save results", count=len(rows)):
+        with db_errors(operation="save results", count=len(results)):
             async with self.pool.acquire() as conn, conn.transaction():
-                await conn.executemany(_UPSERT, rows)
+                await upsert_results(conn, results)
 
     async def for_transcript(self, transcript_id: int) -> list[StoredResult]:
         with db_errors(operation="results for transcript", transcript_id=transcript_id):

@@ -34,9 +34,10 @@ import pydantic
 from anthropic import AsyncAnthropic, Middleware
 
 from lib.errors import PermanentAgentError, RetryableAgentError
-from lib.llm.base import LLMReply, LLMRequest, Usage, render_transcript
+from lib.llm.base import LLMReply, LLMRequest, Usage
 from lib.llm.pacing import Pacer
 from lib.llm.pricing import cost_usd, price_for
+from lib.llm.requests import message_params
 
 log = logging.getLogger(__name__)
 
@@ -154,18 +155,11 @@ class AnthropicProvider:
         return client
 
     async def complete(self, request: LLMRequest) -> LLMReply:
-        messages: list[dict[str, Any]] = [{"role": "user", "content": render_transcript(request.transcript)}]
-        for retry in request.retries:
-            messages += [{"role": "assistant", "content": retry.reply_text or "(empty reply)"},
-                         {"role": "user", "content": f"Your answer was rejected: {retry.reason}\nAnswer again."}]
+        params = message_params(request, self.model)  # the request batch mode sends too
         holder = _LastResponse()
         token = _last_response.set(holder)
         try:
-            reply = await self.client().messages.parse(
-                model=self.model, max_tokens=request.max_tokens, messages=messages,  # type: ignore[arg-type]
-                system=[{"type": "text", "text": request.system, "cache_control": {"type": "ephemeral"}}],
-                output_format=request.output_model,
-            )
+            reply = await self.client().messages.parse(**params, output_format=request.output_model)
         except pydantic.ValidationError as exc:
             return self._invalid(holder, exc)
         except anthropic.APIError as exc:

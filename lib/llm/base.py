@@ -49,6 +49,8 @@ class LLMReply:
     error: str | None  # why it did not validate, written for the model to read
     usage: Usage = field(default_factory=Usage)
     model: str = ""
+    cost_usd: Decimal | None = None  # set by a reply priced other than provider.cost (a batch reply)
+    batch: bool = False  # it came from a Message Batch
 
 
 class LLMProvider(Protocol):

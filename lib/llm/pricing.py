@@ -38,6 +38,8 @@ PRICES: dict[str, Price] = {
     "claude-haiku-4-5": Price.of("1", "5", "0.10"),
 }
 _MILLION = Decimal(1_000_000)
+# The Message Batches API bills every token at half the price, prompt-cache reads and writes included.
+BATCH_DISCOUNT = Decimal("0.5")
 
 
 def price_for(model: str) -> Price | None:
@@ -45,11 +47,14 @@ def price_for(model: str) -> Price | None:
     return PRICES[max(matches, key=len)] if matches else None
 
 
-def cost_usd(model: str, usage: Usage) -> Decimal:
-    """The cost of this usage; 0 for a model we have no price for (the provider warns once)."""
+def cost_usd(model: str, usage: Usage, *, batch: bool = False) -> Decimal:
+    """The cost of this usage (at the batch price when `batch`); 0 for a model we have no price for
+    (the provider warns once)."""
     price = price_for(model)
     if price is None:
         return Decimal("0")
     total = (price.input * usage.input_tokens + price.output * usage.output_tokens
              + price.cache_write * usage.cache_write_tokens + price.cache_read * usage.cache_read_tokens)
+    if batch:
+        total *= BATCH_DISCOUNT
     return (total / _MILLION).quantize(Decimal("0.000001"))

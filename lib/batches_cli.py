@@ -1,0 +1,48 @@
+"""`asmis batches`: the Message Batches submitted, their status, request counts and cost."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from lib.cli import app, cli_errors, console, run_async
+from lib.db import open_database
+from lib.db.batches import BatchRepository, StoredBatch
+from lib.settings import get_settings
+
+
+def _row(b: StoredBatch) -> dict[str, object]:
+    c = b.counts
+    return {"id": b.id, "api_batch_id": b.api_batch_id, "provider": b.provider, "status": b.status, "model": b.model,
+            "requests": b.requests, "processing": c.processing, "succeeded": c.succeeded, "errored": c.errored,
+            "canceled": c.canceled, "expired": c.expired, "cost_usd": str(b.cost_usd),
+            "created_at": b.created_at.isoformat(), "ended_at": b.ended_at.isoformat() if b.ended_at else None,
+            "collected_at": b.collected_at.isoformat() if b.collected_at else None}
+
+
+@app.command()
+@cli_errors
+def batches(
+    limit: Annotated[int, typer.Option("--limit", help="How many recent batches to list.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List Message Batches, newest first: status, request counts and cost."""
+
+    async def go() -> list[StoredBatch]:
+        async with open_database(get_settings()) as pool:
+            return await BatchRepository(pool).recent(limit)
+
+    rows = run_async(go())
+    if as_json:
+        typer.echo(json.dumps([_row(b) for b in rows], indent=2))
+        return
+    table = Table("id", "batch", "status", "requests", "ok", "errored", "expired", "canceled", "$", "created",
+                  box=None)
+    for b in rows:
+        table.add_row(str(b.id), b.api_batch_id or "(not recorded yet)", b.status, str(b.requests),
+                      str(b.counts.succeeded), str(b.counts.errored), str(b.counts.expired), str(b.counts.canceled),
+                      f"{b.cost_usd:.4f}", f"{b.created_at:%Y-%m-%d %H:%M}")
+    console.print(table if rows else "no batches yet")
