@@ -118,8 +118,10 @@ def work_pool(flow_settings: Settings, llm: FakeMessagesAPI, prefect_database: s
         caches = [tmp_path / f"cache-{i}" for i in range(2)]
         for i, cache in enumerate(caches):  # two machines: a home and a cache each
             worker_env = {**env, "PREFECT_HOME": str(tmp_path / f"worker-{i}"), "ASMIS_CACHE_DIR": str(cache)}
+            # --limit 1: a flow run at a time per worker, so two chunks at once must use both machines
             procs.append(subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "asmis",
-                                           "--name", f"worker-{i}"], env=worker_env, cwd=ROOT, start_new_session=True,
+                                           "--name", f"worker-{i}", "--limit", "1"], env=worker_env, cwd=ROOT,
+                                          start_new_session=True,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         yield WorkPool(env, api, caches)
     finally:
