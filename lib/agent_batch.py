@@ -13,7 +13,8 @@ import asyncio
 
 from pydantic import Field
 
-from lib.errors import BatchIncomplete, PermanentAgentError, is_retryable
+from lib.db.prompts import prompt_for_run
+from lib.errors import BatchIncomplete, is_retryable
 from lib.models import AgentResult, AgentType, Prompt, Transcript
 from lib.pipeline import Tally
 from lib.runtime import Runtime
@@ -105,12 +106,7 @@ async def record_batch_failure(rt: Runtime, transcript_ids: list[int], agent_typ
 
 
 async def prompt_by_id(rt: Runtime, prompt_id: int) -> Prompt:
-    if (prompt := rt.prompt_cache.get(prompt_id)) is None:  # prompt rows never change once written
-        prompt = await rt.prompts.get(prompt_id)
-        if prompt is None:
-            raise PermanentAgentError(f"prompt {prompt_id} does not exist")
-        rt.prompt_cache[prompt_id] = prompt
-    return prompt
+    return await prompt_for_run(rt.prompts, rt.prompt_cache, prompt_id)
 
 
 async def transcripts_by_id(rt: Runtime, ids: list[int]) -> dict[int, Transcript | None]:

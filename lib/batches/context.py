@@ -12,7 +12,7 @@ from lib.analysis import Analyser
 from lib.batches.client import BatchClient
 from lib.batches.ids import parse_custom_id
 from lib.db.batches import BatchRepository
-from lib.db.prompts import PromptRepository
+from lib.db.prompts import PromptRepository, prompt_for_run
 from lib.db.transcripts import TranscriptRepository
 from lib.errors import PermanentAgentError
 from lib.llm.base import LLMProvider, LLMRequest
@@ -32,12 +32,7 @@ class BatchContext:
     _transcripts: cachetools.LRUCache[int, Transcript] = field(default_factory=lambda: cachetools.LRUCache(256))
 
     async def prompt(self, prompt_id: int) -> Prompt:
-        if (prompt := self._prompts.get(prompt_id)) is None:  # prompt rows never change once written
-            prompt = await self.prompts.get(prompt_id)
-            if prompt is None:
-                raise PermanentAgentError(f"prompt {prompt_id} does not exist")
-            self._prompts[prompt_id] = prompt
-        return prompt
+        return await prompt_for_run(self.prompts, self._prompts, prompt_id)
 
     async def transcript(self, transcript_id: int) -> Transcript | None:
         if (transcript := self._transcripts.get(transcript_id)) is None:  # content never changes once stored

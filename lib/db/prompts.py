@@ -7,6 +7,7 @@ import hashlib
 import asyncpg
 
 from lib.db.connect import db_errors
+from lib.errors import PermanentAgentError
 from lib.models import AgentType, Prompt
 
 _UPSERT = """
@@ -60,3 +61,13 @@ class PromptRepository:
         with db_errors(operation="list prompts"):
             rows = await self.pool.fetch("SELECT * FROM prompts ORDER BY agent_type, created_at, id")
         return [Prompt(**dict(r)) for r in rows]
+
+
+async def prompt_for_run(repo: PromptRepository, cache: dict[int, Prompt], prompt_id: int) -> Prompt:
+    """A run's prompt by id, read once: prompt rows never change once written."""
+    if (prompt := cache.get(prompt_id)) is None:
+        prompt = await repo.get(prompt_id)
+        if prompt is None:
+            raise PermanentAgentError(f"prompt {prompt_id} does not exist")
+        cache[prompt_id] = prompt
+    return prompt
