@@ -402,8 +402,9 @@ def scale_point(n: int, latency_ms: float, cap: int, task_batch: int | None) -> 
 
 
 _MARK_DONE = """
-INSERT INTO agent_results (transcript_id, agent_type, prompt_id, input_hash, status, data, model, schema_version)
-SELECT t.id, p.agent_type, p.id, encode(sha256((t.id || p.agent_type)::bytea), 'hex'), 'completed', '{}', $1, $2
+INSERT INTO agent_results (transcript_id, agent_type, prompt_id, input_hash, status, data, model, model_requested,
+                           schema_version)
+SELECT t.id, p.agent_type, p.id, encode(sha256((t.id || p.agent_type)::bytea), 'hex'), 'completed', '{}', $1, $1, $2
 FROM transcripts t CROSS JOIN prompts p WHERE p.is_active
 """
 
