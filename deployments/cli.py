@@ -24,6 +24,11 @@ from lib.progress import progress_of_all
 from lib.runtime import runtime_in_use
 from lib.settings import get_settings
 
+TaskBatchOption = Annotated[int | None, typer.Option(
+    "--task-batch", min=1, max=1000, help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")]
+BatchApiOption = Annotated[bool, typer.Option(
+    "--batch-api", help="Use the Message Batches API: half the price, results within 24 h (default: ASMIS_LLM_MODE).")]
+
 
 async def _run_if_needed(params: RunParams, *, announce_server: bool = False, **mode: Any) -> RunSummary | None:
     """Check the backlog from SQL (no Prefect), then run the flow on the same runtime: one pool, one
@@ -72,10 +77,8 @@ def run(
     transcript: Annotated[list[int] | None, typer.Option("--transcript", help="Only this transcript id (repeatable).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Run again even where a result exists.")] = False,
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
-    task_batch: Annotated[int | None, typer.Option("--task-batch", min=1, max=1000,
-                                                   help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")] = None,
-    batch_api: Annotated[bool, typer.Option("--batch-api", help="Use the Message Batches API: half the price, "
-                                            "results within 24 h (default: ASMIS_LLM_MODE).")] = False,
+    task_batch: TaskBatchOption = None,
+    batch_api: BatchApiOption = False,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --batch-api: submit and end; a later run "
                                           "collects the results.")] = False,
 ) -> None:
@@ -117,10 +120,8 @@ def backfill(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate calls, tokens and dollars.")] = False,
     parallel: Annotated[int, typer.Option("--parallel", min=1, help="Chunks at once: flow runs on the work pool "
                                           "where process-transcripts is deployed, else in this process.")] = 1,
-    task_batch: Annotated[int | None, typer.Option("--task-batch", min=1, max=1000,
-                                                   help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")] = None,
-    batch_api: Annotated[bool, typer.Option("--batch-api", help="Use the Message Batches API: half the price, "
-                                            "results within 24 h (default: ASMIS_LLM_MODE).")] = False,
+    task_batch: TaskBatchOption = None,
+    batch_api: BatchApiOption = False,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --batch-api: submit every chunk and end; a "
                                           "later run collects the results.")] = False,
 ) -> None:
