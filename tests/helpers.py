@@ -12,6 +12,7 @@ from lib.db.prompts import PromptRepository
 from lib.db.transcripts import TranscriptRepository
 from lib.models import NewTranscript
 from lib.prompt_files import sync_prompts
+from tests.fake_messages_api import FakeMessagesAPI
 
 SPEAKERS = ["Dana Whitfield", "Sam Ortiz", "Priya Raman", "Leo Park"]
 SENTENCES = [
@@ -46,3 +47,8 @@ async def seed(pool: asyncpg.Pool, n: int, *, first: int = 0) -> list[int]:
     if await prompts.active("meddpic") is None:
         await sync_prompts(prompts)
     return ids
+
+
+def message_calls(llm: FakeMessagesAPI) -> int:
+    """Interactive Messages API calls the fake has answered (and refused) since its stats were reset."""
+    return llm.stats().by_path.get("POST /v1/messages", 0)

@@ -15,6 +15,7 @@ from lib.llm.anthropic import SDK_MAX_RETRIES, AnthropicProvider
 from lib.models import Prompt, Transcript
 from tests.conftest import API_KEY
 from tests.fake_messages_api import FakeMessagesAPI
+from tests.helpers import message_calls as _calls
 from tests.helpers import synthetic_transcript
 
 MODEL = "claude-sonnet-5-5"
@@ -30,9 +31,6 @@ def _prompt(agent_type: str = "meddpic") -> Prompt:
                                   "content_sha256": "c" * 64, "is_active": True, "source_path": None,
                                   "created_at": datetime.now(UTC)})
 
-
-def _calls(llm: FakeMessagesAPI) -> int:
-    return llm.stats().by_path.get("POST /v1/messages", 0)
 
 
 async def test_structured_output_is_parsed_grounded_and_priced(llm: FakeMessagesAPI) -> None:

@@ -14,11 +14,8 @@ from flows.backfill import backfill
 from flows.process import process_transcripts
 from lib.settings import Settings
 from tests.fake_messages_api import FakeMessagesAPI
+from tests.helpers import message_calls as _interactive_calls
 from tests.helpers import seed
-
-
-def _interactive_calls(llm: FakeMessagesAPI) -> int:
-    return llm.stats().by_path.get("POST /v1/messages", 0)
 
 
 async def _rows(pool: asyncpg.Pool) -> list[asyncpg.Record]:

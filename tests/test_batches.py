@@ -43,6 +43,7 @@ from lib.llm.pricing import cost_usd
 from lib.models import AGENT_TYPES, AgentResult
 from lib.settings import Settings
 from tests.fake_messages_api import FakeMessagesAPI
+from tests.helpers import message_calls as _interactive_calls
 from tests.helpers import seed
 
 MODEL = "claude-sonnet-5-5"
@@ -67,9 +68,6 @@ async def _work(pool: asyncpg.Pool, n: int) -> list[WorkItem]:
 async def _results(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     return await pool.fetch("SELECT * FROM agent_results ORDER BY transcript_id, agent_type")
 
-
-def _interactive_calls(llm: FakeMessagesAPI) -> int:
-    return llm.stats().by_path.get("POST /v1/messages", 0)
 
 
 @pytest.fixture

@@ -17,13 +17,10 @@ from flows.process import process_transcripts
 from lib.db.embedded import EmbeddedPostgres
 from lib.settings import Settings, get_settings
 from tests.fake_messages_api import FakeMessagesAPI
+from tests.helpers import message_calls as calls
 from tests.helpers import seed
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def calls(llm: FakeMessagesAPI) -> int:
-    return llm.stats().by_path.get("POST /v1/messages", 0)
 
 
 async def outcome(pool: asyncpg.Pool) -> dict[str, int]:

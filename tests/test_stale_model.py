@@ -21,6 +21,7 @@ from lib.db.migrate import MIGRATIONS_DIR, migrate
 from lib.settings import Settings, get_settings
 from tests.conftest import with_database
 from tests.fake_messages_api import FakeMessagesAPI
+from tests.helpers import message_calls as _calls
 from tests.helpers import seed
 
 ALIAS = "claude-sonnet-5-5"
@@ -28,9 +29,6 @@ DATED = f"{ALIAS}-20260929"
 T = TypeVar("T")
 runner = CliRunner()
 
-
-def _calls(llm: FakeMessagesAPI) -> int:
-    return llm.stats().by_path.get("POST /v1/messages", 0)
 
 
 def _on_db(settings: Settings, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
