@@ -24,7 +24,7 @@ from pathlib import Path
 import asyncpg
 
 from benchmarks.pipeline import seed
-from lib.analysis import Analyser
+from lib.agents.analysis import Analyser
 from lib.batches import WorkItem, batch_context, run_batches
 from lib.cache import ResultCache
 from lib.db.connect import create_pool

@@ -21,7 +21,7 @@ from lib.db.connect import create_pool
 from lib.db.embedded import EmbeddedPostgres
 from lib.db.migrate import migrate
 from lib.db.transcripts import TranscriptRepository
-from lib.ingest import ingest_paths
+from lib.intake.ingest import ingest_paths
 from lib.settings import Settings
 from lib.transcripts import parse_file
 

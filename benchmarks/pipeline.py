@@ -156,7 +156,7 @@ async def seed(dsn: str, n: int) -> None:
     from lib.db.migrate import migrate
     from lib.db.prompts import PromptRepository
     from lib.db.transcripts import TranscriptRepository
-    from lib.ingest import to_record
+    from lib.intake.ingest import to_record
     from lib.prompt_files import sync_prompts
     from lib.settings import get_settings
     from lib.transcripts import parse_bytes
@@ -221,10 +221,10 @@ async def run_lib(url: str, cap: int, task_batch: int) -> Side:
     """Our lib without Prefect: the same scheduler, batches, cache, grounding and saves, as coroutines."""
     import uuid
 
-    from lib.agent_batch import analyse_batch
-    from lib.pipeline import RunParams, RunSummary, plan_run
-    from lib.runtime import runtime_in_use
-    from lib.scheduling import AgentBatch, Scheduler, Work
+    from lib.run.agent_batch import analyse_batch
+    from lib.run.pipeline import RunParams, RunSummary, plan_run
+    from lib.run.runtime import runtime_in_use
+    from lib.run.scheduling import AgentBatch, Scheduler, Work
 
     async with runtime_in_use() as rt:
         owner = str(uuid.uuid4())

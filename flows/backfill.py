@@ -13,9 +13,9 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.process import process_transcripts
-from lib.estimate import ChunkReport
 from lib.models import LLMMode
-from lib.runtime import runtime_in_use
+from lib.run.estimate import ChunkReport
+from lib.run.runtime import runtime_in_use
 from tasks.chunks import dispatch_chunk, find_deployment
 from tasks.estimate import estimate_chunks
 

@@ -1,15 +1,15 @@
 """Batch mode of process_transcripts: claim everything the run covers, send it as Message Batches,
 and (unless --no-wait) poll and collect, sending what came back released in follow-up batches.
-Only sequences tasks; the steps are lib/batch_mode.py."""
+Only sequences tasks; the steps are lib/run/batch_mode.py."""
 
 from __future__ import annotations
 
 from prefect import get_run_logger
 
-from lib.batch_mode import BatchTally
 from lib.db.claims import Claim
-from lib.pipeline import RunPlan, RunSummary
-from lib.progress import publish_progress
+from lib.run.batch_mode import BatchTally
+from lib.run.pipeline import RunPlan, RunSummary
+from lib.run.progress import publish_progress
 from tasks.batches import collect_message_batches, submit_message_batches, wait_for_message_batches
 from tasks.claims import claim_transcripts
 

@@ -6,7 +6,7 @@ from prefect import flow
 
 from flows.process import process_transcripts
 from lib.models import LLMMode
-from lib.pipeline import RunSummary
+from lib.run.pipeline import RunSummary
 
 
 @flow(name="nightly", log_prints=False, persist_result=False)

@@ -14,14 +14,14 @@ from prefect.runtime import flow_run
 from prefect.states import State
 
 from flows.batch_run import run_in_batch_mode
-from lib.agent_batch import BatchOutcome
-from lib.batch_mode import has_open_batches
 from lib.db.claims import Claim
 from lib.models import AgentType, LLMMode
-from lib.pipeline import RunParams, RunPlan, RunSummary
-from lib.progress import publish_progress
-from lib.runtime import runtime_in_use
-from lib.scheduling import AgentBatch, Scheduler, Work
+from lib.run.agent_batch import BatchOutcome
+from lib.run.batch_mode import has_open_batches
+from lib.run.pipeline import RunParams, RunPlan, RunSummary
+from lib.run.progress import publish_progress
+from lib.run.runtime import runtime_in_use
+from lib.run.scheduling import AgentBatch, Scheduler, Work
 from tasks.agents import record_batch_failure, run_agent_batch
 from tasks.batches import collect_message_batches
 from tasks.claims import (

@@ -103,7 +103,7 @@ PREFECT_DEFAULTS = {
     # When a temporary Prefect server stops (ASMIS_PREFECT_LOCAL_SERVER=false, the test harness), its
     # task-run recorder is cancelled mid-flush and prints tracebacks about events for a server that is
     # going away (a shutdown race in Prefect). Our results are in PostgreSQL, not there. The local server
-    # (lib/prefect_server.py) sets its own level; a `prefect server start` of yours keeps its usual one.
+    # (lib/prefect_local/server.py) sets its own level; a `prefect server start` of yours keeps its usual one.
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
 }
 

@@ -6,10 +6,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
 
-from lib import agent_batch
-from lib.agent_batch import BatchOutcome
 from lib.models import AgentType
-from lib.runtime import current_runtime
+from lib.run import agent_batch
+from lib.run.agent_batch import BatchOutcome
+from lib.run.runtime import current_runtime
 from tasks.retry import RETRIES, TASK_DEFAULTS
 
 BATCH_TIMEOUT_SECONDS = 3600

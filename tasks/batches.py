@@ -5,11 +5,11 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from lib import batch_mode
-from lib.batch_mode import BatchTally
 from lib.db.claims import Claim
-from lib.pipeline import RunPlan
-from lib.runtime import current_runtime
+from lib.run import batch_mode
+from lib.run.batch_mode import BatchTally
+from lib.run.pipeline import RunPlan
+from lib.run.runtime import current_runtime
 from tasks.retry import TASK_DEFAULTS
 
 # The API ends every batch within 24 hours of its creation; the poll gives up a little after that.

@@ -18,7 +18,7 @@ from prefect.deployments import run_deployment
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Cancelled
 
-from lib.pipeline import RunSummary
+from lib.run.pipeline import RunSummary
 from tasks.retry import TASK_DEFAULTS
 
 PROCESS_DEPLOYMENT = "process-transcripts/process-transcripts"

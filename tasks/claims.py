@@ -8,9 +8,9 @@ from prefect import get_client, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-from lib import pipeline
 from lib.db.claims import Claim
-from lib.runtime import current_runtime
+from lib.run import pipeline
+from lib.run.runtime import current_runtime
 from tasks.retry import TASK_DEFAULTS
 
 

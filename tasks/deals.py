@@ -7,10 +7,10 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from lib.db.deals import DealRepository
 from lib.deals import refresh
 from lib.deals.markdown import deals_markdown
-from lib.runtime import current_runtime
+from lib.deals.store import DealRepository
+from lib.run.runtime import current_runtime
 from tasks.retry import TASK_DEFAULTS
 
 MAX_DEAL_ARTIFACTS = 25

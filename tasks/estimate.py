@@ -7,8 +7,8 @@ from datetime import date
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from lib.estimate import ChunkReport, estimate_range
-from lib.runtime import current_runtime
+from lib.run.estimate import ChunkReport, estimate_range
+from lib.run.runtime import current_runtime
 from tasks.retry import TASK_DEFAULTS
 
 

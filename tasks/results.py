@@ -6,9 +6,9 @@ from prefect import task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from lib.pipeline import RunSummary
-from lib.report import scorecards_markdown
-from lib.runtime import current_runtime
+from lib.run.pipeline import RunSummary
+from lib.run.runtime import current_runtime
+from lib.views.scorecards import scorecards_markdown
 from tasks.retry import TASK_DEFAULTS
 
 MAX_SCORECARDS = 25

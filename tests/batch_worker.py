@@ -8,7 +8,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from lib.analysis import Analyser
+from lib.agents.analysis import Analyser
 from lib.batches import Backoff, WorkItem, batch_context, run_batches
 from lib.cache import ResultCache
 from lib.db.connect import create_pool

@@ -72,7 +72,7 @@ def test_run_with_batch_api_and_no_wait_then_a_plain_run_collects(flow_settings:
                                                                    llm: FakeMessagesAPI) -> None:
     from typer.testing import CliRunner
 
-    from deployments.cli import app
+    from lib.cli.main import app
 
     runner = CliRunner()
     calls = Path(__file__).parent / "fixtures" / "transcripts" / "calls"

@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 from typer.testing import CliRunner
 
-from lib.analysis import Analyser
+from lib.agents.analysis import Analyser
 from lib.batches import (
     Backoff,
     BatchContext,
@@ -306,7 +306,7 @@ async def test_the_offline_provider_follows_the_same_path(pool: asyncpg.Pool, tm
 
 
 def test_the_batches_command_lists_status_counts_and_cost(settings: Settings, tmp_path: Path) -> None:
-    from deployments.cli import app
+    from lib.cli.main import app
 
     runner = CliRunner()
     empty = runner.invoke(app, ["batches"])

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from deployments.cli import app
+from lib.cli.main import app
 from lib.settings import Settings
 
 runner = CliRunner()

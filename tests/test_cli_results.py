@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from deployments.cli import app
+from lib.cli.main import app
 from lib.db.embedded import EmbeddedPostgres
-from lib.estimate import chunk_backlogs, chunks
 from lib.models import AGENT_TYPES
-from lib.pipeline import RunParams, plan_run
-from lib.runtime import Runtime
+from lib.run.estimate import chunk_backlogs, chunks
+from lib.run.pipeline import RunParams, plan_run
+from lib.run.runtime import Runtime
 from lib.settings import Settings, get_settings
 from tests.helpers import seed, synthetic_transcript
 

@@ -21,10 +21,9 @@ import asyncpg
 from rich.console import Console
 from typer.testing import CliRunner
 
-from deployments.cli import app
 from lib.agents.schemas import MeddpicAnalysis, StakeholderMap
+from lib.cli.main import app
 from lib.db import open_database
-from lib.db.deals import DealRepository
 from lib.db.prompts import PromptRepository
 from lib.db.results import ResultRepository
 from lib.db.transcripts import TranscriptRepository
@@ -35,8 +34,9 @@ from lib.deals.markdown import deals_markdown
 from lib.deals.people import resolve_people
 from lib.deals.refresh import refresh_all_deals, refresh_deals, refresh_deals_of
 from lib.deals.rollup import build_rollup
+from lib.deals.store import DealRepository
 from lib.deals.view import deal_view
-from lib.ingest import ingest_paths
+from lib.intake.ingest import ingest_paths
 from lib.models import AgentResult, AgentType
 from lib.prompt_files import sync_prompts
 from lib.settings import Settings
@@ -348,8 +348,8 @@ async def test_a_flow_run_refreshes_its_deals_and_publishes_their_rollups(
 
 async def test_the_demo_samples_are_one_deal_in_call_order_and_the_demo_shows_its_grid(
         settings: Settings, pool: asyncpg.Pool) -> None:
-    from lib.cli import EXAMPLES_DIR
-    from lib.demo import DEMO_DEAL, prepare_demo, show_deal
+    from lib.cli.app import EXAMPLES_DIR
+    from lib.cli.demo import DEMO_DEAL, prepare_demo, show_deal
 
     console = Console(record=True, width=100)
     ids = await prepare_demo(settings, console, EXAMPLES_DIR)

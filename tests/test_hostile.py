@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 from typer.testing import CliRunner
 
-from deployments.cli import app
 from flows.process import process_transcripts
+from lib.cli.main import app
 from lib.db.connect import create_pool
 from lib.settings import Settings, get_settings
 from tests.conftest import API_KEY

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from lib.db.embedded import EmbeddedPostgres
-from lib.prefect_target import user_api_url
+from lib.prefect_local.target import user_api_url
 
 ROOT = Path(__file__).resolve().parents[1]
 ASMIS = str(Path(sys.executable).parent / "asmis")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from lib.agents.schemas import MEDDPIC_ELEMENTS
-from lib.report import _scorecard_md, deal_elements
+from lib.views.scorecards import _scorecard_md, deal_elements
 
 
 def _analysis(**statuses: str) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""lib/scheduling.py on its own, with plain coroutines standing in for claims and batch tasks."""
+"""lib/run/scheduling.py on its own, with plain coroutines standing in for claims and batch tasks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 
 from lib.db.claims import Claim
 from lib.models import AgentType
-from lib.pipeline import RunSummary, Tally
-from lib.scheduling import AgentBatch, Scheduler, Work
+from lib.run.pipeline import RunSummary, Tally
+from lib.run.scheduling import AgentBatch, Scheduler, Work
 
 AGENTS: list[AgentType] = ["meddpic", "stakeholder"]
 

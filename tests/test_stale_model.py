@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 from typer.testing import CliRunner
 
-from deployments.cli import app
 from lib.cache.keys import input_hash
+from lib.cli.main import app
 from lib.db.connect import create_pool
 from lib.db.migrate import MIGRATIONS_DIR, migrate
 from lib.settings import Settings, get_settings

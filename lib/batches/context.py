@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import cachetools
 
-from lib.analysis import Analyser
+from lib.agents.analysis import Analyser
 from lib.batches.client import BatchClient
 from lib.batches.ids import parse_custom_id
 from lib.db.batches import BatchRepository

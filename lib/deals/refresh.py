@@ -8,9 +8,9 @@ from functools import partial
 
 import asyncpg
 
-from lib.db.deals import DealRepository
 from lib.deals.calls import DealRules
 from lib.deals.rollup import build_rollup
+from lib.deals.store import DealRepository
 from lib.settings import Settings
 
 logger = logging.getLogger(__name__)

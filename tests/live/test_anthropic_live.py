@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from lib.agents.grounding import TranscriptIndex
-from lib.ingest import to_record
+from lib.intake.ingest import to_record
 from lib.models import AGENT_TYPES
 from lib.prompt_files import sync_prompts
-from lib.runtime import Runtime
+from lib.run.runtime import Runtime
 from lib.settings import Settings, get_settings
 from lib.transcripts.parse import parse_file
 

@@ -1,5 +1,5 @@
 """The run-level steps the flows sequence, by identifier: plan a run and tally what it did.
-Prefect-free, so they can be tested and timed on their own (one batch of work: lib/agent_batch.py)."""
+Prefect-free, so they can be tested and timed on their own (one batch of work: lib/run/agent_batch.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from lib.db.claims import WorkFilter
 from lib.errors import AsmisError
 from lib.models import AGENT_TYPES, AgentResult, AgentType
 from lib.prompt_files import sync_prompts
-from lib.runtime import Runtime
+from lib.run.runtime import Runtime
 
 
 class RunParams(BaseModel):

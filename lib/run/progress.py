@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lib.pipeline import RunSummary
+    from lib.run.pipeline import RunSummary
 
 _latest: dict[str, RunSummary] = {}
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from rich import box
 from rich.table import Table
 
-from lib.estimate import ChunkReport
+from lib.run.estimate import ChunkReport
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from lib.cli import app, cli_errors, console, run_async
+from lib.cli.app import app, cli_errors, console, run_async
 from lib.db import open_database
 from lib.db.batches import BatchRepository, StoredBatch
 from lib.settings import get_settings

@@ -1,4 +1,5 @@
-"""The `asmis` commands that run flows (run, backfill, serve, demo), added to lib's Prefect-free CLI.
+"""`asmis run | backfill | serve | demo`: the commands that run flows. Flows and Prefect are imported inside
+the commands, so the rest of the CLI starts without them.
 A run with nothing to do answers from one SQL query and never starts the Prefect engine."""
 
 from __future__ import annotations
@@ -10,19 +11,17 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-import lib.cli_server  # noqa: F401  (registers `asmis server`)
-from lib.backfill_view import backfill_table
-from lib.batch_mode import has_open_batches
-from lib.cli import EXAMPLES_DIR, app, cli_errors, console, run_async
-from lib.cli_deals import deals  # noqa: F401 - registers `asmis deals` on the app
-from lib.demo import prepare_demo, show_results, summary_table
-from lib.estimate import ChunkReport, estimate_range, estimate_run
+from lib.cli.app import EXAMPLES_DIR, app, cli_errors, console, run_async
+from lib.cli.demo import prepare_demo, show_results, summary_table
 from lib.models import AgentType
-from lib.pipeline import RunParams, RunSummary
-from lib.prefect_target import ensure_local_prefect
-from lib.progress import progress_of_all
-from lib.runtime import runtime_in_use
+from lib.prefect_local.target import ensure_local_prefect
+from lib.run.batch_mode import has_open_batches
+from lib.run.estimate import ChunkReport, estimate_range, estimate_run
+from lib.run.pipeline import RunParams, RunSummary
+from lib.run.progress import progress_of_all
+from lib.run.runtime import runtime_in_use
 from lib.settings import get_settings
+from lib.views.backfill import backfill_table
 
 TaskBatchOption = Annotated[int | None, typer.Option(
     "--task-batch", min=1, max=1000, help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")]
@@ -175,12 +174,6 @@ def demo() -> None:
     console.print(summary_table(summary.rows()))
     run_async(show_results(settings, console, ids))
     _print_run_links(summary.run_id)
-
-
-def main() -> None:
-    from lib.cli import main as lib_main
-
-    lib_main()
 
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 import cachetools
 
-from lib.analysis import Analyser
+from lib.agents.analysis import Analyser
 from lib.cache import ResultCache, open_cache
 from lib.db import open_database
 from lib.db.claims import ClaimRepository
@@ -28,7 +28,7 @@ from lib.models import AgentType, Prompt, Transcript
 from lib.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from lib.agent_batch import BatchLedger
+    from lib.run.agent_batch import BatchLedger
 
 
 class Runtime:
@@ -44,8 +44,8 @@ class Runtime:
         self.claims = ClaimRepository(pool)
         self._stack = stack
         self.prompt_cache: dict[int, Prompt] = {}
-        self.active_prompts: dict[AgentType, int] = {}  # resolved once per command (lib.pipeline.plan_run)
-        # Futures of batch queries (lib.agent_batch.transcripts_by_id), so both agents share one; sized
+        self.active_prompts: dict[AgentType, int] = {}  # resolved once per command (lib.run.pipeline.plan_run)
+        # Futures of batch queries (lib.run.agent_batch.transcripts_by_id), so both agents share one; sized
         # to what is in flight, since a run never reads a transcript again once both agents have it.
         self.transcript_cache: cachetools.LRUCache[int, asyncio.Future[dict[int, Transcript]]] = (
             cachetools.LRUCache(4 * (settings.llm_concurrency + settings.task_batch)))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from lib.db.claims import Claim
 from lib.models import AgentType
-from lib.pipeline import RunSummary, Tally
+from lib.run.pipeline import RunSummary, Tally
 
 MAX_LISTED = 25  # transcript ids a summary lists (for scorecards)
 

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lib.models import StoredResult, Transcript
-from lib.report import latest_completed, scorecard_rich
+from lib.views.scorecards import latest_completed, scorecard_rich
 
 # A row fits 80 characters; `asmis results ID` shows the whole title and the model, `--json` everything.
 TITLE_WIDTH = 24

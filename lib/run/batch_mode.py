@@ -21,8 +21,8 @@ from lib.db.claims import Claim
 from lib.llm.base import Usage
 from lib.llm.pricing import cost_usd
 from lib.models import AgentResult
-from lib.pipeline import RunPlan, RunSummary, Tally
-from lib.runtime import Runtime
+from lib.run.pipeline import RunPlan, RunSummary, Tally
+from lib.run.runtime import Runtime
 
 MAX_LISTED = 25  # transcript ids a summary lists (for scorecards)
 _contexts: weakref.WeakKeyDictionary[Runtime, BatchContext] = weakref.WeakKeyDictionary()

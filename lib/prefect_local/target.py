@@ -21,7 +21,7 @@ import asyncpg
 
 from lib.db.embedded import EmbeddedPostgres
 from lib.errors import PrefectServerError
-from lib.prefect_server import LocalPrefectServer
+from lib.prefect_local.server import LocalPrefectServer
 from lib.settings import Settings, get_settings
 
 PREFECT_DATABASE = "prefect"

@@ -12,7 +12,7 @@ from lib.agents.schemas import MEDDPIC_ELEMENTS
 from lib.models import StoredResult, Transcript
 
 if TYPE_CHECKING:
-    from lib.runtime import Runtime
+    from lib.run.runtime import Runtime
 
 RANK = {"missing": 0, "partial": 1, "identified": 2}
 STYLE = {"identified": "green", "partial": "yellow", "missing": "red"}

@@ -11,19 +11,19 @@ from rich.console import Console
 from rich.table import Table
 
 from lib.db import open_database
-from lib.db.deals import DealRepository
 from lib.db.embedded import EmbeddedPostgres
 from lib.db.prompts import PromptRepository
 from lib.db.results import ResultRepository
 from lib.db.transcripts import TranscriptRepository
 from lib.deals.refresh import refresh_deals
+from lib.deals.store import DealRepository
 from lib.deals.view import deal_view
-from lib.ingest import ingest_paths
+from lib.intake.ingest import ingest_paths
 from lib.llm import provider_kind
 from lib.prompt_files import sync_prompts
-from lib.results_view import print_transcript
 from lib.settings import Settings
 from lib.transcripts import SUFFIXES
+from lib.views.results import print_transcript
 
 DEMO_DEAL = "ACME-2025-001"  # the four sample calls are one deal: Acme Freight buying from Relay
 # WebVTT and SRT carry no date (the text and JSON samples do), and a clone's mtimes change every time:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from lib.cli import app, cli_errors, console
-from lib.prefect_target import local_server, start_local_server, user_api_url
+from lib.cli.app import app, cli_errors, console
+from lib.prefect_local.target import local_server, start_local_server, user_api_url
 from lib.settings import get_settings
 
 server_app = typer.Typer(help="The local Prefect server (UI and API on 127.0.0.1) that flow commands use.",

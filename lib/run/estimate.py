@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from lib.db.claims import Backlog
 from lib.llm.base import Usage
 from lib.llm.pricing import cost_usd
-from lib.pipeline import RunParams, RunPlan, RunSummary, plan_run
-from lib.runtime import Runtime
+from lib.run.pipeline import RunParams, RunPlan, RunSummary, plan_run
+from lib.run.runtime import Runtime
 
 CHARS_PER_TOKEN = 4
 OUTPUT_TOKENS_PER_CALL = 2500

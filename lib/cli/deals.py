@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from lib.cli import app, cli_errors, console, run_async
+from lib.cli.app import app, cli_errors, console, run_async
 from lib.db import open_database
-from lib.db.deals import DealRepository
 from lib.deals.export import write_csv
 from lib.deals.models import StoredDeal
 from lib.deals.refresh import refresh_all_deals, refresh_deals
+from lib.deals.store import DealRepository
 from lib.deals.view import deal_summary, deal_view, deals_table
 from lib.errors import AsmisError
 from lib.settings import get_settings

@@ -16,8 +16,8 @@ from pydantic import Field
 from lib.db.prompts import prompt_for_run
 from lib.errors import BatchIncomplete, is_retryable
 from lib.models import AgentResult, AgentType, Prompt, Transcript
-from lib.pipeline import Tally
-from lib.runtime import Runtime
+from lib.run.pipeline import Tally
+from lib.run.runtime import Runtime
 
 
 class BatchOutcome(Tally):

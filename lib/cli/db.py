@@ -1,0 +1,79 @@
+"""`asmis db migrate | url | start | stop`: the PostgreSQL database, embedded server and schema."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+from lib.cli.app import cli_errors, console, run_async, sub_app
+from lib.db.embedded import EmbeddedPostgres
+from lib.db.migrate import migrate
+from lib.errors import AsmisError
+from lib.prefect_local.target import local_server
+from lib.settings import Settings, get_settings
+
+db_app = sub_app("db", "The PostgreSQL database: embedded server and schema.")
+
+
+def redact_dsn(dsn: str) -> str:
+    parts = urlsplit(dsn)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return dsn
+
+
+def embedded_server(settings: Settings) -> EmbeddedPostgres:
+    if settings.database_url is not None:
+        raise AsmisError("ASMIS_DATABASE_URL is set: the embedded server is not in use")
+    return EmbeddedPostgres(settings.data_dir)
+
+
+
+@db_app.command("migrate")
+@cli_errors
+def db_migrate() -> None:
+    """Apply pending migrations (commands that need the schema do this themselves)."""
+
+    async def go() -> list[str]:
+        from lib.db.connect import open_pool
+
+        async with open_pool(get_settings()) as pool, pool.acquire() as conn:
+            return await migrate(conn)
+
+    applied = run_async(go())
+    console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+@db_app.command("url")
+@cli_errors
+def db_url() -> None:
+    """Print the database DSN (password hidden), starting the embedded server if it is the one in use."""
+    settings = get_settings()
+    if settings.database_url is not None:
+        console.print(redact_dsn(settings.database_url.get_secret_value()), highlight=False, soft_wrap=True)
+    else:
+        console.print(embedded_server(settings).start(), highlight=False, soft_wrap=True)
+
+
+@db_app.command("start")
+@cli_errors
+def db_start() -> None:
+    """Start the embedded PostgreSQL server in ASMIS_DATA_DIR (it keeps running until `db stop`)."""
+    server = embedded_server(get_settings())
+    was_running = server.running_pid() is not None
+    dsn = server.start()
+    console.print(("already running: " if was_running else "started: ") + dsn, highlight=False, soft_wrap=True)
+
+
+@db_app.command("stop")
+@cli_errors
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL server (and the local Prefect server, which keeps its state there)."""
+    settings = get_settings()
+    server = embedded_server(settings)
+    if local_server(settings).stop():
+        console.print("stopped the local Prefect server")
+    stopped = server.stop()
+    console.print("stopped" if stopped else "not running")
+
+

@@ -1,0 +1,51 @@
+"""`asmis ingest PATH...`: transcript files and folders into the database, one line per file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lib.cli.app import app, cli_errors, console, run_async
+from lib.db import open_database
+from lib.db.transcripts import TranscriptRepository
+from lib.intake.ingest import ingest_paths
+from lib.settings import get_settings
+
+
+@app.command()
+@cli_errors
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Transcript files or folders (.vtt .srt .txt .json).")],
+    deal: Annotated[str | None, typer.Option("--deal", help="Deal id to attach to every file.")] = None,
+    occurred_at: Annotated[datetime | None, typer.Option(
+        "--occurred-at", help="When the calls happened (ISO 8601); default: the file's metadata, then its mtime.",
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S"])] = None,
+    source: Annotated[str, typer.Option("--source", help="Where the files come from (e.g. zoom, gong).")] = "files",
+) -> None:
+    """Ingest transcripts: one line per file; bad files are reported and skipped; exit 1 if any failed."""
+    if occurred_at is not None and occurred_at.tzinfo is None:
+        from datetime import UTC
+
+        occurred_at = occurred_at.replace(tzinfo=UTC)
+    settings = get_settings()
+
+    async def go() -> int:
+        failed = 0
+        async with open_database(settings) as pool:
+            repo = TranscriptRepository(pool)
+            async for item in ingest_paths(repo, paths, source=source, deal_id=deal, occurred_at=occurred_at,
+                                           max_bytes=settings.ingest_max_bytes):
+                style = {"ingested": "green", "unchanged": "dim", "failed": "red"}[item.outcome]
+                ident = f" #{item.transcript_id}" if item.transcript_id else ""
+                console.print(f"[{style}]{item.outcome:9}[/{style}] {item.path}{ident}: {item.detail}",
+                              highlight=False, soft_wrap=True)
+                failed += item.outcome == "failed"
+        return failed
+
+    if run_async(go()):
+        raise typer.Exit(1)
+
+

@@ -1,0 +1,19 @@
+"""The console script: every command group registered on the app, and errors raised before a command's
+own handler (bad settings) printed as one line."""
+
+from __future__ import annotations
+
+# isort: off
+# Registered in the order `asmis --help` lists them (commands first, then groups, each as imported).
+from lib.cli import db, prompts, ingest, results, cache, batches, server, deals, run  # noqa: F401
+# isort: on
+from lib.cli.app import app, console
+from lib.errors import AsmisError
+
+
+def main() -> None:
+    try:
+        app()
+    except AsmisError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise SystemExit(1) from None

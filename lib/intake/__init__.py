@@ -1,0 +1,1 @@
+"""Getting transcripts in: files and folders parsed and stored once by content (`ingest`)."""
