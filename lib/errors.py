@@ -102,3 +102,14 @@ class MessageBatchError(AgentError):
         self.uncertain = uncertain  # the create call may have made a batch: recovery will look for it
         self.retryable = retryable
         super().__init__(message, batch=batch)
+
+
+class SourceError(AsmisError):
+    """A transcript source could not be read."""
+
+    retryable = False
+
+    def __init__(self, message: str | None = None, *, source: str = "", retryable: bool = False) -> None:
+        self.source = source
+        self.retryable = retryable
+        super().__init__(message, source=source)
