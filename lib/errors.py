@@ -85,7 +85,7 @@ class PermanentAgentError(AgentError):
 
 def is_retryable(exc: BaseException | None) -> bool:
     """True for failures a later attempt can outlive (rate limits, overload, a lost connection)."""
-    return isinstance(exc, AgentError | DatabaseError) and exc.retryable
+    return isinstance(exc, AgentError | DatabaseError | SourceError) and exc.retryable
 
 
 class BatchIncomplete(RetryableAgentError):

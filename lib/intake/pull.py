@@ -20,9 +20,10 @@ from typing import Any
 
 import asyncpg
 
-from lib.errors import SourceError, TranscriptError
+from lib.db import open_database
+from lib.errors import ConfigError, SourceError, TranscriptError
 from lib.intake.items import Fetched, Listed, Source
-from lib.intake.sources import SourceSpec
+from lib.intake.sources import SourceSpec, parse_sources
 from lib.intake.state import IntakeRepository
 from lib.models import NewTranscript
 from lib.settings import Settings
@@ -48,6 +49,7 @@ class SourceReport:
     unchanged: int = 0
     refused: list[Refused] = field(default_factory=list)
     error: str | None = None
+    retryable: bool = False  # the error is a passing one (5xx, unreachable, rate limited): try again later
     listed: int = 0
     fetched: int = 0
     requests: int = 0
@@ -110,7 +112,7 @@ async def pull_source(pool: asyncpg.Pool, settings: Settings, spec: SourceSpec, 
             report.requests, report.pages = source.requests, source.pages
             await source.aclose()
     except SourceError as exc:
-        report.error = scrub(str(exc))
+        report.error, report.retryable = scrub(str(exc)), exc.retryable
     report.seconds = round(time.monotonic() - started, 3)
     await repo.finish(spec.url, high_water=high_water, ok=report.ok, error=report.error,
                       counts=report.counts() | {"refused_items": [asdict(r) for r in report.refused]})
@@ -193,3 +195,13 @@ def scrub(text: str) -> str:
         if len(value) >= 4:
             text = text.replace(value, "***")
     return text
+
+
+async def pull_configured(settings: Settings, urls: list[str] | None = None, *,
+                          since: datetime | None = None) -> list[SourceReport]:
+    """The named sources (default: ASMIS_SOURCES), each pulled; an empty configuration is a ConfigError."""
+    specs = parse_sources(urls if urls else settings.sources)
+    if not specs:
+        raise ConfigError("no sources: set ASMIS_SOURCES (e.g. gong://,s3://bucket/calls/) or name one")
+    async with open_database(settings) as pool:
+        return await pull_sources(pool, settings, specs, since=since)

@@ -164,3 +164,26 @@ def _state(row: asyncpg.Record) -> SourceState:
     counts = row["last_counts"]
     return SourceState(row["source"], row["high_water"], row["last_pull_at"], row["last_pull_ok"],
                        counts if isinstance(counts, dict) else json.loads(counts or "{}"), row["last_error"])
+
+
+async def overview(pool: asyncpg.Pool, sources: list[str]) -> list[dict[str, Any]]:
+    """What `asmis sources` shows: per source its state, item counts, pending and refused items."""
+    states, tally, items = await IntakeRepository(pool).overview(sources)
+    out = []
+    for state in states:
+        own = [i for i in items if i["source"] == state.source]
+        out.append({
+            "source": state.source,
+            "high_water": state.high_water.isoformat() if state.high_water else None,
+            "last_pull_at": state.last_pull_at.isoformat() if state.last_pull_at else None,
+            "last_pull_ok": state.last_pull_ok,
+            "last_error": state.last_error,
+            "last_counts": {k: v for k, v in (state.last_counts or {}).items() if k != "refused_items"},
+            "items": tally[state.source],
+            "pending": [{"external_id": i["external_id"], "since": i["occurred_at"].isoformat()
+                         if i["occurred_at"] else None, "attempts": i["attempts"]}
+                        for i in own if i["state"] == "pending"],
+            "refused": [{"external_id": i["external_id"], "reason": i["reason"]} for i in own
+                        if i["state"] == "refused"],
+        })
+    return out

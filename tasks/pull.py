@@ -1,0 +1,34 @@
+"""Pull one source; publish the pull's summary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import get_run_logger, task
+from prefect.artifacts import acreate_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from lib.errors import SourceError
+from lib.intake.pull import SourceReport, pull_source
+from lib.intake.sources import parse_source
+from lib.run.runtime import current_runtime
+from lib.views.intake import pull_markdown
+from tasks.retry import TASK_DEFAULTS
+
+
+@task(name="pull-source", task_run_name="pull {source}", cache_policy=NO_CACHE, **TASK_DEFAULTS)
+async def pull_one_source(source: str, since: datetime | None = None) -> SourceReport:
+    """Pull new transcripts from one source; a passing failure (5xx, unreachable, 429) raises to be retried."""
+    rt = await current_runtime()
+    report = await pull_source(rt.pool, rt.settings, parse_source(source), since=since)
+    if report.error and report.retryable:
+        raise SourceError(report.error, source=source, retryable=True)
+    get_run_logger().info("pulled %s: %s", source, report.counts() if report.ok else report.error)
+    return report
+
+
+@task(name="publish-pull-summary", cache_policy=NO_CACHE, **TASK_DEFAULTS)
+async def publish_pull_summary(reports: list[SourceReport]) -> None:
+    """Publish counts per source and the refused items (ids and reasons only) to the Prefect UI."""
+    await acreate_markdown_artifact(key="pull-summary", markdown=pull_markdown(reports),
+                                    description="ASMIS intake: transcripts pulled per source")
