@@ -12,6 +12,7 @@ from prefect.states import State
 
 from lib.intake.pull import SourceReport
 from lib.intake.sources import parse_sources
+from lib.run.runtime import runtime_in_use
 from lib.settings import get_settings
 from tasks.pull import publish_pull_summary, pull_one_source
 
@@ -26,9 +27,11 @@ async def pull_transcripts(sources: list[str] | None = None, since: datetime | N
         since: Read back to this time instead of each source's high-water mark less the lookback.
     """
     urls = [spec.url for spec in parse_sources(sources or get_settings().sources)]
-    calls = [cast(Awaitable[State[SourceReport]], pull_one_source(url, since, return_state=True)) for url in urls]
-    states = await asyncio.gather(*calls)
-    reports = [await _report(url, state) for url, state in zip(urls, states, strict=True)]
+    async with runtime_in_use():  # one pool for every task of this run, closed at its end
+        calls = [cast(Awaitable[State[SourceReport]], pull_one_source(url, since, return_state=True))
+                 for url in urls]
+        states = await asyncio.gather(*calls)
+        reports = [await _report(url, state) for url, state in zip(urls, states, strict=True)]
     await publish_pull_summary(reports)
     return reports
 

@@ -51,7 +51,7 @@ class FakeGong:
         self.throttled = 0
         self._recent: deque[float] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -193,3 +193,8 @@ class FakeGong:
         if start + self.page_size < len(records):
             info["cursor"] = base64.b64encode(str(start + self.page_size).encode()).decode()
         return 200, {"requestId": request_id, "records": info, key: page}, {}
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        return None  # a client that hung up (a killed pull) is not the fake's problem

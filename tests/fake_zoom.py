@@ -36,7 +36,7 @@ class FakeZoom:
         self.tokens_issued = 0
         self.log: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -165,3 +165,8 @@ class FakeZoom:
         return 200, {"from": since.isoformat(), "to": until.isoformat(), "page_count": -(-len(found) // size),
                      "page_size": size, "total_records": len(found), "next_page_token": token,
                      "meetings": [{k: v for k, v in m.items() if k != "user"} for m in page]}, {}
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        return None  # a client that hung up (a killed pull) is not the fake's problem
