@@ -163,3 +163,23 @@ async def test_nightly_pulls_then_processes(pool: asyncpg.Pool, flow_settings: S
     get_settings.cache_clear()
     summary = await nightly()
     assert summary.completed == 4, summary  # 2 pulled calls x 2 agents
+
+
+async def test_a_prefect_secret_block_may_supply_a_credential(pool: asyncpg.Pool, flow_settings: Settings,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from prefect.blocks.system import Secret
+
+    from flows.pull import pull_transcripts
+
+    with FakeGong(rate=1000) as gong:
+        gong.add_call("12345678901234567890", started=(datetime.now(UTC) - timedelta(hours=2)).isoformat())
+        monkeypatch.setenv("GONG_ACCESS_KEY", gong.access_key)
+        monkeypatch.setenv("GONG_API_BASE_URL", gong.url)
+        monkeypatch.setenv("GONG_ACCESS_KEY_SECRET", "")  # restored to unset afterwards, however it is set
+        monkeypatch.delenv("GONG_ACCESS_KEY_SECRET")
+        await Secret(value=gong.secret).save("gong-access-key-secret", overwrite=True)
+        try:
+            [report] = await pull_transcripts(sources=["gong://"])
+        finally:
+            await Secret.adelete("gong-access-key-secret")
+    assert report.error is None and report.new == 1

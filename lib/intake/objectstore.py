@@ -37,7 +37,8 @@ class ObjectStoreSource:
         self.fs = fs if fs is not None else open_filesystem(spec)
 
     async def list_items(self, since: datetime, until: datetime) -> list[Listed]:
-        """Every object under the prefix modified in [since, until], of a known format."""
+        """Every object under the prefix modified since `since`, of a known format (`until` does not cut:
+        the listing is now)."""
         found = await self._call(self._find)
         self.pages += 1
         listed = []
@@ -49,7 +50,7 @@ class ObjectStoreSource:
             if not key.lower().endswith(SUFFIXES):
                 continue
             when = _modified(info)
-            if when is not None and not since <= when <= until:
+            if when is not None and when < since:
                 continue
             listed.append(Listed(external_id=key, version=_version(info), name=key.rsplit("/", 1)[-1],
                                  occurred_at=when, title=None, size=info.get("size"), extra={"path": path}))

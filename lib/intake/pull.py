@@ -29,6 +29,9 @@ from lib.models import NewTranscript
 from lib.settings import Settings
 from lib.transcripts import ParsedTranscript, parse_bytes
 
+# Credentials a Prefect Secret block may supply (tasks/pull.py), and the values masked in every message.
+CREDENTIAL_VARIABLES = ("GONG_ACCESS_KEY", "GONG_ACCESS_KEY_SECRET", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID",
+                        "ZOOM_CLIENT_SECRET")
 SECRET_VARIABLES = ("GONG_ACCESS_KEY", "GONG_ACCESS_KEY_SECRET", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET",
                     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY",
                     "AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_SAS_TOKEN")
