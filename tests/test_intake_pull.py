@@ -183,3 +183,36 @@ async def test_a_prefect_secret_block_may_supply_a_credential(pool: asyncpg.Pool
         finally:
             await Secret.adelete("gong-access-key-secret")
     assert report.error is None and report.new == 1
+
+
+async def test_a_changed_item_loses_its_old_results_so_it_is_analysed_again(
+        pool: asyncpg.Pool, settings: Settings, tmp_path: Path) -> None:
+    folder = folder_of(tmp_path, 1)
+    spec = parse_source(str(folder))
+    [transcript_id] = (await pull_source(pool, settings, spec)).transcript_ids
+    await pool.execute("INSERT INTO agent_results (transcript_id, agent_type, input_hash, status, model, "
+                       "model_requested) VALUES ($1, 'meddpic', $2, 'failed', 'm', 'm')", transcript_id, "a" * 64)
+    (folder / "call-000.txt").write_text(TXT.format(n="new"))
+    changed = await pull_source(pool, settings, spec)
+    assert changed.changed == 1 and changed.transcript_ids == [transcript_id]
+    assert await pool.fetchval("SELECT count(*) FROM agent_results WHERE transcript_id = $1", transcript_id) == 0
+    (folder / "call-000.txt").touch()  # a new mtime, the same content: read again, nothing changes
+    touched = await pull_source(pool, settings, spec)
+    assert (touched.changed, touched.unchanged, touched.fetched) == (0, 1, 1) and touched.transcript_ids == []
+
+
+def test_run_pull_pulls_then_processes(flow_settings: Settings, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from lib.settings import get_settings
+
+    folder = folder_of(tmp_path, 2)
+    monkeypatch.setenv("ASMIS_SOURCES", str(folder))
+    get_settings.cache_clear()
+    assert runner.invoke(app, ["prompts", "sync"]).exit_code == 0
+    first = runner.invoke(app, ["run", "--pull"])
+    assert first.exit_code == 0, first.output
+    assert "new 2" in first.output and "completed" in first.output
+    again = runner.invoke(app, ["run", "--pull", "--agent", "meddpic"])
+    assert again.exit_code == 0 and "unchanged 2" in again.output and "nothing to do" in again.output
+    old = runner.invoke(app, ["pull", "--since", "2020-01-01", "--json"])
+    assert old.exit_code == 0 and json.loads(old.output)[0]["since"].startswith("2020-01-01T00:00:00+00:00")
