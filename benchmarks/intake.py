@@ -2,7 +2,7 @@
 pages, seconds), then a pull with nothing new from Gong, a folder, S3 (moto) and Zoom (one listing per
 source, no transcript fetched).
 
-    python -m benchmarks.intake [--calls 1000] [--rate 2.9]
+    python -m benchmarks.intake [--calls 1000] [--rate 3]
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ def line(label: str, r: SourceReport, gong: FakeGong | None = None) -> str:
     extra = ""
     if gong is not None:
         extra = (f"; listing {gong.count('/v2/calls')}, transcript {gong.count('/v2/calls/transcript')}, "
-                 f"extensive {gong.count('/v2/calls/extensive')}, 429s {gong.throttled}")
+                 f"extensive {gong.count('/v2/calls/extensive')}")
     source = "file:///…/calls/" if r.source.startswith("file://") else r.source
     return (f"{label:30} {source:18} new {r.new:5}  unchanged {r.unchanged:5}  requests {r.requests:4}  "
-            f"pages {r.pages:4}  fetched {r.fetched:5}  {r.seconds:7.2f} s{extra}")
+            f"pages {r.pages:4}  fetched {r.fetched:5}  429s {r.throttled}  {r.seconds:7.2f} s{extra}")
 
 
 async def main(calls: int, rate: float) -> None:
@@ -76,7 +76,8 @@ async def main(calls: int, rate: float) -> None:
             first = await pull_source(pool, settings, parse_source("gong://"), now=now)
             print(line(f"first pull, {calls} Gong calls", first, gong))
             gong.log.clear()
-            print(f"  at {rate}/s, {first.requests} requests take at least {(first.requests - 1) / rate:.1f} s")
+            print(f"  at {rate}/s, {first.requests} requests take at least {(first.requests - 1) / rate:.1f} s; "
+                  f"the fake answered {gong.throttled} with 429")
             for url in (str(folder), "s3://calls/zoom/", "zoom://"):
                 report = await pull_source(pool, settings, parse_source(url))
                 print(line(f"first pull, {url.split(':')[0] if '://' in url else 'folder'}", report))

@@ -65,8 +65,8 @@ class Settings(BaseSettings):
                                     "source's high-water mark: calls and transcripts arrive late.")
     pull_start_days: int = Field(30, ge=0, le=3650, description="How far back the first pull of a source reads.")
     gong_requests_per_second: float = Field(
-        2.7, gt=0, description="Pace of Gong API requests: under the 3 in any second Gong allows, with room "
-        "for network jitter.")
+        3.0, gt=0, description="Gong API requests a second: at most this many in any second, counted from "
+        "each reply (Gong allows 3).")
     gong_transcript_batch: int = Field(50, ge=1, le=1000, description="Call ids per Gong transcript request.")
     pull_retry_after_max_seconds: float = Field(
         120, ge=0, description="Longest Retry-After a source API may park a pull for; beyond it the source fails "

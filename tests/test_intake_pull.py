@@ -111,9 +111,8 @@ async def test_a_pull_killed_midway_then_pulled_again_loses_nothing_and_stores_n
         proc = subprocess.Popen([str(Path(sys.executable).with_name("asmis")), "pull", "gong://"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            for _ in range(600):
-                stored = await pool.fetchval("SELECT count(*) FROM transcripts")
-                if stored >= 5 or proc.poll() is not None:
+            for _ in range(2400):  # up to two minutes for the command to start and store five calls
+                if await pool.fetchval("SELECT count(*) FROM transcripts") >= 5 or proc.poll() is not None:
                     break
                 await asyncio.sleep(0.05)
             assert proc.poll() is None, "the pull ended before it could be killed"

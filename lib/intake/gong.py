@@ -56,6 +56,10 @@ class GongSource:
     def requests(self) -> int:
         return self.http.requests
 
+    @property
+    def throttled(self) -> int:
+        return self.http.throttled
+
     async def list_items(self, since: datetime, until: datetime) -> list[Listed]:
         params: dict[str, str] = {"fromDateTime": since.isoformat(), "toDateTime": until.isoformat()}
         if self.spec.arg:

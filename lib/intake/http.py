@@ -5,8 +5,12 @@ line that names the source and never carries a credential or a header."""
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -15,24 +19,43 @@ from lib.errors import SourceError
 
 
 class Pacer:
-    """At most `rate` requests a second: each request waits for its slot."""
+    """At most `ceil(rate)` requests in any `ceil(rate) / rate` seconds, counted from when each reply came
+    back: a request may go only once the one `limit` requests before it has been answered a period ago.
+    The server saw that one arrive before it answered, so however the network or this event loop delays
+    a request, the server never counts more than `limit` in a period (3 in any second, for Gong at 3)."""
 
     def __init__(self, rate: float) -> None:
-        self.interval = 1.0 / rate
-        self._next = 0.0
+        self.limit = max(1, math.ceil(rate))
+        self.period = self.limit / rate
+        self._done: deque[float] = deque()  # when the latest replies came back
+        self._in_flight = 0
+        self._hold_until = 0.0
         self._lock = asyncio.Lock()
 
-    async def wait(self) -> None:
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
         async with self._lock:
-            now = time.monotonic()
-            delay = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if delay > 0:
-            await asyncio.sleep(delay)
+            while (wait := self._wait(time.monotonic())) > 0:
+                await asyncio.sleep(wait)
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._done.append(time.monotonic())
+
+    def _wait(self, now: float) -> float:
+        while self._done and now - self._done[0] >= self.period:
+            self._done.popleft()
+        if self._hold_until > now:
+            return self._hold_until - now
+        if len(self._done) + self._in_flight < self.limit:
+            return 0.0
+        return self._done[0] + self.period - now if self._done else 0.01
 
     def hold(self, seconds: float) -> None:
         """The server asked for a pause (Retry-After): no request before it ends."""
-        self._next = max(self._next, time.monotonic() + seconds)
+        self._hold_until = max(self._hold_until, time.monotonic() + seconds)
 
 
 class SourceHTTP:
@@ -43,6 +66,7 @@ class SourceHTTP:
         self.retries = retries
         self.retry_after_max = retry_after_max
         self.requests = 0
+        self.throttled = 0  # 429s answered, each waited out
         self.client = httpx.AsyncClient(base_url=base_url, auth=auth, timeout=timeout, follow_redirects=True)
 
     async def request(self, method: str, url: str, *, ok: tuple[int, ...] = (200,),
@@ -50,11 +74,12 @@ class SourceHTTP:
         """The response when its status is in `ok`; 401/403 and other 4xx raise a permanent SourceError."""
         attempt = 0
         while True:
-            if self.pacer:
-                await self.pacer.wait()
             self.requests += 1
             try:
-                response = await self.client.request(method, url, **kwargs)
+                async with AsyncExitStack() as stack:
+                    if self.pacer:
+                        await stack.enter_async_context(self.pacer.slot())
+                    response = await self.client.request(method, url, **kwargs)
             except httpx.TransportError as exc:
                 if attempt >= self.retries:
                     raise SourceError(f"{self.source}: cannot reach {self.client.base_url.host or 'the API'} "
@@ -69,6 +94,7 @@ class SourceHTTP:
                 if wait > self.retry_after_max or attempt >= self.retries + 2:
                     raise SourceError(f"{self.source}: rate limited (HTTP 429, retry after {wait:.0f} s); "
                                       "the next pull carries on", source=self.source, retryable=True)
+                self.throttled += 1
                 if self.pacer:
                     self.pacer.hold(wait)
                 else:

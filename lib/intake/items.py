@@ -41,6 +41,10 @@ class Source(Protocol):
     def requests(self) -> int:
         """API requests made so far (for the report and the benchmark)."""
 
+    @property
+    def throttled(self) -> int:
+        """429 replies waited out (their Retry-After honoured)."""
+
     async def list_items(self, since: datetime, until: datetime) -> list[Listed]: ...
 
     def fetch(self, items: list[Listed]) -> AsyncIterator[Fetched]: ...

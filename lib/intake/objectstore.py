@@ -33,6 +33,7 @@ class ObjectStoreSource:
     def __init__(self, spec: SourceSpec, fs: Any = None) -> None:
         self.spec = spec
         self.requests = 0
+        self.throttled = 0  # the store's own client retries its throttling
         self.pages = 0
         self.fs = fs if fs is not None else open_filesystem(spec)
 

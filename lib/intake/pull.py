@@ -57,6 +57,7 @@ class SourceReport:
     fetched: int = 0
     requests: int = 0
     pages: int = 0
+    throttled: int = 0  # 429s waited out
     seconds: float = 0.0
     since: datetime | None = None
     until: datetime | None = None
@@ -112,7 +113,7 @@ async def pull_source(pool: asyncpg.Pool, settings: Settings, spec: SourceSpec, 
         try:
             high_water = await _pull(repo, settings, spec, source, report)
         finally:
-            report.requests, report.pages = source.requests, source.pages
+            report.requests, report.pages, report.throttled = source.requests, source.pages, source.throttled
             await source.aclose()
     except SourceError as exc:
         report.error, report.retryable = scrub(str(exc)), exc.retryable

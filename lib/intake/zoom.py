@@ -57,6 +57,10 @@ class ZoomSource:
     def requests(self) -> int:
         return self.http.requests
 
+    @property
+    def throttled(self) -> int:
+        return self.http.throttled
+
     async def list_items(self, since: datetime, until: datetime) -> list[Listed]:
         listed = []
         start = since.date()
