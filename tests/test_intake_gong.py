@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import asyncpg
 import pytest
 
-from lib.intake.pull import pull_source
+from lib.intake.pull import pull_source, pull_sources
 from lib.intake.sources import parse_source
 from lib.settings import Settings
 from tests.fake_gong import FakeGong
@@ -171,3 +172,15 @@ async def test_5xx_beyond_retries_fails_the_source_as_a_passing_failure(
     gong.faults.extend([503, 503])
     report = await pull_source(pool, Settings(), GONG, now=NOW)
     assert report.error is not None and "503" in report.error and "2 attempts" in report.error
+
+
+async def test_a_reply_of_an_unexpected_shape_fails_gong_alone(pool: asyncpg.Pool, settings: Settings,
+                                                              gong: FakeGong, tmp_path: Path) -> None:
+    gong.add_call("1", started=(datetime.now(UTC) - timedelta(hours=1)).isoformat())  # pull_sources: now
+    del gong.calls["1"]["id"]  # a listing record without its id
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Ann: Hello there.\n")
+    gong_report, folder_report = await pull_sources(pool, fast(settings), [GONG, parse_source(str(folder))])
+    assert gong_report.error == "gong://: unexpected reply (KeyError: 'id')"
+    assert folder_report.error is None and folder_report.new == 1

@@ -21,7 +21,7 @@ from typing import Any
 import asyncpg
 
 from lib.db import open_database
-from lib.errors import ConfigError, SourceError, TranscriptError
+from lib.errors import ConfigError, DatabaseError, PermanentDatabaseError, SourceError, TranscriptError
 from lib.intake.items import Fetched, Listed, Source
 from lib.intake.sources import SourceSpec, parse_sources
 from lib.intake.state import IntakeRepository
@@ -117,6 +117,10 @@ async def pull_source(pool: asyncpg.Pool, settings: Settings, spec: SourceSpec, 
             await source.aclose()
     except SourceError as exc:
         report.error, report.retryable = scrub(str(exc)), exc.retryable
+    except DatabaseError:
+        raise
+    except Exception as exc:  # a reply of a shape no one expected: this source fails, the others go on
+        report.error = scrub(f"{spec.url}: unexpected reply ({type(exc).__name__}: {_short(exc)})")
     report.seconds = round(time.monotonic() - started, 3)
     await repo.finish(spec.url, high_water=high_water, ok=report.ok, error=report.error,
                       counts=report.counts() | {"refused_items": [asdict(r) for r in report.refused]})
@@ -160,10 +164,14 @@ async def _store(repo: IntakeRepository, settings: Settings, spec: SourceSpec, f
     report.fetched += 1
     try:
         parsed = parse_bytes(fetched.data, name=item.name, max_bytes=settings.ingest_max_bytes)
+        record = to_record(spec, item, parsed, fetched.metadata)
+        transcript_id, outcome = await repo.store(record, item.version)
     except TranscriptError as exc:
         await _refuse(repo, spec, item, report, exc.problem)
         return
-    transcript_id, outcome = await repo.store(to_record(spec, item, parsed, fetched.metadata), item.version)
+    except (PermanentDatabaseError, ValueError) as exc:  # one item the database or a model refuses
+        await _refuse(repo, spec, item, report, f"could not be stored: {_short(exc)}")
+        return
     setattr(report, outcome, getattr(report, outcome) + 1)
     if outcome != "unchanged":
         report.transcript_ids.append(transcript_id)
@@ -190,6 +198,10 @@ async def _refuse(repo: IntakeRepository, spec: SourceSpec, item: Listed, report
                   reason: str) -> None:
     await repo.mark(spec.url, item.external_id, "refused", item.version, reason, item.occurred_at)
     report.refused.append(Refused(item.external_id, reason))
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
 
 
 def scrub(text: str) -> str:
