@@ -6,8 +6,8 @@
 
 Endpoints and shapes (https://gong.app.gong.io/settings/api/documentation):
 - `GET /v2/calls?fromDateTime=&toDateTime=&workspaceId=&cursor=`: `{"requestId", "records": {"totalRecords",
-  "currentPageSize", "currentPageNumber", "cursor"?}, "calls": [{"id", "url", "title", "started", ...}]}`,
-  ordered by `started`; a window with no calls answers 404 `{"requestId", "errors": ["No calls found
+  "currentPageSize", "currentPageNumber", "cursor"?}, "calls": [{"id", "url", "title", "started",
+  "workspaceId", ...}]}`, ordered by `started`, only the workspace's calls when one is named; a window with no calls answers 404 `{"requestId", "errors": ["No calls found
   corresponding to the provided filters"]}`.
 - `POST /v2/calls/transcript` `{"cursor"?, "filter": {"callIds": [...]}}`: `{"records", "callTranscripts":
   [{"callId", "transcript": [{"speakerId", "topic", "sentences": [{"start", "end", "text"}]}]}]}`; a call
@@ -69,7 +69,7 @@ class FakeGong:
 
     def add_call(self, call_id: str, *, started: str, title: str = "Call", transcript: bool = True,
                  listed: bool = True, opportunity: str | None = None, parties: list[dict[str, Any]] | None = None,
-                 monologues: list[dict[str, Any]] | None = None) -> None:
+                 monologues: list[dict[str, Any]] | None = None, workspace: str = "5412223344556677889") -> None:
         parties = parties if parties is not None else [
             {"speakerId": "1001", "name": "Maya Chen", "title": "Account Executive", "affiliation": "Internal"},
             {"speakerId": "2002", "name": "Tom Reyes", "title": "VP Finance", "affiliation": "External"},
@@ -78,7 +78,8 @@ class FakeGong:
             {"objectType": "Account", "objectId": "0015g00000XyZ"},
             {"objectType": "Opportunity", "objectId": opportunity}]}] if opportunity else []
         self.calls[call_id] = {"id": call_id, "url": f"https://app.gong.io/call?id={call_id}", "title": title,
-                               "started": started, "duration": 1800, "parties": parties, "context": context}
+                               "started": started, "duration": 1800, "workspaceId": workspace,
+                               "parties": parties, "context": context}
         if transcript:
             self.add_transcript(call_id, monologues)
         if not listed:
@@ -160,7 +161,9 @@ class FakeGong:
     def _list(self, query: dict[str, list[str]], request_id: str) -> tuple[int, dict[str, Any], dict[str, str]]:
         since = datetime.fromisoformat(query["fromDateTime"][0])
         until = datetime.fromisoformat(query["toDateTime"][0])
+        workspace = (query.get("workspaceId") or [None])[0]
         calls = sorted((c for i, c in self.calls.items() if i not in self.hidden
+                        and workspace in (None, c["workspaceId"])
                         and since <= datetime.fromisoformat(c["started"]) < until),
                        key=lambda c: datetime.fromisoformat(c["started"]))
         listed = [{k: v for k, v in c.items() if k not in ("parties", "context")} for c in calls]

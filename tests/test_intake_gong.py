@@ -184,3 +184,13 @@ async def test_a_reply_of_an_unexpected_shape_fails_gong_alone(pool: asyncpg.Poo
     gong_report, folder_report = await pull_sources(pool, fast(settings), [GONG, parse_source(str(folder))])
     assert gong_report.error == "gong://: unexpected reply (KeyError: 'id')"
     assert folder_report.error is None and folder_report.new == 1
+
+
+async def test_a_workspace_source_pulls_only_its_workspace(pool: asyncpg.Pool, settings: Settings,
+                                                          gong: FakeGong) -> None:
+    gong.add_call("1", started=started(1), workspace="111")
+    gong.add_call("2", started=started(1), workspace="222")
+    report = await pull_source(pool, fast(settings), parse_source("gong://222"), now=NOW)
+    assert report.new == 1
+    rows = await pool.fetch("SELECT source, external_id FROM transcripts")
+    assert [(r["source"], r["external_id"]) for r in rows] == [("gong://222", "2")]
