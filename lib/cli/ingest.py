@@ -37,8 +37,8 @@ def ingest(
         async with open_database(settings) as pool:
             repo = TranscriptRepository(pool)
             async for item in ingest_paths(repo, paths, source=source, deal_id=deal, occurred_at=occurred_at,
-                                           max_bytes=settings.ingest_max_bytes):
-                style = {"ingested": "green", "unchanged": "dim", "failed": "red"}[item.outcome]
+                                           max_bytes=settings.ingest_max_bytes, settings=settings):
+                style = {"ingested": "green", "updated": "yellow", "unchanged": "dim", "failed": "red"}[item.outcome]
                 ident = f" #{item.transcript_id}" if item.transcript_id else ""
                 console.print(f"[{style}]{item.outcome:9}[/{style}] {item.path}{ident}: {item.detail}",
                               highlight=False, soft_wrap=True)
