@@ -90,6 +90,13 @@ class TranscriptRepository:
             rows = await self.pool.fetch(_SELECT + " WHERE id = ANY($1::bigint[]) ORDER BY id", ids)
         return [Transcript.model_construct(**dict(r)) for r in rows]
 
+    async def missing(self, ids: list[int]) -> list[int]:
+        """The ids among these that no transcript has."""
+        with db_errors(operation="check transcript ids"):
+            found = {r["id"] for r in await self.pool.fetch("SELECT id FROM transcripts WHERE id = ANY($1::bigint[])",
+                                                           ids)}
+        return sorted(set(ids) - found)
+
     async def list(self, *, since: datetime | None = None, until: datetime | None = None,
                    limit: int = 100) -> list[Transcript]:
         with db_errors(operation="list transcripts"):

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from lib.deals.models import DealRollup, StoredDeal
 from lib.deals.rollup import RANK
+from lib.models import json_time
 
 STYLE = {"identified": "green", "partial": "yellow", "missing": "red"}
 # One character per call keeps a many-call grid inside 80 columns; the caption is the legend.
@@ -30,13 +31,9 @@ def deals_table(deals: list[StoredDeal]) -> Table:
 def deal_summary(deal: StoredDeal) -> dict[str, Any]:
     """The line `asmis deals --json` prints per deal."""
     r = deal.rollup
-    return {"deal_id": r.deal_id, "calls": r.calls, "first_call_at": _iso(r.first_call_at),
-            "last_call_at": _iso(r.last_call_at), "elements_identified": r.identified(),
-            "warnings": [w.code for w in r.warnings], "updated_at": deal.updated_at.isoformat()}
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+    return {"deal_id": r.deal_id, "calls": r.calls, "first_call_at": json_time(r.first_call_at),
+            "last_call_at": json_time(r.last_call_at), "elements_identified": r.identified(),
+            "warnings": [w.code for w in r.warnings], "updated_at": json_time(deal.updated_at)}
 
 
 def element_grid(rollup: DealRollup) -> Table:
