@@ -196,3 +196,17 @@ def test_a_deal_the_migration_marked_is_rebuilt_when_read(settings: Settings) ->
     shown = runner.invoke(app, ["deals", "--json"])
     assert shown.exit_code == 0 and '"calls": 1' in shown.output, shown.output
     assert [r["needs_refresh"] for r in _fetch(settings, "SELECT needs_refresh FROM deals")] == [False]
+
+
+def test_a_second_demo_links_the_run_that_made_its_results(settings: Settings, prefect_harness: None) -> None:
+    """Issue 23, item 8: with nothing to do, the demo still says where to look: the last run and the deal's
+    roll-up artifact in the Prefect UI."""
+    first = runner.invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    [run_url] = [line.split()[-1] for line in first.output.splitlines() if line.startswith("Prefect UI")]
+    second = runner.invoke(app, ["demo"])
+    assert second.exit_code == 0, second.output
+    assert "a second demo makes no LLM call" in second.output
+    assert [line.split()[-1] for line in second.output.splitlines() if line.startswith("Prefect UI")] == [run_url]
+    assert "artifact deal-rollups (markdown)" in second.output
+    assert second.output.count("unchanged") == 4 and "ingested" not in second.output

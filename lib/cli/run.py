@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from lib.cli.app import EXAMPLES_DIR, app, cli_errors, console, day, run_async
-from lib.cli.demo import prepare_demo, show_results, summary_table
+from lib.cli.demo import last_run_id, prepare_demo, show_results, summary_table
 from lib.errors import AsmisError
 from lib.models import AgentType
 from lib.prefect_local.target import ensure_local_prefect
@@ -177,6 +177,10 @@ def demo() -> None:
     if summary is None:
         console.print("   every sample already has its results (a second demo makes no LLM call)")
         run_async(show_results(settings, console, ids))
+        if (run_id := run_async(last_run_id(settings, ids))) is not None:
+            ensure_local_prefect()  # the UI the link opens: started again if it was stopped
+            console.print("   the run that made these results:")
+            _print_run_links(run_id)
         return
     console.print(summary_table(summary.rows()))
     run_async(show_results(settings, console, ids))
