@@ -77,3 +77,22 @@ def test_few_calls_show_every_call_and_no_earlier_column() -> None:
     assert "earlier" not in text and all(f"#{i}" in text for i in (100, 101, 102))
     wide = "\n".join(_render(_rollup(9), width=160))
     assert "earlier" not in wide and "#100" in wide
+
+
+def test_asmis_deals_view_of_a_nine_call_deal_fits_80_columns() -> None:
+    """Through `deal_view`, what `asmis deals ID` prints: before the fix the deal column and the newest
+    call were cropped and the legend ended mid-word."""
+    from lib.deals.models import StoredDeal
+    from lib.deals.view import deal_view
+
+    rollup = _rollup(9)
+    deal = StoredDeal(deal_id=rollup.deal_id, rollup=rollup, calls=9, first_call_at=rollup.first_call_at,
+                      last_call_at=rollup.last_call_at, result_ids=[], previous_rollup=None, changed_by=None,
+                      updated_at=datetime(2025, 11, 1, tzinfo=UTC))
+    console = Console(width=80, record=True, color_system=None)
+    console.print(deal_view(deal))
+    lines = console.export_text().splitlines()
+    assert max(len(line) for line in lines) <= 80
+    header = "\n".join(lines[1:6])
+    assert "deal" in header and "#108" in header and "earlier" in header
+    assert "changed since the call" in "\n".join(lines) and not any(line.endswith("cha") for line in lines)
