@@ -6,6 +6,7 @@ from uuid import UUID
 
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.exceptions import ObjectNotFound
 from prefect.settings import get_current_settings
 from prefect.utilities.urls import url_for
 from rich.console import Console
@@ -19,6 +20,10 @@ async def print_run_links(console: Console, flow_run_id: str) -> None:
     if settings.api.url is None or run_url is None:
         return
     async with get_client() as client:
+        try:  # a run an earlier, temporary server held is not on this one: no dead link
+            await client.read_flow_run(UUID(flow_run_id))
+        except (ObjectNotFound, ValueError):
+            return
         artifacts = await client.read_artifacts(
             artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(flow_run_id)])))
     console.print(f"[bold]Prefect UI[/bold]  {run_url}", highlight=False, soft_wrap=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -13,6 +13,13 @@ AGENT_TYPES: tuple[AgentType, ...] = ("meddpic", "stakeholder")
 ResultStatus = Literal["completed", "failed"]
 CacheTier = Literal["memory", "disk"]
 LLMMode = Literal["interactive", "batch"]  # batch: the Message Batches API, at half price
+
+
+def json_time(value: datetime | None) -> str | None:
+    """A timestamp as every `--json` output writes it: UTC, `Z`, as pydantic's JSON mode does."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value.tzinfo else value.isoformat()
 
 
 class NewTranscript(BaseModel):

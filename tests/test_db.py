@@ -85,11 +85,13 @@ async def test_transcripts_are_stored_once_per_content(pool: asyncpg.Pool) -> No
     repo = TranscriptRepository(pool)
     first, inserted = await repo.add(transcript())
     again, inserted_again = await repo.add(transcript())
-    other_source, _ = await repo.add(transcript(source="gong"))
-    assert inserted and not inserted_again and first == again and other_source != first
+    other_source, inserted_elsewhere = await repo.add(transcript(source="gong"))  # the same call, from Gong
+    assert inserted and not inserted_again and first == again == other_source and not inserted_elsewhere
     stored = await repo.get(first)
     assert stored is not None and stored.turns[0]["speaker"] == "Ana" and stored.speakers == ["Ana"]
-    assert [t.id for t in await repo.get_many([other_source, first])] == [first, other_source]
+    assert stored.source == "upload" and stored.metadata["also_from"][0]["source"] == "gong"
+    other, _ = await repo.add(transcript("Another call entirely."))
+    assert [t.id for t in await repo.get_many([other, first])] == [first, other]
     assert await repo.count() == 2
     assert len(await repo.list(since=datetime(2026, 3, 2, tzinfo=UTC))) == 0
 

@@ -4,23 +4,70 @@ one-line error handler, the event-loop runner."""
 from __future__ import annotations
 
 import asyncio
+import calendar
+import re
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import IO, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer vendors Click: its parse errors
+from typer.core import TyperGroup
 
 from lib.errors import AsmisError
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
+
+
+class OneLineUsageError(UsageError):
+    """A bad option or argument: one line naming it and what it takes (exit 2), not Click's usage block."""
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        console_err = Console(stderr=True, file=file) if file is not None else Console(stderr=True)
+        console_err.print(f"[red]error:[/red] {self.message}", highlight=False, soft_wrap=True)
+
+
+def _one_line(exc: UsageError) -> OneLineUsageError:
+    param = getattr(exc, "param", None)
+    low, high = getattr(param, "min", None), getattr(param, "max", None)
+    if param is not None and (low is not None or high is not None):  # a number out of its range, or no number
+        name = "/".join(param.opts) if param.param_type_name == "option" else (param.name or "").upper()
+        allowed = f"from {low} to {high}" if low is not None and high is not None else (
+            f"at least {low}" if low is not None else f"at most {high}")
+        return OneLineUsageError(f"{name}: must be a number {allowed}")
+    message = re.sub(r"\bValue error, ", "", exc.format_message())
+    return OneLineUsageError(message[0].lower() + message[1:] if message[:8] == "Invalid " else message)
+
+
+class OneLineErrors(TyperGroup):
+    """The root command: every parse error, in any command, becomes one line (see OneLineUsageError)."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except (NoArgsIsHelpError, OneLineUsageError):
+            raise
+        except UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (NoArgsIsHelpError, OneLineUsageError):
+            raise
+        except UsageError as exc:
+            raise _one_line(exc) from None
+
+
 # Plain Click help: Typer's Rich panels label every flag, --help included, as taking a `<bool>` value.
 HELP_STYLE: dict[str, Any] = {"rich_markup_mode": None, "no_args_is_help": True}
 app = typer.Typer(help="ASMIS: sales-call transcripts to deal intelligence.", add_completion=False,
-                  pretty_exceptions_enable=False, **HELP_STYLE)
+                  pretty_exceptions_enable=False, cls=OneLineErrors, **HELP_STYLE)
 console = Console()
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
@@ -37,6 +84,36 @@ def cli_errors(fn: Callable[P, T]) -> Callable[P, T]:
             raise typer.Exit(1) from None
 
     return wrapper
+
+
+def day(value: str) -> datetime:
+    """A `YYYY-MM-DD` option (a UTC midnight); a day the calendar lacks is named as such."""
+    return _when(value, day_only=True)
+
+
+def moment(value: str) -> datetime:
+    """An ISO 8601 option (`2025-09-09`, `2025-09-09T15:00`, with an offset or `Z`); naive means UTC."""
+    return _when(value, day_only=False)
+
+
+def _when(value: str, *, day_only: bool) -> datetime:
+    text = value.strip()
+    shape = r"\d{4}-\d{2}-\d{2}" if day_only else r"\d{4}-\d{2}-\d{2}([T ].+)?"
+    if not re.fullmatch(shape, text):
+        expected = "YYYY-MM-DD" if day_only else "ISO 8601 (YYYY-MM-DD, optionally THH:MM[:SS] and an offset)"
+        raise typer.BadParameter(f"{value!r} is not a date: expected {expected}")
+    year, month, dom = (int(part) for part in text[:10].split("-"))
+    if not 1 <= month <= 12:
+        raise typer.BadParameter(f"{value!r}: there is no month {month}")
+    if not 1 <= dom <= (last := calendar.monthrange(year, month)[1]):
+        raise typer.BadParameter(f"{value!r}: that day does not exist ({calendar.month_name[month]} {year} "
+                                 f"has {last} days)")
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a valid time: expected HH:MM[:SS] after the date, "
+                                 "optionally an offset such as +02:00 or Z") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def run_async(coro: Coroutine[Any, Any, T]) -> T:

@@ -11,6 +11,7 @@ from rich.table import Table
 from lib.cli.app import app, cli_errors, console, run_async
 from lib.db import open_database
 from lib.db.batches import BatchRepository, StoredBatch
+from lib.models import json_time
 from lib.settings import get_settings
 
 
@@ -19,14 +20,14 @@ def _row(b: StoredBatch) -> dict[str, object]:
     return {"id": b.id, "api_batch_id": b.api_batch_id, "provider": b.provider, "status": b.status, "model": b.model,
             "requests": b.requests, "processing": c.processing, "succeeded": c.succeeded, "errored": c.errored,
             "canceled": c.canceled, "expired": c.expired, "cost_usd": str(b.cost_usd),
-            "created_at": b.created_at.isoformat(), "ended_at": b.ended_at.isoformat() if b.ended_at else None,
-            "collected_at": b.collected_at.isoformat() if b.collected_at else None}
+            "created_at": json_time(b.created_at), "ended_at": json_time(b.ended_at),
+            "collected_at": json_time(b.collected_at)}
 
 
 @app.command()
 @cli_errors
 def batches(
-    limit: Annotated[int, typer.Option("--limit", help="How many recent batches to list.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000, help="How many recent batches to list.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List Message Batches, newest first: status, request counts and cost."""

@@ -8,6 +8,7 @@ import typer
 
 from lib.cli.app import cli_errors, console, sub_app
 from lib.errors import AsmisError
+from lib.models import AgentType
 from lib.settings import get_settings
 
 cache_app = sub_app("cache", "The result cache (memory and disk tiers).")
@@ -32,7 +33,8 @@ def cache_stats() -> None:
 @cache_app.command("clear")
 @cli_errors
 def cache_clear(
-    agent: Annotated[str | None, typer.Option("--agent", help="Only this agent type's results.")] = None,
+    agent: Annotated[AgentType | None, typer.Option("--agent", help="Only this agent type's results "
+                                                    "(meddpic or stakeholder).")] = None,
 ) -> None:
     """Empty the cache (Postgres keeps every result; the next run will call the LLM again)."""
     from lib.cache import open_cache

@@ -25,6 +25,8 @@ async def load_deals(deal_id: str | None, refresh: bool) -> list[StoredDeal]:
         repo = DealRepository(pool)
         if refresh:
             await (refresh_deals(pool, [deal_id], settings) if deal_id else refresh_all_deals(pool, settings))
+        elif stale := await repo.needing_refresh():  # merged duplicate calls (migration 0007)
+            await refresh_deals(pool, stale, settings)
         if deal_id is None:
             return await repo.list()
         deal = await repo.get(deal_id)

@@ -65,6 +65,12 @@ async def prepare_demo(settings: Settings, console: Console, examples: Path) -> 
     return ids
 
 
+async def last_run_id(settings: Settings, ids: list[int]) -> str | None:
+    """The flow run that made the samples' newest results (what a demo with nothing to do links to)."""
+    async with open_database(settings) as pool:
+        return await ResultRepository(pool).last_run_id(ids)
+
+
 async def show_results(settings: Settings, console: Console, ids: list[int]) -> None:
     async with open_database(settings) as pool:
         transcripts = await TranscriptRepository(pool).get_many(ids)

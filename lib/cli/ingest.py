@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lib.cli.app import app, cli_errors, console, run_async
+from lib.cli.app import app, cli_errors, console, moment, run_async
 from lib.db import open_database
 from lib.db.transcripts import TranscriptRepository
 from lib.intake.ingest import ingest_paths
@@ -21,15 +21,11 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Transcript files or folders (.vtt .srt .txt .json).")],
     deal: Annotated[str | None, typer.Option("--deal", help="Deal id to attach to every file.")] = None,
     occurred_at: Annotated[datetime | None, typer.Option(
-        "--occurred-at", help="When the calls happened (ISO 8601); default: the file's metadata, then its mtime.",
-        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S"])] = None,
+        "--occurred-at", help="When the calls happened (ISO 8601, UTC unless it has an offset); default: the "
+        "file's metadata, then its mtime.", parser=moment)] = None,
     source: Annotated[str, typer.Option("--source", help="Where the files come from (e.g. zoom, gong).")] = "files",
 ) -> None:
     """Ingest transcripts: one line per file; bad files are reported and skipped; exit 1 if any failed."""
-    if occurred_at is not None and occurred_at.tzinfo is None:
-        from datetime import UTC
-
-        occurred_at = occurred_at.replace(tzinfo=UTC)
     settings = get_settings()
 
     async def go() -> int:
@@ -37,8 +33,8 @@ def ingest(
         async with open_database(settings) as pool:
             repo = TranscriptRepository(pool)
             async for item in ingest_paths(repo, paths, source=source, deal_id=deal, occurred_at=occurred_at,
-                                           max_bytes=settings.ingest_max_bytes):
-                style = {"ingested": "green", "unchanged": "dim", "failed": "red"}[item.outcome]
+                                           max_bytes=settings.ingest_max_bytes, settings=settings):
+                style = {"ingested": "green", "updated": "yellow", "unchanged": "dim", "failed": "red"}[item.outcome]
                 ident = f" #{item.transcript_id}" if item.transcript_id else ""
                 console.print(f"[{style}]{item.outcome:9}[/{style}] {item.path}{ident}: {item.detail}",
                               highlight=False, soft_wrap=True)

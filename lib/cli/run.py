@@ -11,8 +11,9 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lib.cli.app import EXAMPLES_DIR, app, cli_errors, console, run_async
-from lib.cli.demo import prepare_demo, show_results, summary_table
+from lib.cli.app import EXAMPLES_DIR, app, cli_errors, console, day, run_async
+from lib.cli.demo import last_run_id, prepare_demo, show_results, summary_table
+from lib.errors import AsmisError
 from lib.models import AgentType
 from lib.prefect_local.target import ensure_local_prefect
 from lib.run.batch_mode import has_open_batches
@@ -34,6 +35,9 @@ async def _run_if_needed(params: RunParams, *, announce_server: bool = False, **
     migration check and one plan per command. The local Prefect server is started only for work.
     `mode`: llm_mode and wait, for the flow."""
     async with runtime_in_use() as rt:
+        if params.transcript_ids and (missing := await rt.transcripts.missing(params.transcript_ids)):
+            raise AsmisError(f"no transcript {', '.join(f'#{i}' for i in missing)} "
+                             "(`asmis results` lists the stored ones)")
         backlog = await estimate_run(rt, params)
         if backlog.calls == 0 and not await has_open_batches(rt):
             return None
@@ -71,9 +75,9 @@ def _print_run_links(flow_run_id: str) -> None:
 @app.command()
 @cli_errors
 def run(
-    limit: Annotated[int | None, typer.Option("--limit", help="Process at most N transcripts.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Process at most N transcripts.")] = None,
     agent: Annotated[list[str] | None, typer.Option("--agent", help="meddpic or stakeholder (repeatable).")] = None,
-    transcript: Annotated[list[int] | None, typer.Option("--transcript", help="Only this transcript id (repeatable).")] = None,
+    transcript: Annotated[list[int] | None, typer.Option("--transcript", min=1, help="Only this transcript id (repeatable).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Run again even where a result exists.")] = False,
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
     task_batch: TaskBatchOption = None,
@@ -84,17 +88,19 @@ def run(
                                              "(as `asmis pull`), then process.")] = False,
 ) -> None:
     """Run the process-transcripts flow now (the one the nightly deployment runs), with progress."""
+    unknown = set(agent or []) - {"meddpic", "stakeholder"}
+    if unknown:
+        raise typer.BadParameter(f"unknown agent type(s): {', '.join(sorted(unknown))} (meddpic or stakeholder)",
+                                 param_hint="--agent")
     get_settings()  # bad settings fail here, naming the variable, before anything starts
     source_failed = _pull_first() if pull_first else False
     agents: list[AgentType] = [a for a in ("meddpic", "stakeholder") if not agent or a in agent]
-    unknown = set(agent or []) - {"meddpic", "stakeholder"}
-    if unknown:
-        raise typer.BadParameter(f"unknown agent type(s): {', '.join(sorted(unknown))}", param_hint="--agent")
     params = RunParams(limit=limit, agents=agents, transcript_ids=transcript or None, force=force,
                        reprocess_stale=reprocess_stale, task_batch=task_batch)
     summary = run_async(_run_if_needed(params, **_mode(batch_api, no_wait)))
     if summary is None:
-        console.print("nothing to do: every transcript has its results (use --force to run again)")
+        console.print("nothing to do: no transcript to analyse (`asmis ingest PATH` adds some)" if force else
+                      "nothing to do: every transcript has its results (use --force to run again)")
         if source_failed:
             raise typer.Exit(1)
         return
@@ -126,12 +132,13 @@ async def _estimate(since: date, until: date, chunk_days: int, reprocess_stale: 
 @app.command()
 @cli_errors
 def backfill(
-    since: Annotated[datetime, typer.Option("--since", help="First day (YYYY-MM-DD), inclusive.", formats=["%Y-%m-%d"])],
-    until: Annotated[datetime, typer.Option("--until", help="Last day (YYYY-MM-DD), exclusive.", formats=["%Y-%m-%d"])],
-    chunk_days: Annotated[int, typer.Option("--chunk-days", min=1, help="Days per chunk (one subflow each).")] = 30,
+    since: Annotated[datetime, typer.Option("--since", help="First day (YYYY-MM-DD), inclusive.", parser=day)],
+    until: Annotated[datetime, typer.Option("--until", help="Last day (YYYY-MM-DD), exclusive.", parser=day)],
+    chunk_days: Annotated[int, typer.Option("--chunk-days", min=1, max=3660,
+                                            help="Days per chunk (one subflow each).")] = 30,
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate calls, tokens and dollars.")] = False,
-    parallel: Annotated[int, typer.Option("--parallel", min=1, help="Chunks at once: flow runs on the work pool "
+    parallel: Annotated[int, typer.Option("--parallel", min=1, max=256, help="Chunks at once: flow runs on the work pool "
                                           "where process-transcripts is deployed, else in this process.")] = 1,
     task_batch: TaskBatchOption = None,
     batch_api: BatchApiOption = False,
@@ -185,6 +192,10 @@ def demo() -> None:
     if summary is None:
         console.print("   every sample already has its results (a second demo makes no LLM call)")
         run_async(show_results(settings, console, ids))
+        if (run_id := run_async(last_run_id(settings, ids))) is not None:
+            ensure_local_prefect()  # the UI the link opens: started again if it was stopped
+            console.print("   the run that made these results:")
+            _print_run_links(run_id)
         return
     console.print(summary_table(summary.rows()))
     run_async(show_results(settings, console, ids))

@@ -49,6 +49,13 @@ class ResultRepository:
                                          transcript_id)
         return [StoredResult(**dict(r)) for r in rows]
 
+    async def last_run_id(self, transcript_ids: list[int]) -> str | None:
+        """The run that last wrote a result for any of these transcripts (a flow run id), if any did."""
+        with db_errors(operation="last run of transcripts"):
+            return await self.pool.fetchval(
+                "SELECT run_id FROM agent_results WHERE transcript_id = ANY($1::bigint[]) AND run_id IS NOT NULL "
+                "ORDER BY updated_at DESC, id DESC LIMIT 1", transcript_ids)
+
     async def recent(self, limit: int = 50) -> list[StoredResult]:
         """The `limit` most recently updated results, listed by transcript then agent."""
         with db_errors(operation="recent results"):

@@ -33,6 +33,9 @@ UPDATE deals SET rollup = $2, calls = $3, first_call_at = $4, last_call_at = $5,
 WHERE deal_id = $1
 """
 _NEW_RESULT_IDS = "UPDATE deals SET result_ids = $2, updated_at = now() WHERE deal_id = $1"
+# Set by migration 0007 on the deals whose duplicate calls it merged: rebuilt on the next read.
+_REFRESHED = "UPDATE deals SET needs_refresh = false WHERE deal_id = $1 AND needs_refresh"
+_NEEDING_REFRESH = "SELECT deal_id FROM deals WHERE needs_refresh ORDER BY deal_id"
 
 
 _DEALS_OF_RUN = """
@@ -54,6 +57,11 @@ class DealRepository:
         that changed no row changes no deal)."""
         with db_errors(operation="deals of a run"):
             return [r["deal_id"] for r in await self.pool.fetch(_DEALS_OF_RUN, run_id)]
+
+    async def needing_refresh(self) -> list[str]:
+        """Deals a migration changed the calls of (merged duplicates): their stored roll-up is stale."""
+        with db_errors(operation="deals needing a refresh"):
+            return [r["deal_id"] for r in await self.pool.fetch(_NEEDING_REFRESH)]
 
     async def all_deal_ids(self) -> list[str]:
         with db_errors(operation="list deal ids"):
@@ -80,6 +88,8 @@ class DealRepository:
                     await conn.execute(_UPDATE, *values)
                 elif list(old["result_ids"]) != ids:  # newer results that say the same: nothing to mark
                     await conn.execute(_NEW_RESULT_IDS, deal_id, ids)
+                if old is not None:
+                    await conn.execute(_REFRESHED, deal_id)
                 return old is None or old["rollup"] != rollup
 
     async def get(self, deal_id: str) -> StoredDeal | None:

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich import box
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
 from lib.deals.models import DealRollup, StoredDeal
 from lib.deals.rollup import RANK
+from lib.models import json_time
 
 STYLE = {"identified": "green", "partial": "yellow", "missing": "red"}
-# One character per call keeps a many-call grid inside 80 columns; the caption is the legend.
+# One character per call keeps the grid narrow; the newest calls that fit the terminal are shown.
 SYMBOL = {"identified": "●", "partial": "◐", "missing": "○"}
 LEGEND = "● identified  ◐ partial  ○ missing  · not analysed  ▲▼ changed since the call before"
 
@@ -30,36 +32,63 @@ def deals_table(deals: list[StoredDeal]) -> Table:
 def deal_summary(deal: StoredDeal) -> dict[str, Any]:
     """The line `asmis deals --json` prints per deal."""
     r = deal.rollup
-    return {"deal_id": r.deal_id, "calls": r.calls, "first_call_at": _iso(r.first_call_at),
-            "last_call_at": _iso(r.last_call_at), "elements_identified": r.identified(),
-            "warnings": [w.code for w in r.warnings], "updated_at": deal.updated_at.isoformat()}
+    return {"deal_id": r.deal_id, "calls": r.calls, "first_call_at": json_time(r.first_call_at),
+            "last_call_at": json_time(r.last_call_at), "elements_identified": r.identified(),
+            "warnings": [w.code for w in r.warnings], "updated_at": json_time(deal.updated_at)}
 
 
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+class ElementGrid:
+    """The element-by-call grid fitted to the width it is drawn in: the newest calls that fit, and a
+    `+N earlier` column for the others; the element and deal columns always show; the legend below
+    wraps on words."""
+
+    def __init__(self, rollup: DealRollup) -> None:
+        self.rollup = rollup
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        shown = len(self.rollup.timeline)
+        table = element_grid(self.rollup, shown)
+        unbounded = options.update_width(10_000)  # a table measures its natural width only when given room
+        while shown > 1 and Measurement.get(console, unbounded, table).maximum > options.max_width:
+            shown -= 1
+            table = element_grid(self.rollup, shown)
+        yield table
+        yield Text(LEGEND)
 
 
-def element_grid(rollup: DealRollup) -> Table:
-    """Rows are elements, columns the deal's calls (oldest first); ▲/▼ marks a status that changed
-    from the call before, · a call not analysed yet; the last column is the deal's status and since when."""
+def element_grid(rollup: DealRollup, shown: int | None = None) -> Table:
+    """Rows are elements, columns the deal's newest `shown` calls (all by default; oldest first), after a
+    `+N earlier` column with the best status the earlier calls had; ▲/▼ marks a status that changed from
+    the call before, · a call not analysed yet; the last column is the deal's status and since when."""
+    calls = rollup.timeline
+    earlier = calls[:len(calls) - shown] if shown is not None and shown < len(calls) else []
     table = Table(title=f"Deal {rollup.deal_id}: MEDDPICC by call ({rollup.identified()}/8 identified)",
-                  title_justify="left", caption=LEGEND, caption_justify="left")
+                  title_justify="left")
     table.add_column("element", no_wrap=True)
-    for call in rollup.timeline:
+    if earlier:
+        table.add_column(f"+{len(earlier)}\nearlier", justify="center", no_wrap=True)
+    for call in calls[len(earlier):]:
         table.add_column(f"#{call.transcript_id}\n{call.occurred_at:%m-%d}\n{call.format}", justify="center",
-                         min_width=5)
+                         min_width=5, no_wrap=True)
     table.add_column("deal", no_wrap=True)
+    hidden = {c.transcript_id for c in earlier}
     for name, element in rollup.elements.items():
         on_call = {h.transcript_id: h.status for h in element.history}
         cells: list[Text | str] = [name.replace("_", " ")]
+        if earlier:
+            before: list[str] = [on_call[i] for i in hidden if i in on_call]
+            best = max(before, key=lambda status: RANK[status]) if before else None
+            cells.append(Text(SYMBOL[best], style=STYLE[best]) if best else Text("·", style="dim"))
         previous: str | None = None
-        for call in rollup.timeline:
+        for call in calls:
             status = on_call.get(call.transcript_id)
             if status is None:
-                cells.append(Text("·", style="dim"))
+                if call.transcript_id not in hidden:
+                    cells.append(Text("·", style="dim"))
                 continue
             mark = "" if previous in (None, status) else ("▲" if RANK[status] > RANK[previous or status] else "▼")
-            cells.append(Text(mark + SYMBOL[status], style=STYLE[status]))
+            if call.transcript_id not in hidden:
+                cells.append(Text(mark + SYMBOL[status], style=STYLE[status]))
             previous = status
         first = element.first_identified
         since = f" since #{first.transcript_id}" if first else ""
@@ -70,7 +99,7 @@ def element_grid(rollup: DealRollup) -> Table:
 
 def deal_view(deal: StoredDeal) -> Group:
     rollup = deal.rollup
-    parts: list[Any] = [element_grid(rollup)]
+    parts: list[Any] = [ElementGrid(rollup)]
     if rollup.stakeholders:
         # Six columns fit 80: influence and sentiment share one; `--json` has first_seen_at too.
         people = Table(title="Stakeholders across the deal", title_justify="left", box=box.SIMPLE_HEAD)

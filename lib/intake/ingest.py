@@ -1,4 +1,8 @@
-"""Ingest transcript files: parse, normalise, store once per content. One bad file never stops the rest."""
+"""Ingest transcript files: parse, normalise, store once per content. One bad file never stops the rest.
+
+The same content is the same call whatever its source or label: ingesting it again stores nothing new
+(the other source is kept in the transcript's metadata), unless `--deal` or `--occurred-at` is given
+explicitly, which updates the stored call and refreshes the deals it leaves and joins."""
 
 from __future__ import annotations
 
@@ -8,12 +12,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from lib.db.transcripts import TranscriptRepository
+from lib.db.transcripts import Stored, TranscriptRepository
+from lib.deals.refresh import refresh_deals
 from lib.errors import AsmisError, TranscriptError
 from lib.models import NewTranscript
+from lib.settings import Settings
 from lib.transcripts import ParsedTranscript, iter_transcript_files, parse_file
 
-Outcome = Literal["ingested", "unchanged", "failed"]
+Outcome = Literal["ingested", "updated", "unchanged", "failed"]
+MTIME_NOTE = "no date in the file: using its modification time; --occurred-at sets one"
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,9 @@ def to_record(path: Path, parsed: ParsedTranscript, *, source: str, deal_id: str
 
 async def ingest_paths(repo: TranscriptRepository, paths: Iterable[Path], *, source: str,
                        deal_id: str | None = None, occurred_at: datetime | None = None,
-                       max_bytes: int) -> AsyncIterator[IngestResult]:
-    """Yield one result per file, as each is stored or refused."""
+                       max_bytes: int, settings: Settings | None = None) -> AsyncIterator[IngestResult]:
+    """Yield one result per file, as each is stored, updated or refused. With `settings`, the deals an
+    update moves a call out of or into (or re-dates it in) are refreshed."""
     for item in iter_transcript_files(paths):
         if isinstance(item, TranscriptError):
             yield IngestResult(item.path, "failed", item.problem)
@@ -55,15 +63,32 @@ async def ingest_paths(repo: TranscriptRepository, paths: Iterable[Path], *, sou
         try:
             parsed = parse_file(item, max_bytes=max_bytes)
             record = to_record(item, parsed, source=source, deal_id=deal_id, occurred_at=occurred_at)
-            transcript_id, inserted = await repo.add(record)
+            # Only what was asked for explicitly changes a stored call: never a date from an mtime.
+            stored = await repo.store(record, deal_id=deal_id, occurred_at=occurred_at)
+            if stored.outcome == "updated" and settings is not None:
+                moved = {d for d in (stored.previous_deal_id, deal_id) if d}
+                await refresh_deals(repo.pool, sorted(moved), settings)
         except TranscriptError as exc:
             yield IngestResult(str(item), "failed", exc.problem)
             continue
         except AsmisError as exc:
             yield IngestResult(str(item), "failed", str(exc))
             continue
-        detail = f"{len(parsed.turns)} turns, {len(parsed.speakers)} speakers"
-        if parsed.warnings:
-            detail += "; " + "; ".join(parsed.warnings)
-        yield IngestResult(str(item), "ingested" if inserted else "unchanged",
-                           detail if inserted else "already ingested", transcript_id)
+        yield IngestResult(str(item), "ingested" if stored.outcome == "inserted" else stored.outcome,
+                           _detail(parsed, stored, source, deal_id, occurred_at), stored.id)
+
+
+def _detail(parsed: ParsedTranscript, stored: Stored, source: str, deal_id: str | None,
+            occurred_at: datetime | None) -> str:
+    if stored.outcome == "inserted":
+        notes = [f"{len(parsed.turns)} turns, {len(parsed.speakers)} speakers", *parsed.warnings]
+        return "; ".join(notes if occurred_at or parsed.occurred_at else [*notes, MTIME_NOTE])
+    where = "" if stored.stored_source == source else f" from {stored.stored_source} ({source} noted in its metadata)"
+    if stored.outcome == "unchanged":
+        return f"already stored{where}"
+    changes = []
+    if deal_id is not None and deal_id != stored.previous_deal_id:
+        changes.append(f"deal {stored.previous_deal_id or '(none)'} -> {deal_id}")
+    if occurred_at is not None and stored.previous_occurred_at is not None and occurred_at != stored.previous_occurred_at:
+        changes.append(f"occurred_at {stored.previous_occurred_at:%Y-%m-%d %H:%M} -> {occurred_at:%Y-%m-%d %H:%M}")
+    return f"already stored{where}: " + ", ".join(changes)
