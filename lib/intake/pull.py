@@ -25,7 +25,7 @@ from lib.errors import ConfigError, DatabaseError, PermanentDatabaseError, Sourc
 from lib.intake.items import Fetched, Listed, Source
 from lib.intake.sources import SourceSpec, parse_sources
 from lib.intake.state import IntakeRepository
-from lib.models import NewTranscript
+from lib.models import NewTranscript, json_time
 from lib.settings import Settings
 from lib.transcripts import ParsedTranscript, parse_bytes
 
@@ -73,8 +73,8 @@ class SourceReport:
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        out["since"] = self.since.isoformat() if self.since else None
-        out["until"] = self.until.isoformat() if self.until else None
+        out["since"] = json_time(self.since)
+        out["until"] = json_time(self.until)
         return out
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 import asyncpg
 
 from lib.db.connect import db_errors
-from lib.models import NewTranscript
+from lib.models import NewTranscript, json_time
 
 Stored = Literal["new", "changed", "unchanged"]
 
@@ -179,14 +179,13 @@ async def overview(pool: asyncpg.Pool, sources: list[str]) -> list[dict[str, Any
         own = [i for i in items if i["source"] == state.source]
         out.append({
             "source": state.source,
-            "high_water": state.high_water.isoformat() if state.high_water else None,
-            "last_pull_at": state.last_pull_at.isoformat() if state.last_pull_at else None,
+            "high_water": json_time(state.high_water),
+            "last_pull_at": json_time(state.last_pull_at),
             "last_pull_ok": state.last_pull_ok,
             "last_error": state.last_error,
             "last_counts": {k: v for k, v in (state.last_counts or {}).items() if k != "refused_items"},
             "items": tally[state.source],
-            "pending": [{"external_id": i["external_id"], "since": i["occurred_at"].isoformat()
-                         if i["occurred_at"] else None, "attempts": i["attempts"]}
+            "pending": [{"external_id": i["external_id"], "since": json_time(i["occurred_at"]), "attempts": i["attempts"]}
                         for i in own if i["state"] == "pending"],
             "refused": [{"external_id": i["external_id"], "reason": i["reason"]} for i in own
                         if i["state"] == "refused"],

@@ -39,12 +39,13 @@ def pull_markdown(reports: list[SourceReport]) -> str:
 
 def sources_table(sources: list[dict[str, Any]]) -> Table:
     table = Table(title="sources", title_justify="left")
-    for column in ("source", "high-water mark", "last pull", "stored", "pending", "refused", "last result"):
-        table.add_column(column, overflow="fold")
+    for column in ("source", "newest seen", "last pull", "stored", "pending", "refused", "last pull found"):
+        table.add_column(column, overflow="fold", justify="right" if column in ("stored", "pending", "refused")
+                         else "left")
     for s in sources:
         result = ("never pulled" if s["last_pull_at"] is None else
                   f"[red]{s['last_error']}[/red]" if s["last_error"] else
-                  ", ".join(f"{k} {v}" for k, v in s["last_counts"].items()))
+                  ", ".join(f"{k} {v}" for k, v in s["last_counts"].items() if v) or "nothing")
         table.add_row(s["source"], _short(s["high_water"]), _short(s["last_pull_at"]), str(s["items"]["stored"]),
                       str(s["items"]["pending"]), str(s["items"]["refused"]), result)
     return table
