@@ -214,7 +214,7 @@ def test_run_pull_pulls_then_processes(flow_settings: Settings, tmp_path: Path,
     again = runner.invoke(app, ["run", "--pull", "--agent", "meddpic"])
     assert again.exit_code == 0 and "unchanged 2" in again.output and "nothing to do" in again.output
     old = runner.invoke(app, ["pull", "--since", "2020-01-01", "--json"])
-    assert old.exit_code == 0 and json.loads(old.output)[0]["since"].startswith("2020-01-01T00:00:00+00:00")
+    assert old.exit_code == 0 and json.loads(old.output)[0]["since"].startswith("2020-01-01T00:00:00Z")
 
 
 async def test_two_items_with_the_same_content_share_one_transcript(pool: asyncpg.Pool, settings: Settings,
