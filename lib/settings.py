@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     prefect_local_server: bool = Field(
         True, description="Flow commands start and use the local Prefect server when PREFECT_API_URL is unset; "
         "false: Prefect's temporary server, thrown away at exit (the test suite's choice).")
+    # Evaluation (issue 21): the labelled set `asmis prompts sync` scores a changed prompt on first.
+    eval_set: Path | None = Field(
+        None, description="A labelled set (or a folder of them); set, `asmis prompts sync` evaluates a changed "
+        "prompt before it goes active.")
+    eval_tolerance: float = Field(
+        0.02, ge=0, le=1, description="How far a new prompt version's mean F1 may fall below the active one's "
+        "before the gate refuses it.")
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
     command_timeout: float = Field(60.0, gt=0)
@@ -66,6 +73,11 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().absolute()
+
+    @field_validator("eval_set", mode="before")
+    @classmethod
+    def _no_empty_path(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("database_url")
     @classmethod
