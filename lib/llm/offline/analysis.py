@@ -13,6 +13,7 @@ from lib.llm.offline.people import Directory, find_people
 from lib.llm.offline.relations import Link, find_relationships
 from lib.llm.offline.roles import Profile, RoleScan, assign_roles, scan_roles
 from lib.llm.offline.sides import assign_sides
+from lib.llm.offline.speakers import name_speakers
 from lib.llm.offline.text import Sentence, split_sentences
 
 
@@ -46,7 +47,7 @@ def _remembered(key: tuple[tuple[Any, Any, str], ...]) -> Analysis:
 
 
 def analyse(turns: Sequence[Mapping[str, Any]]) -> Analysis:
-    sentences = split_sentences(turns)
+    sentences = name_speakers(split_sentences(turns))
     vendors = vendor_names(sentences)
     companies = vendors | integration_targets(sentences)
     directory = find_people(sentences, companies)

@@ -11,6 +11,7 @@ from lib.llm.offline.patterns import (
     DEPARTMENTS,
     ICASE,
     NAME,
+    NAME_TOKEN,
     NOT_NAMES,
     TITLE,
     TITLE_WORDS,
@@ -18,6 +19,7 @@ from lib.llm.offline.patterns import (
 from lib.llm.offline.text import TOKEN, RuleSet, Sentence, rule
 
 _N = rf"(?-i:(?P<name>{NAME}))"
+_FULL_NAME = rf"{NAME_TOKEN}\s{NAME_TOKEN}"
 _POS = r"(?P<pos>our|my|their|your|the)"
 # Contexts that only fit a person: creating one from them is safe.
 _INTRODUCTIONS = RuleSet((
@@ -25,6 +27,10 @@ _INTRODUCTIONS = RuleSet((
     rule(rf"\b(?P<pos>my|our|your)\s+(?:colleague|boss|manager|teammate|counterpart|co-?worker),?\s+{_N}\b",
          "colleague boss manager teammate counterpart coworker co"),
     rule(rf"{_N},\s+(?:who(?:'s| is)\s+)?(?:one of\s+)?{_POS}\s+(?P<title>{TITLE})", TITLE_WORDS),
+    # 'Keoni Akana, CFO, yes.': a full name then a title, no possessive
+    rule(rf"(?-i:(?P<name>{_FULL_NAME})),\s+(?P<title>{TITLE})(?=[,.;!?]|\s+(?:and|of|at|here|there)\b|$)", TITLE_WORDS),
+    # An answer that is only a full name: 'Who signs? / Ines. Ines Carvalho, ...' or 'Maribel Santos.'
+    rule(rf"^(?-i:(?P<name>{_FULL_NAME}))[.!]?$", ""),
     rule(rf"{_N}(?:\s+[a-z]+){{1,3}},\s+one of\s+{_POS}\s+(?P<title>{TITLE})", TITLE_WORDS),
     rule(rf"{_N}\s+(?:is|was|'s|has been)\s+(?:one of\s+)?(?:{_POS}|a|an)\s+(?:new\s+|current\s+)?(?P<title>{TITLE})",
          TITLE_WORDS),
@@ -108,8 +114,11 @@ class Directory:
 def find_people(sentences: list[Sentence], products: set[str]) -> Directory:
     people = [Person(speaker, True) for speaker in _speakers(sentences)]
     for sentence in sentences:
-        for _, match in _INTRODUCTIONS.matches(sentence):
-            _introduce(people, match, sentence, products)
+        for position, match in _INTRODUCTIONS.matches(sentence):
+            # 'Sorry, Guillermo Ortega, he's our VP': a refused name is looked for again just after it
+            found: re.Match[str] | None = match
+            while found is not None and not _introduce(people, found, sentence, products):
+                found = _INTRODUCTIONS.rules[position].regex.search(sentence.text, found.start("name") + 1)
     speakers = {p.name: p for p in people if p.is_speaker}
     for sentence in sentences:
         if sentence.speaker in speakers:
@@ -121,10 +130,10 @@ def _speakers(sentences: list[Sentence]) -> list[str]:
     return list(dict.fromkeys(s.speaker for s in sentences if s.speaker))
 
 
-def _introduce(people: list[Person], match: re.Match[str], sentence: Sentence, products: set[str]) -> None:
+def _introduce(people: list[Person], match: re.Match[str], sentence: Sentence, products: set[str]) -> bool:
     name = _clean_name(match.group("name"))
-    if name is None or name.split()[0] in products:
-        return
+    if name is None or name.split()[0] in products or name in products:
+        return False
     person = _resolve(people, name)
     groups = match.groupdict()
     if person is None:
@@ -134,6 +143,7 @@ def _introduce(people: list[Person], match: re.Match[str], sentence: Sentence, p
     title = groups.get("title") or _dept_title(groups.get("dept"), "") or None
     if title and (person.title is None or person.title_from is None or groups.get("title")):
         person.title, person.title_from = _tidy_title(title), sentence
+    return True
 
 
 def _self_title(person: Person, sentence: Sentence) -> None:

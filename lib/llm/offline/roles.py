@@ -17,10 +17,18 @@ def _cues(*specs: tuple[str, str, float], about_speaker: bool = False, by_defaul
 
 ECONOMIC_BUYER = _cues(
     (r"\bfinal (?:call|decision|say|sign-?off|approval|word|signature)\b", "final", 3),
-    (r"\b(?:owns|controls|holds|has|manages|approves|own|control|hold) (?:the|that|this|our)? ?budget\b", "budget", 3),
+    (r"\b(?:owns|controls|holds|has|manages|approves|approved|own|control|hold) (?:the|that|this|our)? ?budget\b",
+     "budget", 3),
     (r"\bbudget (?:owner|holder|authority)\b|\bbudget is (?:his|hers|theirs)\b", "budget", 3),
     (r"\b(?:has to|needs to|must|will have to|would have to|will need to|would need to|gets? to) "
-     r"(?:sign off|approve|sign)\b(?! on the \w+ side)", "sign approve", 2),
+     r"(?:sign off|approve|sign)\b(?! on the \w+ side)(?! off)(?! on (?:security|legal|the (?:security|legal|technical)))",
+     "sign approve", 2),
+    # 'she approves capex', 'he signs anything over ...', 'she approved the budget line'
+    (r"\b(?:he|she|they)(?:'s| is| has| will)?\s+(?:(?:already|also|always|ultimately|personally)\s+)?"
+     r"(?:approves?|approved|signs?|signed off on) (?:the |all |our |any |every )?(?:capex|budget|spend|spending|"
+     r"purchases?|contracts?|POs?|anything|everything|money|funding|budget line)\b",
+     "approve approves approved sign signs signed", 3),
+    (r"\bis (?:his|her|their) budget\b|\bcomes? out of (?:his|her|their) budget\b", "budget", 3),
     (r"\bsigns? (?:off on )?(?:anything|everything|the contract|the deal|the purchase|the PO|all|both|off on it)\b",
      "sign signs", 2),
     (r"\b(?:signature|signing|approval|spending) authority\b", "authority", 3),
@@ -49,7 +57,8 @@ ECONOMIC_BUYER = _cues(
 ) + _cues(
     (r"\bI (?:have|own|hold|control) (?:a |the |about |roughly |around |an? )?(?:[$€£][\d,.]+\s?\w*\s)?"
      r"(?:budget\b|[$€£][\d,.]+)", "have own hold control", 2),
-    (r"\b(?:I (?:can |will |'ll )?(?:approve|sign)\b(?! off on the \w+ side)|needs? my signature)",
+    (r"\b(?:I (?:can |will |'ll )?(?:approve|sign)\b(?! off on (?:the \w+ side|security|legal|the (?:security|legal|"
+     r"technical)|my (?:part|side)))|needs? my signature)",
      "approve sign signature", 2),
     (r"\b(?:the )?budget is mine\b|\bit's my budget\b", "budget", 3),
     about_speaker=True,
