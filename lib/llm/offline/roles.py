@@ -90,6 +90,23 @@ CHAMPION = _cues(
      "one person", 3),
     (r"\b(?:(?:count|consider|think of) me(?: in)?(?: as)?|I(?:'ll| will| can) be) (?:your|an|the) "
      r"(?:internal |inside )?(?:advocate|champion|sponsor|ally|coach|person|man|woman|guy)\b", "count consider think be", 3),
+    # Carrying the deal inside, in the speaker's own words, however the sentence runs on:
+    # 'I'll bundle it with the sign-offs and bring it to Ines myself', 'I'll carry this to the exec team'
+    (r"\bI(?:'ll| will|'m going to| am going to)\b[^.?!]{0,80}?\b(?:carry|take|bring|walk|pitch|present|get) "
+     r"(?:it|this|that|them|the (?:package|case|numbers|proposal|deck|business case))\s+(?:in(?:to)?|to|up to|"
+     r"in front of|upstairs|through)\b", "carry take bring walk pitch present get", 3),
+    (r"\b(?:count on me|I've got your back|I'm in your corner|you have my (?:support|vote)|I'll vouch)\b",
+     "count got corner support vote vouch", 3),
+    (r"\b(?:lands|reads|goes down|comes across|works) better (?:coming )?from me\b|\bbetter (?:coming )?from me than\b"
+     r"|\bresponds better to me\b", "lands reads goes comes works better responds", 3),
+    # Coaching the seller: inside information and how to win the buyer's people over
+    (r"\byou didn't hear (?:this|that|it) from me\b|\bbetween (?:you and me|us)\b|\boff the record\b|"
+     r"\bI'll tell you where (?:he|she|they)(?:'s| is|'re| are) going to\b|\bsend (?:it|that|them|the [\w-]+) to me "
+     r"(?:first|before)\b|\bsend me the [\w-]+ before\b|\bhere's what I'll do\b|\bI'm not letting (?:it|this)\b",
+     "hear between record tell send here not", 2),
+    (r"\b(?:might|will|would|should|that'll|that would) help you (?:when|with|in front of|get)\b|"
+     r"\bso you (?:can|know) (?:see )?how (?:it|this|he|she|they)\b|\bI(?:'ll| can| will) (?:also )?(?:send|share|"
+     r"forward) (?:you )?(?:our|the) (?:internal|board) [\w-]+", "help so send share forward", 2),
     about_speaker=True,
 )
 BLOCKER = _cues(
