@@ -18,20 +18,31 @@ CRITERIA = rule(
     r"non-negotiable|deal[- ]?breakers?|important (?:to|for) us|what matters|key factors?|top priorit(?:y|ies)|"
     r"looking for (?:a|something|an?)\b|SOC ?2|ISO ?27001|GDPR|HIPAA|SSO|SAML|audit trail|easy to use|"
     r"ease of use|user[- ]friendly|certified|compliance|evaluate (?:vendors|you|options) on|scorecard|"
-    r"(?:won't|wouldn't|will not) (?:get )?adopt\w*|without (?:us )?writing custom code)",
+    r"(?:won't|wouldn't|will not) (?:get )?adopt\w*|without (?:us )?writing custom code|"
+    r"(?:we'd|we would|I'd|I would|we'll|we will) (?:judge|score|compare|evaluate|weigh)|what (?:I|we) need from you|"
+    r"(?:the|a|our) (?:big|biggest|main|key|real) (?:thing|question|concern|requirement|test) (?:for (?:us|me)|is)|"
+    r"deal[- ]?killer|killed the last vendor|has to be able to|we need (?:it|something|a system|a tool|one) (?:that|to)|"
+    r"(?:it|this|that) (?:has|needs) to (?:work|run|cope|handle))",
     "must needs need has requirement requirements criteria non negotiable deal breaker breakers dealbreaker important "
     "matters key top priority priorities looking soc soc2 iso iso27001 gdpr hipaa sso saml audit easy ease user "
-    "certified compliance evaluate scorecard adopt adopted adoption writing")
+    "certified compliance evaluate scorecard adopt adopted adoption writing we'd we would i'd i'll we'll judge score "
+    "compare weigh need big biggest main real killer killed able it this that d ll")
 PROCESS = rule(
     r"\b(?:decision by|decide by|decision (?:date|deadline)|make (?:a|the|our) (?:final )?decision|"
     r"decision[- ]making|steering committee|buying committee|committee|evaluation|shortlist|short-list|"
     r"pilot|proof of concept|POC|trial|timeline|go[- ]live|go live|roll(?:ing)? (?:it |this )?out|rollout|"
     r"board (?:meeting|approval)|present (?:this|it|the results?|to)|recommendation|approval process|"
     r"vendor selected|select(?:ing)? a vendor|selection|final (?:call|decision|say)|business case|"
-    r"budget cycle|implement (?:during|in|by))\b",
+    r"budget cycle|implement (?:during|in|by)|"
+    r"(?:goes|go|has to go|needs to go|take it|bring it) (?:to|up to|in front of) (?:the |our )?(?:board|committee|"
+    r"exec(?:utive)? team|leadership|management|CFO|COO|CEO|cabinet)|(?:exec(?:utive)? team|leadership team|board|"
+    r"committee) (?:meets|meeting|reviews?)|sign(?:s)? off first|the order is|(?:before|once) (?:we|she|he|they) "
+    r"(?:decide|sign|commit|approve)|steps between now and|get (?:it|this) (?:done|signed|approved) (?:before|by|this)|"
+    r"decid(?:e|es|ed|ing)|decision)\b",
     "decision decide decisions making committee evaluation shortlist short pilot proof poc trial timeline go live "
     "roll rollout board present recommendation approval vendor select selecting selection final business budget "
-    "implement")
+    "implement goes go has needs take bring exec executive leadership committee meets sign signs order before once "
+    "steps get decide decides decided deciding")
 PAPER = rule(
     r"\b(?:MSA|master (?:services|subscription) agreement|DPA|data processing (?:agreement|addendum)|"
     r"security (?:review|questionnaire|assessment|package)|vendor (?:onboarding|setup|registration|"
