@@ -53,7 +53,8 @@ def analyse(turns: Sequence[Mapping[str, Any]]) -> Analysis:
     directory = find_people(sentences, companies)
     sides = assign_sides(directory, sentences)
     roles = scan_roles(sentences, directory)
-    profiles = assign_roles(directory, sides, roles)
+    profiles = [p for p in assign_roles(directory, sides, roles)
+                if not p.person.title_only or p.role in ("economic_buyer", "champion", "blocker")]
     names = {part for person in directory.people for part in person.name.split()}
     alternatives = find_alternatives(sentences, names | vendors)
     return Analysis(sentences, directory, sides, profiles, roles, find_relationships(sentences, directory),

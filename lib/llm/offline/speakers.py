@@ -52,12 +52,17 @@ def _self_named(sentences: list[Sentence], generic: set[str | None]) -> dict[str
 def _addressed(sentences: list[Sentence], generic: set[str | None]) -> dict[str, str]:
     """A turn that opens by naming someone, answered next by another id-only speaker: a vote for that name."""
     votes: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    firsts = [s for i, s in enumerate(sentences) if i == 0 or sentences[i - 1].turn != s.turn]
-    for asked, answer in zip(firsts, firsts[1:], strict=False):
-        match = _ADDRESS.match(asked.text)
-        if (match and answer.speaker in generic and answer.speaker and answer.speaker != asked.speaker
-                and match.group("name").split()[0] not in NOT_NAMES):
-            votes[answer.speaker][match.group("name")] += 1
+    turns: list[list[Sentence]] = []
+    for sentence in sentences:
+        if not turns or turns[-1][0].turn != sentence.turn:
+            turns.append([])
+        turns[-1].append(sentence)
+    for asked, answer in zip(turns, turns[1:], strict=False):
+        matches = [m for m in (_ADDRESS.match(s.text) for s in asked) if m]
+        speaker = answer[0].speaker
+        if (matches and speaker in generic and speaker and speaker != asked[0].speaker
+                and matches[-1].group("name").split()[0] not in NOT_NAMES):
+            votes[speaker][matches[-1].group("name")] += 1
     return _winners(votes)
 
 
