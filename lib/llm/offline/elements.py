@@ -68,8 +68,9 @@ PAIN = rule(
     "refund late duplicate "
     "clean chasing problem challenge headcount")
 _NOT_A_METRIC = re.compile(r"\b(?:pilot|trial|POC|call|meeting|kickoff|demo|review|questionnaire|questions|"
-                           r"notice|implementation|syncs?|contract|procurement|legal|redlines?|signature|"
-                           r"installation|minutes)\b", ICASE)
+                           r"notice (?:period|to)|(?:days'|weeks'|months') notice|implementation|syncs?|contract|"
+                           r"procurement|legal|redlines?|signature|installation|(?:meeting|board) minutes|"
+                           r"minutes (?:of|from) the)\b", ICASE)
 # Deal terms are not business metrics: prices, discounts, fees, caps, refunds, contract values.
 _COMMERCIAL = re.compile(r"\b(?:price|priced|pricing|proposal|proposed|quote|quoted|discount|(?<!late )(?<!payment )"
                          r"fees?|term|terms|"
@@ -79,7 +80,7 @@ _COMMERCIAL = re.compile(r"\b(?:price|priced|pricing|proposal|proposed|quote|quo
 _TIMEFRAME = re.compile(r"(?<!close )(?<!live )(?<!done )(?<!ramp )\b(?:in|within|over|for|after|during|every|"
                         r"the first|the next|the last)\s+(?:the\s+)?(?:first\s+|next\s+|last\s+)?$", ICASE)
 _THRESHOLD = re.compile(r"\b(?:over|above|more than|under|below|up to|exceeds?)\s+(?:about\s+)?$", ICASE)
-_OUTCOME = re.compile(r"\b(?:takes?|took|spend|spent|wast\w+|los[et]|losing|sav\w+|cut|reduc\w+|faster|slower|"
+_OUTCOME = re.compile(r"(?:each way|one way|on average|give or take|round trip|from when|we\'re at|it\'s taking)\b|\b(?:takes?|took|spend|spent|wast\w+|los[et]|losing|sav\w+|cut|reduc\w+|faster|slower|"
                       r"close|ramp|onboard\w*|live|turnaround|cycle|time|shave|down to|get to|goal|target|from|"
                       r"dropped|drop|went|under|today|currently|now|average|payback|pays for itself|productivity)\b",
                       ICASE)
