@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from lib.evaluation.estimate import CostEstimate
 from lib.evaluation.score import LabelScore
 from lib.evaluation.scratch import SetRun, Unparsed
 
@@ -28,6 +29,7 @@ class EvalReport:
     output_tokens: int = 0
     cost_usd: Decimal = Decimal("0")
     cache_hits: int = 0
+    estimate: CostEstimate | None = None  # what the real provider would cost on this set
 
     @property
     def scored(self) -> dict[str, LabelScore]:
@@ -66,6 +68,10 @@ class EvalReport:
             "quotes": {"kept": self.quotes_kept, "dropped": self.quotes_dropped},
             "tokens": {"input": self.input_tokens, "output": self.output_tokens},
             "cost_usd": str(self.cost_usd), "cache_hits": self.cache_hits,
+            "estimate": None if self.estimate is None else {
+                "model": self.estimate.model, "agent_calls": self.estimate.calls,
+                "input_tokens": self.estimate.input_tokens, "output_tokens": self.estimate.output_tokens,
+                "cost_usd": str(self.estimate.cost_usd), "per_transcript_usd": str(self.estimate.per_transcript)},
         }
 
 
@@ -112,6 +118,12 @@ def merge_reports(directory: str, reports: dict[str, EvalReport]) -> EvalReport:
         merged.output_tokens += report.output_tokens
         merged.cost_usd += report.cost_usd
         merged.cache_hits += report.cache_hits
+        if report.estimate is not None:
+            before = merged.estimate
+            merged.estimate = report.estimate if before is None else CostEstimate(
+                before.model, before.calls + report.estimate.calls,
+                before.input_tokens + report.estimate.input_tokens,
+                before.output_tokens + report.estimate.output_tokens, before.cost_usd + report.estimate.cost_usd)
     return merged
 
 

@@ -11,6 +11,7 @@ from typing import cast
 from lib.agents.analysis import Analyser
 from lib.cache import ResultCache
 from lib.db.prompts import PromptRepository, prompt_version
+from lib.evaluation.estimate import estimate_cost
 from lib.evaluation.labels import EvalError, load_labels
 from lib.evaluation.report import EvalReport, tally
 from lib.evaluation.score import score_calls
@@ -87,7 +88,7 @@ async def evaluate(directory: Path, provider: LLMProvider, cache: ResultCache, p
     return report_for(directory, run, provider)
 
 
-def report_for(directory: Path, run: SetRun, provider: LLMProvider) -> EvalReport:
+def report_for(directory: Path, run: SetRun, provider: LLMProvider, price_model: str | None = None) -> EvalReport:
     labels = load_labels(directory)
     report = EvalReport(
         directory=str(directory), provider=provider.name, model=provider.model,
@@ -95,4 +96,6 @@ def report_for(directory: Path, run: SetRun, provider: LLMProvider) -> EvalRepor
         scores=score_calls(run.calls, labels.calls), calls=len(run.calls), unparsed=run.unparsed,
         unlabelled=run.unlabelled)
     tally(report, run)
+    if price_model is not None:
+        report.estimate = estimate_cost(run, price_model)
     return report

@@ -53,7 +53,7 @@ class Evaluator:
         for folder in set_dirs(directory):
             run = await run_set(folder, analyser, prompts, max_bytes=self.settings.ingest_max_bytes,
                                 concurrency=self.settings.llm_concurrency)
-            reports[folder.name] = report_for(folder, run, self.provider)
+            reports[folder.name] = report_for(folder, run, self.provider, self.settings.model)
         if len(reports) == 1:
             return next(iter(reports.values())), {}
         return merge_reports(str(directory), reports), reports

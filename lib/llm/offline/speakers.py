@@ -24,7 +24,7 @@ _ADDRESS = re.compile(rf"^(?:(?:so|and|okay|ok|great|thanks)[,]?\s+)?(?P<name>{N
 
 def name_speakers(sentences: list[Sentence]) -> list[Sentence]:
     """The sentences with each id-only speaker renamed, where a name can be told."""
-    generic = {s.speaker for s in sentences if s.speaker and GENERIC_SPEAKER.match(s.speaker)}
+    generic: set[str | None] = {s.speaker for s in sentences if s.speaker and GENERIC_SPEAKER.match(s.speaker)}
     if not generic:
         return sentences
     names = _self_named(sentences, generic)
