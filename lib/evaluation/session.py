@@ -3,6 +3,7 @@ the database only when a stored prompt version is named."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -68,7 +69,10 @@ async def open_evaluator(settings: Settings, *chosen: Mapping[AgentType, str],
     own = provider is None
     inner = provider or make_provider(settings)
     limited = LimitedProvider(inner, settings.llm_concurrency, None)
-    cache = open_cache(settings)
+    scratch = tempfile.TemporaryDirectory(prefix="asmis-eval-") if inner.name == "offline" else None
+    # The offline provider costs nothing, and a working copy's rules change under the same model id:
+    # its results are kept for this command only. Paid providers use the cache as a run does.
+    cache = ResultCache(Path(scratch.name)) if scratch else open_cache(settings)
     try:
         if repo is not None or not any(needs_database(c) for c in chosen):
             yield Evaluator(settings, limited, cache, repo)
@@ -77,6 +81,8 @@ async def open_evaluator(settings: Settings, *chosen: Mapping[AgentType, str],
                 yield Evaluator(settings, limited, cache, PromptRepository(pool))
     finally:
         cache.close()
+        if scratch is not None:
+            scratch.cleanup()
         close = getattr(inner, "aclose", None)
         if own and close is not None:
             await close()
