@@ -70,7 +70,7 @@ PAIN = rule(
 _NOT_A_METRIC = re.compile(r"\b(?:pilot|trial|POC|call|meeting|kickoff|demo|review|questionnaire|questions|"
                            r"notice (?:period|to)|(?:days'|weeks'|months') notice|implementation|syncs?|contract|"
                            r"procurement|legal|redlines?|signature|installation|(?:meeting|board) minutes|"
-                           r"minutes (?:of|from) the)\b", ICASE)
+                           r"minutes (?:of|from) the|minutes (?:at the end|for (?:questions|next steps|Q&A)|left))\b", ICASE)
 # Deal terms are not business metrics: prices, discounts, fees, caps, refunds, contract values.
 _COMMERCIAL = re.compile(r"\b(?:price|priced|pricing|proposal|proposed|quote|quoted|discount|(?<!late )(?<!payment )"
                          r"fees?|term|terms|"
