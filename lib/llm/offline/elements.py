@@ -22,11 +22,14 @@ CRITERIA = rule(
     r"(?:we'd|we would|I'd|I would|we'll|we will) (?:judge|score|compare|evaluate|weigh)|what (?:I|we) need from you|"
     r"(?:the|a|our) (?:big|biggest|main|key|real) (?:thing|question|concern|requirement|test) (?:for (?:us|me)|is)|"
     r"deal[- ]?killer|killed the last vendor|has to be able to|we need (?:it|something|a system|a tool|one) (?:that|to)|"
-    r"(?:it|this|that) (?:has|needs) to (?:work|run|cope|handle))",
+    r"(?:it|this|that) (?:has|needs) to (?:work|run|cope|handle)|whether it (?:fixes|works|solves|handles|scales|"
+    r"pays)|(?:that|this|what) matters|compare every|(?:not going to|won't|doesn't|don't) care about|"
+    r"(?:she|he|they|we|I) (?:really |only |mostly )?cares? about)",
     "must needs need has requirement requirements criteria non negotiable deal breaker breakers dealbreaker important "
     "matters key top priority priorities looking soc soc2 iso iso27001 gdpr hipaa sso saml audit easy ease user "
     "certified compliance evaluate scorecard adopt adopted adoption writing we'd we would i'd i'll we'll judge score "
-    "compare weigh need big biggest main real killer killed able it this that d ll")
+    "compare weigh need big biggest main real killer killed able it this that d ll whether matters every care "
+    "cares")
 PROCESS = rule(
     r"\b(?:decision by|decide by|decision (?:date|deadline)|make (?:a|the|our) (?:final )?decision|"
     r"decision[- ]making|steering committee|buying committee|committee|evaluation|shortlist|short-list|"
@@ -60,13 +63,15 @@ PAIN = rule(
     r"break(?:s|ing)?|wast\w+|slow|error[- ]prone|mistakes|headache|nightmare|can't (?:track|tell|keep up)|"
     r"no visibility|lack of|miss(?:ing|ed)? (?:our|the|early|deadlines|discounts|targets|forecast)|"
     r"burn(?:ing|ed)? out|attrition|turnover|embarrassing|nobody trusts|don't trust|refunds?|late (?:payment )?"
-    r"fees|duplicate|clean up|chasing|problem|challenge|headcount)\b",
+    r"fees|duplicate|clean up|chasing|problem|challenge|headcount|short on|short-staffed|understaffed|furious|"
+    r"upset|complain\w*|angry|killing us|hurting|behind on|backlog|overtime|fell over|falls over|re-?keying)\b",
     "struggle struggled struggling struggles pain painful manual manually hand spreadsheet spreadsheets churn churned "
     "churning lose losing lost forever long costing frustrated frustrating frustration bottleneck broken "
     "break breaks breaking waste wasted wasting wastes slow error mistakes headache nightmare track tell keep "
     "visibility lack miss missing missed burn burning burned attrition turnover embarrassing nobody trust refunds "
     "refund late duplicate "
-    "clean chasing problem challenge headcount")
+    "clean chasing problem challenge headcount short staffed understaffed furious upset complain complaints "
+    "complaining complained angry killing hurting behind backlog overtime fell falls rekeying re keying")
 _NOT_A_METRIC = re.compile(r"\b(?:pilot|trial|POC|call|meeting|kickoff|demo|review|questionnaire|questions|"
                            r"notice (?:period|to)|(?:days'|weeks'|months') notice|implementation|syncs?|contract|"
                            r"procurement|legal|redlines?|signature|installation|(?:meeting|board) minutes|"
