@@ -56,3 +56,14 @@ def test_interjections_are_not_people_and_accented_names_are() -> None:
     )).people
     names = {p.name for p in people}
     assert "Inés Romero" in names and "Sorry" not in names
+
+
+def test_without_a_budget_cue_the_most_senior_buyer_title_is_the_likely_economic_buyer() -> None:
+    turns = _turns(
+        ("Sam Reyes", "Thanks for the time today. What is slowing the team down?"),
+        ("Lena Park", "Our CFO, Omar Haddad, asked me to look at this because we lose two days a month to manual close."),
+    )
+    people = _map(turns).people
+    assert [p.name for p in people if p.role == "economic_buyer"] == ["Omar Haddad"]
+    meddpic = OfflineProvider().extract(MeddpicAnalysis, turns)
+    assert isinstance(meddpic, MeddpicAnalysis) and meddpic.economic_buyer.status == "partial"

@@ -61,6 +61,10 @@ ECONOMIC_BUYER = _cues(
      r"technical)|my (?:part|side)))|needs? my signature)",
      "approve sign signature", 2),
     (r"\b(?:the )?budget is mine\b|\bit's my budget\b", "budget", 3),
+    # 'It would come out of my operating budget', 'But it's my call', 'I'm the one signing'
+    (r"\bcomes? out of my (?:\w+ )?budget\b|\bit's my (?:call|decision|sign-?off)\b|"
+     r"\bI'm the one (?:who )?(?:signs|signing|approves|approving|decides|deciding)\b",
+     "budget call decision signoff sign off one", 3),
     about_speaker=True,
 )
 CHAMPION = _cues(
@@ -183,8 +187,8 @@ def assign_roles(directory: Directory, sides: dict[str, str], found: RoleScan) -
     buyers = [p for p in profiles if p.side != "seller"]
     deciders = [p for p in buyers if not _LEGAL_TITLE.search(p.person.title or "")
                 and not _PROCUREMENT_TITLE.search(p.person.title or "")]
-    economic_buyer = leader(found.economic_buyer, deciders, 2)
-    if economic_buyer:
+    economic_buyer = leader(found.economic_buyer, deciders, 2) or _senior_title(deciders)
+    if economic_buyer and economic_buyer.role == "unknown":
         _give(economic_buyer, "economic_buyer", found.economic_buyer)
     champion = leader(found.champion, [p for p in buyers if p.role == "unknown" and p.side == "buyer"], 2)
     if champion:
@@ -196,6 +200,29 @@ def assign_roles(directory: Directory, sides: dict[str, str], found: RoleScan) -
         profile.sentiment = _sentiment(profile, found)
         profile.influence = _influence(profile, weight(found.economic_buyer.get(profile.person.name)) >= 2)
     return profiles
+
+
+# Who usually holds the budget when no one on the call said so, most likely first.
+_SENIORITY = (re.compile(r"\b(?:CFO|chief financial officer|finance director|VP,? (?:of )?finance)\b", ICASE),
+              re.compile(r"\b(?:CEO|chief executive|president|owner|managing partner|managing director|founder|"
+                         r"superintendent)\b", ICASE),
+              re.compile(rf"\b(?-i:{C_LEVEL})\b"))
+
+
+def _senior_title(deciders: list[Profile]) -> Profile | None:
+    """No cue named a budget holder: the one buyer with the most senior title (a CFO before a CEO before
+    another chief), the sentence that gave the title as the evidence; the status stays partial. Two of
+    the same rank: no guess."""
+    for tier in _SENIORITY:
+        titled = [p for p in deciders if p.side == "buyer" and tier.search(p.person.title or "")]
+        if len(titled) == 1 and titled[0].person.title_from is not None:
+            profile, sentence = titled[0], titled[0].person.title_from
+            profile.role = "economic_buyer"
+            profile.hits = [Hit(profile.person, 1, sentence, (0, len(sentence.text)))]
+            return profile
+        if titled:
+            return None
+    return None
 
 
 def _give(profile: Profile, role: str, scores: dict[str, list[Hit]]) -> None:
