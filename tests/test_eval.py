@@ -54,6 +54,8 @@ def test_json_names_every_label_with_its_counts_and_misses(settings: Settings) -
     assert out["unparsed"] == [{"call": "notes.md", "problem": out["unparsed"][0]["problem"]}]
     assert out["grounded_quote_rate"] == 1.0 and out["quotes"]["kept"] > 0
     assert out["provider"] == "offline" and out["cost_usd"] == "0"
+    assert out["estimate"]["agent_calls"] == 4 and float(out["estimate"]["per_transcript_usd"]) > 0
+    assert out["unlabelled"] == []
 
 
 def _copy_set(tmp_path: Path, labels: Mapping[str, Any]) -> Path:

@@ -18,6 +18,7 @@ from lib.models import AGENT_TYPES, AgentResult, AgentType, Prompt, Transcript
 from lib.transcripts import parse_file
 
 NOT_CALLS = frozenset({LABELS_FILE.lower(), "readme.md"})
+NOT_CALL_SUFFIXES = (".py", ".sh", ".csv", ".yaml", ".yml", ".toml")  # a set's own tooling, kept beside it
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ def load_calls(directory: Path, labels: LabelSet, max_bytes: int
             unparsed.append(Unparsed(name, exc.problem))
     unlabelled = sorted(p.name for p in directory.iterdir()
                         if p.is_file() and not p.name.startswith(".") and p.name.lower() not in NOT_CALLS
+                        and not p.name.lower().endswith(NOT_CALL_SUFFIXES)
                         and p.name not in labels.calls)
     return parsed, unparsed, unlabelled
 
