@@ -210,8 +210,7 @@ def _score_metrics(call: str, labelled: list[str], element: MeddpicElement | Non
     plain = f" {normalise(text)} "
     for figure in labelled:
         keys = {q.key for q in find_quantities(figure)}
-        found = bool(keys & values) if keys else f" {normalise(figure)} " in plain
-        found = found or f" {normalise(figure)} " in plain
+        found = bool(keys & values) or f" {normalise(figure)} " in plain
         score.add(call, int(found), 0, int(not found))
         if not found:
             score.missed.append({"call": call, "item": figure})
