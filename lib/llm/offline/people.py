@@ -28,6 +28,9 @@ _INTRODUCTIONS = RuleSet((
     rule(rf"\b(?P<pos>my|our|your)\s+(?:colleague|boss|manager|teammate|counterpart|co-?worker),?\s+{_N}\b",
          "colleague boss manager teammate counterpart coworker co"),
     rule(rf"{_N},\s+(?:who(?:'s| is)\s+)?(?:one of\s+)?{_POS}\s+(?P<title>{TITLE})", TITLE_WORDS),
+    # 'Gloria Pham, she's been our router forever': a full name then 'she' or 'he' is a person
+    rule(rf"(?-i:(?P<name>{_FULL_NAME})),\s+(?:she|he)(?:'s|\s+is|\s+was|\s+has|\s+runs|\s+leads|\s+does)\b",
+         "she he"),
     # 'Keoni Akana, CFO, yes.': a full name then a title, no possessive
     rule(rf"(?-i:(?P<name>{_FULL_NAME})),\s+(?P<title>{TITLE})(?=[,.;!?]|\s+(?:and|of|at|here|there)\b|$)", TITLE_WORDS),
     rule(rf"{_N}(?:\s+[a-z]+){{1,3}},\s+one of\s+{_POS}\s+(?P<title>{TITLE})", TITLE_WORDS),
