@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -14,9 +15,26 @@ PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 
 
 @dataclass(frozen=True)
+class GateVerdict:
+    """What the evaluation gate made of a changed prompt version."""
+
+    allowed: bool
+    detail: str  # the figures, one line
+
+
+# (the changed version, stored but not active; the active one, if any) -> the verdict
+Gate = Callable[[Prompt, Prompt | None], Awaitable[GateVerdict]]
+
+
+@dataclass(frozen=True)
 class PromptSync:
     prompt: Prompt
-    changed: bool
+    changed: bool  # this version is now active and was not before
+    verdict: GateVerdict | None = None  # set when a gate evaluated it
+
+    @property
+    def refused(self) -> bool:
+        return self.verdict is not None and not self.verdict.allowed and not self.prompt.is_active
 
 
 def read_prompt_files(directory: Path = PROMPTS_DIR) -> dict[AgentType, Path]:
@@ -35,12 +53,24 @@ def read_prompt_files(directory: Path = PROMPTS_DIR) -> dict[AgentType, Path]:
 
 
 async def sync_prompts(repo: PromptRepository, directory: Path = PROMPTS_DIR,
-                       only: set[AgentType] | None = None) -> list[PromptSync]:
-    """Store each file's text as a version and activate it (for the `only` agent types, if given)."""
+                       only: set[AgentType] | None = None, gate: Gate | None = None,
+                       force: bool = False) -> list[PromptSync]:
+    """Store each file's text as a version and activate it (for the `only` agent types, if given). With
+    a `gate`, a version that differs from the active one is stored first and activated only when the
+    gate allows it (or `force`)."""
     synced = []
     for agent_type, path in read_prompt_files(directory).items():
         if only is not None and agent_type not in only:
             continue
-        prompt, changed = await repo.activate(agent_type, path.read_text(encoding="utf-8"), str(path))
-        synced.append(PromptSync(prompt, changed))
+        content = path.read_text(encoding="utf-8")
+        active = await repo.active(agent_type)
+        verdict = None
+        if gate is not None and (active is None or active.content != content):
+            stored = await repo.store(agent_type, content, str(path))
+            verdict = await gate(stored, active)
+            if not verdict.allowed and not force:
+                synced.append(PromptSync(stored, False, verdict))
+                continue
+        prompt, changed = await repo.activate(agent_type, content, str(path))
+        synced.append(PromptSync(prompt, changed, verdict))
     return synced

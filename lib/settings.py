@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         "for now (a passing failure) and the next pull carries on.")
     pull_http_retries: int = Field(3, ge=0, le=10, description="Retries of a source API request on 5xx or a lost "
                                    "connection, before the source fails for this pull.")
+    # Evaluation (issue 21): the labelled set `asmis prompts sync` scores a changed prompt on first.
+    eval_set: Path | None = Field(
+        None, description="A labelled set (or a folder of them); set, `asmis prompts sync` evaluates a changed "
+        "prompt before it goes active.")
+    eval_tolerance: float = Field(
+        0.02, ge=0, le=1, description="How far a new prompt version's mean F1 may fall below the active one's "
+        "before the gate refuses it.")
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
     command_timeout: float = Field(60.0, gt=0)
@@ -81,6 +88,11 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().absolute()
+
+    @field_validator("eval_set", mode="before")
+    @classmethod
+    def _no_empty_path(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("database_url")
     @classmethod

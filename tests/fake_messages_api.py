@@ -88,7 +88,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from http import HTTPStatus
@@ -560,7 +560,7 @@ class FakeMessagesAPI:
     """The Messages API on 127.0.0.1, served by one asyncio loop on a background thread.
 
     Settable while running: `latency_ms`, `jitter_ms`, `hang_seconds`, `retry_after`, `api_key`,
-    `answer_models`, `script([...])` and `faults(...)`. Read while running: `stats()`, `last_headers`,
+    `answer_models`, `responder`, `script([...])` and `faults(...)`. Read while running: `stats()`, `last_headers`,
     `recorded_bodies`.
     """
 
@@ -576,6 +576,10 @@ class FakeMessagesAPI:
         # The id a reply names for a requested id, as the API answers an alias with a dated snapshot
         # (claude-sonnet-4-5 -> claude-sonnet-4-5-20250929); an id not listed is echoed back.
         self.answer_models: dict[str, str] = dict(answer_models or {})
+        # Settable: (system prompt text, user message text, output schema) -> the JSON instance to answer
+        # with, or None for the usual excerpt-built one. Lets a test make the answer depend on the prompt
+        # (a good version and a broken one) while every request still goes through the real SDK.
+        self.responder: Callable[[str, str, Mapping[str, Json]], Json | None] | None = None
         self._lock = threading.Lock()
         self._counters = _Counters()
         self._in_flight = 0
@@ -924,7 +928,12 @@ class FakeMessagesAPI:
         if schema is None:
             text = f"Noted. The call mentions: {transcript.excerpt(rng).text}"
         else:
-            instance = InstanceBuilder(schema, transcript, rng, grounded=reply != "ungrounded").build()
+            raw_system = body.get("system") or []
+            system = raw_system if isinstance(raw_system, str) else "".join(
+                str(b.get("text", "")) for b in raw_system if isinstance(b, dict))
+            answered = self.responder(system, user_text(body), schema) if self.responder else None
+            instance = answered if answered is not None else InstanceBuilder(
+                schema, transcript, rng, grounded=reply != "ungrounded").build()
             if reply == "malformed":
                 instance = break_instance(instance, schema)
             text = json.dumps(instance, ensure_ascii=False)

@@ -7,7 +7,7 @@ import hashlib
 import asyncpg
 
 from lib.db.connect import db_errors
-from lib.errors import PermanentAgentError
+from lib.errors import AsmisError, PermanentAgentError
 from lib.models import AgentType, Prompt
 
 _UPSERT = """
@@ -16,6 +16,10 @@ VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (agent_type, content_sha256) DO UPDATE SET source_path = EXCLUDED.source_path
 RETURNING id, is_active
 """
+
+
+class PromptNotFound(AsmisError):
+    """No stored prompt version matches."""
 
 
 def prompt_version(content: str) -> str:
@@ -44,6 +48,25 @@ class PromptRepository:
                     await conn.execute("UPDATE prompts SET is_active = true WHERE id = $1", row["id"])
                 prompt = await conn.fetchrow("SELECT * FROM prompts WHERE id = $1", row["id"])
         return Prompt(**dict(prompt)), changed
+
+    async def store(self, agent_type: AgentType, content: str, source_path: str | None = None) -> Prompt:
+        """Store this text as a version (once) without making it active."""
+        sha = hashlib.sha256(content.encode()).hexdigest()
+        with db_errors(operation="store prompt", agent_type=agent_type):
+            row = await self.pool.fetchrow(_UPSERT, agent_type, prompt_version(content), content, sha, source_path)
+            prompt = await self.pool.fetchrow("SELECT * FROM prompts WHERE id = $1", row["id"])
+        return Prompt(**dict(prompt))
+
+    async def find(self, agent_type: AgentType, version: str) -> Prompt:
+        """The stored version of this agent type whose version starts with `version`."""
+        with db_errors(operation="find prompt", agent_type=agent_type):
+            rows = await self.pool.fetch(
+                "SELECT * FROM prompts WHERE agent_type = $1 AND starts_with(version, $2) ORDER BY id",
+                agent_type, version.strip())
+        if len(rows) != 1:
+            problem = "no stored version" if not rows else f"{len(rows)} stored versions"
+            raise PromptNotFound(f"{agent_type} prompt {version!r}: {problem} matches (see `asmis prompts list`)")
+        return Prompt(**dict(rows[0]))
 
     async def active(self, agent_type: AgentType) -> Prompt | None:
         with db_errors(operation="active prompt", agent_type=agent_type):

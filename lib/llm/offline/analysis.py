@@ -13,6 +13,7 @@ from lib.llm.offline.people import Directory, find_people
 from lib.llm.offline.relations import Link, find_relationships
 from lib.llm.offline.roles import Profile, RoleScan, assign_roles, scan_roles
 from lib.llm.offline.sides import assign_sides
+from lib.llm.offline.speakers import name_speakers
 from lib.llm.offline.text import Sentence, split_sentences
 
 
@@ -46,13 +47,14 @@ def _remembered(key: tuple[tuple[Any, Any, str], ...]) -> Analysis:
 
 
 def analyse(turns: Sequence[Mapping[str, Any]]) -> Analysis:
-    sentences = split_sentences(turns)
+    sentences = name_speakers(split_sentences(turns))
     vendors = vendor_names(sentences)
     companies = vendors | integration_targets(sentences)
     directory = find_people(sentences, companies)
     sides = assign_sides(directory, sentences)
     roles = scan_roles(sentences, directory)
-    profiles = assign_roles(directory, sides, roles)
+    profiles = [p for p in assign_roles(directory, sides, roles)
+                if not p.person.title_only or p.role in ("economic_buyer", "champion", "blocker")]
     names = {part for person in directory.people for part in person.name.split()}
     alternatives = find_alternatives(sentences, names | vendors)
     return Analysis(sentences, directory, sides, profiles, roles, find_relationships(sentences, directory),

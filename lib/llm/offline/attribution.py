@@ -72,6 +72,8 @@ def _subject(sentence: Sentence, match: re.Match[str], named: list[tuple[Person,
         return speaker
     start = _clause_start(sentence.text, match.start())
     before = [p for p, at in named if at < match.start()]
+    if PRONOUN.match(sentence.text, match.start()):  # the cue itself opens with 'she': 'she approves capex'
+        return before[-1] if before else antecedent
     if before and _position(named, before[-1]) >= start:
         return before[-1]
     if FIRST_PERSON.search(sentence.text, start, match.start()):

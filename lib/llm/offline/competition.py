@@ -21,8 +21,12 @@ _NAMED = (
          rf"comparing)\s+(?:\w+\s+)?{_PRODUCT}",
          "evaluating evaluated looking looked talking talked speaking spoke considering considered trialing trialling "
          "piloting testing demoing comparing"),
-    rule(rf"\b(?:demo|demos|call|calls|conversations?|meetings?|proposal|quote|pitch|bid|offer)\s+(?:with|from)\s+"
-         rf"{_PRODUCT}", "demo demos call calls conversation conversations meeting meetings proposal quote pitch bid offer"),
+    rule(rf"\b(?:demo|demos|call|calls|conversations?|meetings?|proposal|quote|pitch|bid|offer|POC|PoC|pilot|trial|"
+         rf"evaluation|numbers|pricing|figures)\s+(?:with|from)\s+{_PRODUCT}",
+         "demo demos call calls conversation conversations meeting meetings proposal quote pitch bid offer poc pilot "
+         "trial evaluation numbers pricing figures"),
+    # 'two systems, yours and Duetto'
+    rule(rf"\byours (?:and|or|versus|vs\.?) {_PRODUCT}", "yours"),
     rule(rf"\b(?:a|an|the|their)\s+{_PRODUCT}\s+(?:quote|proposal|bid|demo|pitch|trial|pilot)\b",
          "quote proposal bid demo pitch trial pilot"),
     rule(rf"\b(?:currently|already|today we)\s+(?:use|using|on|pay for|paying for|have)\s+{_PRODUCT}",

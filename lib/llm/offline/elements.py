@@ -18,20 +18,34 @@ CRITERIA = rule(
     r"non-negotiable|deal[- ]?breakers?|important (?:to|for) us|what matters|key factors?|top priorit(?:y|ies)|"
     r"looking for (?:a|something|an?)\b|SOC ?2|ISO ?27001|GDPR|HIPAA|SSO|SAML|audit trail|easy to use|"
     r"ease of use|user[- ]friendly|certified|compliance|evaluate (?:vendors|you|options) on|scorecard|"
-    r"(?:won't|wouldn't|will not) (?:get )?adopt\w*|without (?:us )?writing custom code)",
+    r"(?:won't|wouldn't|will not) (?:get )?adopt\w*|without (?:us )?writing custom code|"
+    r"(?:we'd|we would|I'd|I would|we'll|we will) (?:judge|score|compare|evaluate|weigh)|what (?:I|we) need from you|"
+    r"(?:the|a|our) (?:big|biggest|main|key|real) (?:thing|question|concern|requirement|test) (?:for (?:us|me)|is)|"
+    r"deal[- ]?killer|killed the last vendor|has to be able to|we need (?:it|something|a system|a tool|one) (?:that|to)|"
+    r"(?:it|this|that) (?:has|needs) to (?:work|run|cope|handle)|whether it (?:fixes|works|solves|handles|scales|"
+    r"pays)|(?:that|this|what) matters|compare every|(?:not going to|won't|doesn't|don't) care about|"
+    r"(?:she|he|they|we|I) (?:really |only |mostly )?cares? about)",
     "must needs need has requirement requirements criteria non negotiable deal breaker breakers dealbreaker important "
     "matters key top priority priorities looking soc soc2 iso iso27001 gdpr hipaa sso saml audit easy ease user "
-    "certified compliance evaluate scorecard adopt adopted adoption writing")
+    "certified compliance evaluate scorecard adopt adopted adoption writing we'd we would i'd i'll we'll judge score "
+    "compare weigh need big biggest main real killer killed able it this that d ll whether matters every care "
+    "cares")
 PROCESS = rule(
     r"\b(?:decision by|decide by|decision (?:date|deadline)|make (?:a|the|our) (?:final )?decision|"
     r"decision[- ]making|steering committee|buying committee|committee|evaluation|shortlist|short-list|"
     r"pilot|proof of concept|POC|trial|timeline|go[- ]live|go live|roll(?:ing)? (?:it |this )?out|rollout|"
     r"board (?:meeting|approval)|present (?:this|it|the results?|to)|recommendation|approval process|"
     r"vendor selected|select(?:ing)? a vendor|selection|final (?:call|decision|say)|business case|"
-    r"budget cycle|implement (?:during|in|by))\b",
+    r"budget cycle|implement (?:during|in|by)|"
+    r"(?:goes|go|has to go|needs to go|take it|bring it) (?:to|up to|in front of) (?:the |our )?(?:board|committee|"
+    r"exec(?:utive)? team|leadership|management|CFO|COO|CEO|cabinet)|(?:exec(?:utive)? team|leadership team|board|"
+    r"committee) (?:meets|meeting|reviews?)|sign(?:s)? off first|the order is|(?:before|once) (?:we|she|he|they) "
+    r"(?:decide|sign|commit|approve)|steps between now and|get (?:it|this) (?:done|signed|approved) (?:before|by|this)|"
+    r"decid(?:e|es|ed|ing)|decision)\b",
     "decision decide decisions making committee evaluation shortlist short pilot proof poc trial timeline go live "
     "roll rollout board present recommendation approval vendor select selecting selection final business budget "
-    "implement")
+    "implement goes go has needs take bring exec executive leadership committee meets sign signs order before once "
+    "steps get decide decides decided deciding")
 PAPER = rule(
     r"\b(?:MSA|master (?:services|subscription) agreement|DPA|data processing (?:agreement|addendum)|"
     r"security (?:review|questionnaire|assessment|package)|vendor (?:onboarding|setup|registration|"
@@ -49,16 +63,19 @@ PAIN = rule(
     r"break(?:s|ing)?|wast\w+|slow|error[- ]prone|mistakes|headache|nightmare|can't (?:track|tell|keep up)|"
     r"no visibility|lack of|miss(?:ing|ed)? (?:our|the|early|deadlines|discounts|targets|forecast)|"
     r"burn(?:ing|ed)? out|attrition|turnover|embarrassing|nobody trusts|don't trust|refunds?|late (?:payment )?"
-    r"fees|duplicate|clean up|chasing|problem|challenge|headcount)\b",
+    r"fees|duplicate|clean up|chasing|problem|challenge|headcount|short on|short-staffed|understaffed|furious|"
+    r"upset|complain\w*|angry|killing us|hurting|behind on|backlog|overtime|fell over|falls over|re-?keying)\b",
     "struggle struggled struggling struggles pain painful manual manually hand spreadsheet spreadsheets churn churned "
     "churning lose losing lost forever long costing frustrated frustrating frustration bottleneck broken "
     "break breaks breaking waste wasted wasting wastes slow error mistakes headache nightmare track tell keep "
     "visibility lack miss missing missed burn burning burned attrition turnover embarrassing nobody trust refunds "
     "refund late duplicate "
-    "clean chasing problem challenge headcount")
+    "clean chasing problem challenge headcount short staffed understaffed furious upset complain complaints "
+    "complaining complained angry killing hurting behind backlog overtime fell falls rekeying re keying")
 _NOT_A_METRIC = re.compile(r"\b(?:pilot|trial|POC|call|meeting|kickoff|demo|review|questionnaire|questions|"
-                           r"notice|implementation|syncs?|contract|procurement|legal|redlines?|signature|"
-                           r"installation|minutes)\b", ICASE)
+                           r"notice (?:period|to)|(?:days'|weeks'|months') notice|implementation|syncs?|contract|"
+                           r"procurement|legal|redlines?|signature|installation|(?:meeting|board) minutes|"
+                           r"minutes (?:of|from) the|minutes (?:at the end|for (?:questions|next steps|Q&A)|left))\b", ICASE)
 # Deal terms are not business metrics: prices, discounts, fees, caps, refunds, contract values.
 _COMMERCIAL = re.compile(r"\b(?:price|priced|pricing|proposal|proposed|quote|quoted|discount|(?<!late )(?<!payment )"
                          r"fees?|term|terms|"
@@ -68,7 +85,7 @@ _COMMERCIAL = re.compile(r"\b(?:price|priced|pricing|proposal|proposed|quote|quo
 _TIMEFRAME = re.compile(r"(?<!close )(?<!live )(?<!done )(?<!ramp )\b(?:in|within|over|for|after|during|every|"
                         r"the first|the next|the last)\s+(?:the\s+)?(?:first\s+|next\s+|last\s+)?$", ICASE)
 _THRESHOLD = re.compile(r"\b(?:over|above|more than|under|below|up to|exceeds?)\s+(?:about\s+)?$", ICASE)
-_OUTCOME = re.compile(r"\b(?:takes?|took|spend|spent|wast\w+|los[et]|losing|sav\w+|cut|reduc\w+|faster|slower|"
+_OUTCOME = re.compile(r"(?:each way|one way|on average|give or take|round trip|from when|we\'re at|it\'s taking)\b|\b(?:takes?|took|spend|spent|wast\w+|los[et]|losing|sav\w+|cut|reduc\w+|faster|slower|"
                       r"close|ramp|onboard\w*|live|turnaround|cycle|time|shave|down to|get to|goal|target|from|"
                       r"dropped|drop|went|under|today|currently|now|average|payback|pays for itself|productivity)\b",
                       ICASE)

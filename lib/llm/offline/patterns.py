@@ -96,6 +96,9 @@ _ROLE_NOUNS = words(
     "ops manager", "operations manager", "sales manager", "marketing manager", "office manager",
     "team lead", "coordinator", "analyst", "data scientist", "engineer", "developer", "administrator", "admin",
     "founder", "co-founder", "cofounder", "president", "manager", "consultant", "RevOps lead",
+    "managing partner", "senior partner", "partner", "superintendent", "principal", "owner", "chair",
+    "chairman", "chairwoman", "executive director", "board chair", "dean", "provost", "vice provost",
+    "commissioner", "mayor", "chief of staff",
     "RevOps manager", "(?-i:AE|SE|CSM|SDR|BDR)",
 )
 C_LEVEL = r"(?:C[EFOTIRMPDH]O|CISO|CIO|CRO|CDO|CCO|CPO|CHRO|CSO)"
@@ -112,14 +115,18 @@ MEDIUM_TITLES = re.compile(r"\b(?:manager|lead|architect|counsel|procurement|leg
 TITLE_WORDS = """cfo ceo coo cto cio cro cmo cpo cdo cco cho chro cso ciso vp svp evp avp vice president head
 director chief manager lead counsel engineer engineers executive executives architect analyst controller
 comptroller treasurer lawyer attorney paralegal founder cofounder consultant admin administrator developer
-scientist rep reps representative ae se csm sdr bdr officer coordinator specialist owner"""
+scientist rep reps representative ae se csm sdr bdr officer coordinator specialist owner partner superintendent
+principal chair chairman chairwoman dean provost commissioner mayor"""
 # 'it', 'people' and other everyday words are left out: too common to be worth a trigger.
 DEPARTMENT_WORDS = """sales marketing finance engineering security infosec procurement purchasing operations ops
 revops customer cs support analytics legal hr talent recruiting compliance accounting ap payable treasury fp&a
 infrastructure enablement partnerships logistics facilities devops qa privacy audit payroll"""
 
-_NAME_TOKEN = r"(?:Mc|Mac|O'|D')?[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
+# Letters with accents too ('Lucía', 'Raúl', 'Zoë'); a hyphenated second part may be lower case ('Eun-ji').
+_UPPER, _LOWER = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+_NAME_TOKEN = rf"(?:Mc|Mac|O'|D')?[{_UPPER}][{_LOWER}]+(?:[-'][{_UPPER}{_LOWER}][{_LOWER}]+)?"
 NAME = rf"(?:{_NAME_TOKEN}(?:\s{_NAME_TOKEN})?)"
+NAME_TOKEN = _NAME_TOKEN
 NOT_NAMES = frozenset("""
 I I'm I'll I've I'd We We're We'll Our Us The This That These Those There Their They He She His Her It
 It's Its You Your You're And But Or So Yes Yeah No Nope Okay Ok OK Hi Hey Hello Thanks Thank Great
@@ -129,6 +136,8 @@ Right Cool Awesome Fine Actually Basically Anyway Oh Ah Um Uh Hmm Maybe Definite
 Everyone Everybody Folks Team Guys All Both Once Before After Today Tomorrow Yesterday Tonight Next
 Last First Second Third Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February
 March April June July August September October November December Q1 Q2 Q3 Q4 Speaker Unknown
+Sorry Ha Haha Wow Nice Ouch Alright Look Listen Wait Please Agreed Correct True Fair Ours Mine Theirs Yep
+Nah Totally Love Fantastic Brilliant Lovely Apologies Welcome Sir Madam Dear Anything Everything Nothing
 Customer Sales Marketing Finance Engineering Security Legal Procurement Operations Support Product
 Data Director Head Chief President Manager Lead Counsel Engineer VP Mr Mrs Ms Dr Sir Madam
 Agreed Again Alright Fair Frankly Literally Really Very Pretty Quite Now Here Plus Given Since While

@@ -7,10 +7,12 @@ import re
 from dataclasses import dataclass, field
 
 from lib.llm.offline.patterns import (
+    C_LEVEL,
     DEPARTMENT_WORDS,
     DEPARTMENTS,
     ICASE,
     NAME,
+    NAME_TOKEN,
     NOT_NAMES,
     TITLE,
     TITLE_WORDS,
@@ -18,6 +20,7 @@ from lib.llm.offline.patterns import (
 from lib.llm.offline.text import TOKEN, RuleSet, Sentence, rule
 
 _N = rf"(?-i:(?P<name>{NAME}))"
+_FULL_NAME = rf"{NAME_TOKEN}\s{NAME_TOKEN}"
 _POS = r"(?P<pos>our|my|their|your|the)"
 # Contexts that only fit a person: creating one from them is safe.
 _INTRODUCTIONS = RuleSet((
@@ -25,6 +28,11 @@ _INTRODUCTIONS = RuleSet((
     rule(rf"\b(?P<pos>my|our|your)\s+(?:colleague|boss|manager|teammate|counterpart|co-?worker),?\s+{_N}\b",
          "colleague boss manager teammate counterpart coworker co"),
     rule(rf"{_N},\s+(?:who(?:'s| is)\s+)?(?:one of\s+)?{_POS}\s+(?P<title>{TITLE})", TITLE_WORDS),
+    # 'Gloria Pham, she's been our router forever': a full name then 'she' or 'he' is a person
+    rule(rf"(?-i:(?P<name>{_FULL_NAME})),\s+(?:she|he)(?:'s|\s+is|\s+was|\s+has|\s+runs|\s+leads|\s+does)\b",
+         "she he"),
+    # 'Keoni Akana, CFO, yes.': a full name then a title, no possessive
+    rule(rf"(?-i:(?P<name>{_FULL_NAME})),\s+(?P<title>{TITLE})(?=[,.;!?]|\s+(?:and|of|at|here|there)\b|$)", TITLE_WORDS),
     rule(rf"{_N}(?:\s+[a-z]+){{1,3}},\s+one of\s+{_POS}\s+(?P<title>{TITLE})", TITLE_WORDS),
     rule(rf"{_N}\s+(?:is|was|'s|has been)\s+(?:one of\s+)?(?:{_POS}|a|an)\s+(?:new\s+|current\s+)?(?P<title>{TITLE})",
          TITLE_WORDS),
@@ -44,7 +52,10 @@ _INTRODUCTIONS = RuleSet((
          "signs approves owns said says mentioned told thinks decides controls"),
     rule(rf"{_N}\s+(?:will|'ll|would)\s+(?:make the (?:final )?(?:call|decision)|sign|approve|weigh in)",
          "make sign approve weigh"),
+    # An answer that is only a full name: 'Who signs? / Ines. Ines Carvalho, ...' or 'Maribel Santos.'
+    rule(rf"^(?-i:(?P<name>{_FULL_NAME}))[.!]?$", ""),
 ))
+_BARE_NAME = len(_INTRODUCTIONS.rules) - 1  # the last rule: a sentence that is only a full name
 _SELF_TITLES = RuleSet((
     rule(rf"\bI(?:'m| am)\s+(?:(?-i:[A-Z][a-z]+),?\s+)?(?:the|a|an|one of the|our|your)\s+(?P<title>{TITLE})",
          TITLE_WORDS),
@@ -74,6 +85,7 @@ class Person:
     title: str | None = None
     title_from: Sentence | None = None
     introductions: list[Mention] = field(default_factory=list)
+    title_only: bool = False  # 'the COO', never named: kept only if the call gives them a role
 
     @property
     def first_name(self) -> str:
@@ -107,24 +119,45 @@ class Directory:
 
 def find_people(sentences: list[Sentence], products: set[str]) -> Directory:
     people = [Person(speaker, True) for speaker in _speakers(sentences)]
-    for sentence in sentences:
-        for _, match in _INTRODUCTIONS.matches(sentence):
-            _introduce(people, match, sentence, products)
+    for index, sentence in enumerate(sentences):
+        for position, match in _INTRODUCTIONS.matches(sentence):
+            if position == _BARE_NAME and not any(s.is_question for s in sentences[max(0, index - 3):index]):
+                continue  # a bare name is a person only as an answer ('Who signs? / Ines. Ines Carvalho.')
+            # 'Sorry, Guillermo Ortega, he's our VP': a refused name is looked for again just after it
+            found: re.Match[str] | None = match
+            while found is not None and not _introduce(people, found, sentence, products):
+                found = _INTRODUCTIONS.rules[position].regex.search(sentence.text, found.start("name") + 1)
     speakers = {p.name: p for p in people if p.is_speaker}
     for sentence in sentences:
         if sentence.speaker in speakers:
             _self_title(speakers[sentence.speaker], sentence)
-    return Directory(people)
+    return Directory(people + _titled_only(sentences, people))
+
+
+_TITLE_REFERENCE = re.compile(rf"\b(?:the|our|their|your)\s+(?P<title>(?-i:{C_LEVEL}))"
+                              r"(?!\s*,?\s+(?-i:[A-Z]))(?!'s office)\b", ICASE)
+
+
+def _titled_only(sentences: list[Sentence], people: list[Person]) -> list[Person]:
+    """'the COO' when no one found holds that title: a person known only by it."""
+    held = {(p.title or "").casefold() for p in people}
+    found: dict[str, Person] = {}
+    for sentence in sentences:
+        for match in _TITLE_REFERENCE.finditer(sentence.text):
+            title = match.group("title")
+            if title.casefold() not in held and title.casefold() not in found:
+                found[title.casefold()] = Person(title, False, title=title, title_from=sentence, title_only=True)
+    return list(found.values())
 
 
 def _speakers(sentences: list[Sentence]) -> list[str]:
     return list(dict.fromkeys(s.speaker for s in sentences if s.speaker))
 
 
-def _introduce(people: list[Person], match: re.Match[str], sentence: Sentence, products: set[str]) -> None:
+def _introduce(people: list[Person], match: re.Match[str], sentence: Sentence, products: set[str]) -> bool:
     name = _clean_name(match.group("name"))
-    if name is None or name.split()[0] in products:
-        return
+    if name is None or name.split()[0] in products or name in products:
+        return False
     person = _resolve(people, name)
     groups = match.groupdict()
     if person is None:
@@ -134,6 +167,7 @@ def _introduce(people: list[Person], match: re.Match[str], sentence: Sentence, p
     title = groups.get("title") or _dept_title(groups.get("dept"), "") or None
     if title and (person.title is None or person.title_from is None or groups.get("title")):
         person.title, person.title_from = _tidy_title(title), sentence
+    return True
 
 
 def _self_title(person: Person, sentence: Sentence) -> None:

@@ -12,7 +12,7 @@ from lib.llm.offline.analysis import analyse_turns
 from lib.llm.offline.meddpic import build_meddpic
 from lib.llm.offline.stakeholders import build_stakeholder_map
 
-DEFAULT_MODEL = "offline-rules-1"
+DEFAULT_MODEL = "offline-rules-2"  # bumped when the rules change: it is part of every cache key
 
 
 class OfflineProvider:

@@ -17,10 +17,18 @@ def _cues(*specs: tuple[str, str, float], about_speaker: bool = False, by_defaul
 
 ECONOMIC_BUYER = _cues(
     (r"\bfinal (?:call|decision|say|sign-?off|approval|word|signature)\b", "final", 3),
-    (r"\b(?:owns|controls|holds|has|manages|approves|own|control|hold) (?:the|that|this|our)? ?budget\b", "budget", 3),
+    (r"\b(?:owns|controls|holds|has|manages|approves|approved|own|control|hold) (?:the|that|this|our)? ?budget\b",
+     "budget", 3),
     (r"\bbudget (?:owner|holder|authority)\b|\bbudget is (?:his|hers|theirs)\b", "budget", 3),
     (r"\b(?:has to|needs to|must|will have to|would have to|will need to|would need to|gets? to) "
-     r"(?:sign off|approve|sign)\b(?! on the \w+ side)", "sign approve", 2),
+     r"(?:sign off|approve|sign)\b(?! on the \w+ side)(?! off)(?! on (?:security|legal|the (?:security|legal|technical)))",
+     "sign approve", 2),
+    # 'she approves capex', 'he signs anything over ...', 'she approved the budget line'
+    (r"\b(?:he|she|they)(?:'s| is| has| will)?\s+(?:(?:already|also|always|ultimately|personally)\s+)?"
+     r"(?:approves?|approved|signs?|signed off on) (?:the |all |our |any |every )?(?:capex|budget|spend|spending|"
+     r"purchases?|contracts?|POs?|anything|everything|money|funding|budget line)\b",
+     "approve approves approved sign signs signed", 3),
+    (r"\bis (?:his|her|their) budget\b|\bcomes? out of (?:his|her|their) budget\b", "budget", 3),
     (r"\bsigns? (?:off on )?(?:anything|everything|the contract|the deal|the purchase|the PO|all|both|off on it)\b",
      "sign signs", 2),
     (r"\b(?:signature|signing|approval|spending) authority\b", "authority", 3),
@@ -49,9 +57,14 @@ ECONOMIC_BUYER = _cues(
 ) + _cues(
     (r"\bI (?:have|own|hold|control) (?:a |the |about |roughly |around |an? )?(?:[$€£][\d,.]+\s?\w*\s)?"
      r"(?:budget\b|[$€£][\d,.]+)", "have own hold control", 2),
-    (r"\b(?:I (?:can |will |'ll )?(?:approve|sign)\b(?! off on the \w+ side)|needs? my signature)",
+    (r"\b(?:I (?:can |will |'ll )?(?:approve|sign)\b(?! off on (?:the \w+ side|security|legal|the (?:security|legal|"
+     r"technical)|my (?:part|side)))|needs? my signature)",
      "approve sign signature", 2),
     (r"\b(?:the )?budget is mine\b|\bit's my budget\b", "budget", 3),
+    # 'It would come out of my operating budget', 'But it's my call', 'I'm the one signing'
+    (r"\bcomes? out of my (?:\w+ )?budget\b|\bit's my (?:call|decision|sign-?off)\b|"
+     r"\bI'm the one (?:who )?(?:signs|signing|approves|approving|decides|deciding)\b",
+     "budget call decision signoff sign off one", 3),
     about_speaker=True,
 )
 CHAMPION = _cues(
@@ -81,6 +94,23 @@ CHAMPION = _cues(
      "one person", 3),
     (r"\b(?:(?:count|consider|think of) me(?: in)?(?: as)?|I(?:'ll| will| can) be) (?:your|an|the) "
      r"(?:internal |inside )?(?:advocate|champion|sponsor|ally|coach|person|man|woman|guy)\b", "count consider think be", 3),
+    # Carrying the deal inside, in the speaker's own words, however the sentence runs on:
+    # 'I'll bundle it with the sign-offs and bring it to Ines myself', 'I'll carry this to the exec team'
+    (r"\bI(?:'ll| will|'m going to| am going to)\b[^.?!]{0,80}?\b(?:carry|take|bring|walk|pitch|present|get) "
+     r"(?:it|this|that|them|the (?:package|case|numbers|proposal|deck|business case))\s+(?:in(?:to)?|to|up to|"
+     r"in front of|upstairs|through)\b", "carry take bring walk pitch present get", 3),
+    (r"\b(?:count on me|I've got your back|I'm in your corner|you have my (?:support|vote)|I'll vouch)\b",
+     "count got corner support vote vouch", 3),
+    (r"\b(?:lands|reads|goes down|comes across|works) better (?:coming )?from me\b|\bbetter (?:coming )?from me than\b"
+     r"|\bresponds better to me\b", "lands reads goes comes works better responds", 3),
+    # Coaching the seller: inside information and how to win the buyer's people over
+    (r"\byou didn't hear (?:this|that|it) from me\b|\bbetween (?:you and me|us)\b|\boff the record\b|"
+     r"\bI'll tell you where (?:he|she|they)(?:'s| is|'re| are) going to\b|\bsend (?:it|that|them|the [\w-]+) to me "
+     r"(?:first|before)\b|\bsend me the [\w-]+ before\b|\bhere's what I'll do\b|\bI'm not letting (?:it|this)\b",
+     "hear between record tell send here not", 2),
+    (r"\b(?:might|will|would|should|that'll|that would) help you (?:when|with|in front of|get)\b|"
+     r"\bso you (?:can|know) (?:see )?how (?:it|this|he|she|they)\b|\bI(?:'ll| can| will) (?:also )?(?:send|share|"
+     r"forward) (?:you )?(?:our|the) (?:internal|board) [\w-]+", "help so send share forward", 2),
     about_speaker=True,
 )
 BLOCKER = _cues(
@@ -157,8 +187,8 @@ def assign_roles(directory: Directory, sides: dict[str, str], found: RoleScan) -
     buyers = [p for p in profiles if p.side != "seller"]
     deciders = [p for p in buyers if not _LEGAL_TITLE.search(p.person.title or "")
                 and not _PROCUREMENT_TITLE.search(p.person.title or "")]
-    economic_buyer = leader(found.economic_buyer, deciders, 2)
-    if economic_buyer:
+    economic_buyer = leader(found.economic_buyer, deciders, 2) or _senior_title(deciders)
+    if economic_buyer and economic_buyer.role == "unknown":
         _give(economic_buyer, "economic_buyer", found.economic_buyer)
     champion = leader(found.champion, [p for p in buyers if p.role == "unknown" and p.side == "buyer"], 2)
     if champion:
@@ -170,6 +200,29 @@ def assign_roles(directory: Directory, sides: dict[str, str], found: RoleScan) -
         profile.sentiment = _sentiment(profile, found)
         profile.influence = _influence(profile, weight(found.economic_buyer.get(profile.person.name)) >= 2)
     return profiles
+
+
+# Who usually holds the budget when no one on the call said so, most likely first.
+_SENIORITY = (re.compile(r"\b(?:CFO|chief financial officer|finance director|VP,? (?:of )?finance)\b", ICASE),
+              re.compile(r"\b(?:CEO|chief executive|president|owner|managing partner|managing director|founder|"
+                         r"superintendent)\b", ICASE),
+              re.compile(rf"\b(?-i:{C_LEVEL})\b"))
+
+
+def _senior_title(deciders: list[Profile]) -> Profile | None:
+    """No cue named a budget holder: the one buyer with the most senior title (a CFO before a CEO before
+    another chief), the sentence that gave the title as the evidence; the status stays partial. Two of
+    the same rank: no guess."""
+    for tier in _SENIORITY:
+        titled = [p for p in deciders if p.side == "buyer" and tier.search(p.person.title or "")]
+        if len(titled) == 1 and titled[0].person.title_from is not None:
+            profile, sentence = titled[0], titled[0].person.title_from
+            profile.role = "economic_buyer"
+            profile.hits = [Hit(profile.person, 1, sentence, (0, len(sentence.text)))]
+            return profile
+        if titled:
+            return None
+    return None
 
 
 def _give(profile: Profile, role: str, scores: dict[str, list[Hit]]) -> None:

@@ -31,7 +31,7 @@ _SELLER_CUES: tuple[tuple[Rule, float], ...] = (
           "thanks thank"), 2),
     (rule(r"\byour (?:team|process|volumes?|side|current|reps|data|environment|org|company|business|budget|"
           r"timeline|priorities|goals?|stack|CFO|CEO|COO|leadership|close|customers|onboarding)\b", "your"), 1),
-    (rule(r"\b(?:walk me through|tell me (?:more )?about|what does (?:that|the|your) \w+ look like|who else)\b",
+    (rule(r"\b(?:walk me through|tell me (?:more )?about(?! it\b)|what does (?:that|the|your) \w+ look like|who else)\b",
           "walk tell look who"), 2),
     (rule(r"^(?:And |So )?(?:Does|Do|Is|Are|Have|Has|Would|Could)\b[^?]*\byou(?:r|'re)?\b[^?]*\?$", "?"), 1),
     (rule(r"\bI'm (?:the|an|a|one of the|your) (?:account executive|solutions? (?:engineer|consultant)|"
