@@ -30,7 +30,7 @@ def eval_command(
         "repeatable.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     min_f1: Annotated[float | None, typer.Option(
-        "--min-f1", help="Exit 1 when the mean F1 is below this (with --compare: the new version's).")] = None,
+        "--min-f1", min=0.0, max=1.0, help="Exit 1 when the mean F1 is below this (with --compare: the new version's).")] = None,
     compare: Annotated[str | None, typer.Option(
         "--compare", help="AGENT=OLD,NEW: run both versions on the same calls and show what changed.")] = None,
 ) -> None:
