@@ -53,3 +53,11 @@ CREATE TABLE digests (
     deals        text[]      NOT NULL DEFAULT '{}',
     channel      text        NOT NULL
 );
+
+-- Each deal's roll-up as the last digest saw it: the next digest reports what moved since then, however
+-- many refreshes came between.
+CREATE TABLE digest_deals (
+    deal_id      text        PRIMARY KEY,
+    rollup       jsonb       NOT NULL,
+    seen_at      timestamptz NOT NULL DEFAULT now()
+);

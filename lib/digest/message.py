@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lib.deals.changes import element_changes
-from lib.deals.models import StoredDeal
+from lib.deals.models import DealRollup, StoredDeal
 
 MAX_DEALS = 20  # Slack takes at most 50 blocks a message: two per deal, and the header
 
@@ -28,9 +28,9 @@ class Digest:
     deals: list[DealChange]
 
 
-def deal_change(deal: StoredDeal) -> DealChange | None:
-    """What a reader would notice moved in the deal's last refresh; None when nothing did."""
-    before, after = deal.previous_rollup, deal.rollup
+def deal_change(deal: StoredDeal, before: DealRollup | None) -> DealChange | None:
+    """What a reader would notice moved since `before`; None when nothing did."""
+    after = deal.rollup
     old_codes = {w.code for w in before.warnings} if before else set()
     change = DealChange(deal_id=deal.deal_id, new=before is None, moved=element_changes(before, after),
                         new_warnings=[f"{w.code}: {w.message}" for w in after.warnings if w.code not in old_codes],
@@ -41,8 +41,9 @@ def deal_change(deal: StoredDeal) -> DealChange | None:
     return change if change.new or change.moved or change.new_warnings else None
 
 
-def build_digest(deals: list[StoredDeal]) -> Digest | None:
-    changes = [c for c in (deal_change(d) for d in deals) if c is not None]
+def build_digest(deals: list[tuple[StoredDeal, DealRollup | None]]) -> Digest | None:
+    """`deals`: each with the roll-up the last digest saw (None: a new deal)."""
+    changes = [c for c in (deal_change(d, before) for d, before in deals) if c is not None]
     if not changes:
         return None
     title = f"ASMIS: {len(changes)} deal(s) changed overnight"

@@ -32,6 +32,7 @@ async def run_digest(pool: asyncpg.Pool, settings: Settings, *, dry_run: bool = 
     where = destination(settings)
     if digest is not None:
         await asyncio.to_thread(send_digest, settings, digest)
-    await record_digest(pool, through, [c.deal_id for c in digest.deals] if digest else [], where)
+    await record_digest(pool, through, [d for d, _ in deals], [c.deal_id for c in digest.deals] if digest else [],
+                        where)
     logger.info("digest", extra={"deals": len(digest.deals) if digest else 0, "sent": digest is not None})
     return DigestOutcome(digest, where if digest else None)
