@@ -11,6 +11,7 @@ from prefect.schedules import Cron
 from flows.backfill import backfill
 from flows.nightly import nightly
 from flows.process import process_transcripts
+from flows.push_crm import push_crm
 from lib.settings import Settings
 
 
@@ -27,6 +28,10 @@ async def build_deployments(settings: Settings) -> list[Any]:
         await backfill.ato_deployment(
             name="backfill", tags=["asmis"],
             description="History in date chunks, oldest first; dry_run only estimates calls and cost.",
+        ),
+        await push_crm.ato_deployment(
+            name="push-crm", tags=["asmis"],
+            description="Write changed deals' MEDDPICC roll-ups to ASMIS_CRM; a person's value is never overwritten.",
         ),
     ]
 

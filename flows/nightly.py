@@ -1,21 +1,33 @@
-"""nightly: process everything new, on a schedule."""
+"""nightly: process everything new, on a schedule; then write changed deals to the CRM and send the
+Slack digest, each when configured."""
 
 from __future__ import annotations
 
 from prefect import flow
 
 from flows.process import process_transcripts
+from flows.push_crm import push_crm
+from lib.digest.send import slack_configured
 from lib.models import LLMMode
 from lib.run.pipeline import RunSummary
+from lib.settings import get_settings
+from tasks.crm import send_slack_digest
 
 
 @flow(name="nightly", log_prints=False, persist_result=False)
 async def nightly(task_batch: int | None = None, llm_mode: LLMMode | None = None) -> RunSummary:
-    """Collect ended Message Batches, then run both agents on every transcript that has no result yet.
+    """Collect ended Message Batches, then run both agents on every transcript that has no result yet;
+    then push the deals whose roll-up changed to ASMIS_CRM and send the Slack digest, when configured.
 
     Args:
         task_batch: Transcripts per agent task (empty: ASMIS_TASK_BATCH).
         llm_mode: interactive or batch (empty: ASMIS_LLM_MODE). A nightly batch run submits and ends;
             the next night's collects.
     """
-    return await process_transcripts(task_batch=task_batch, llm_mode=llm_mode, wait=False)
+    summary = await process_transcripts(task_batch=task_batch, llm_mode=llm_mode, wait=False)
+    settings = get_settings()
+    if settings.crm is not None:
+        await push_crm()
+    if slack_configured(settings):
+        await send_slack_digest()
+    return summary
