@@ -4,6 +4,8 @@
 - GET  /services/data/vXX.X/sobjects/Opportunity/{id}?fields=a,b: the record with `attributes`;
   an unknown id is 404 `[{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]`
 - PATCH /services/data/vXX.X/sobjects/Opportunity/{id}: 204, or 400 INVALID_FIELD / STRING_TOO_LONG
+- POST /services/data/vXX.X/composite/sobjects/Opportunity `{"ids", "fields"}`: up to 2,000 records, in
+  the order asked, null for an id it cannot find
 - PATCH /services/data/vXX.X/composite/sobjects: `{"allOrNone", "records": [...]}` up to 200 records
   (more is 400 EXCEEDED_ID_LIMIT), answered per record `{"id", "success", "errors"}`
 - a wrong token is 401 `[{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]`
@@ -25,6 +27,7 @@ TOKEN = "00Dfake!AQ4AQ-DO-NOT-LEAK-salesforce"
 _RECORD = re.compile(r"^/services/data/v[\d.]+/sobjects/Opportunity/([^/]+)$")
 _DESCRIBE = re.compile(r"^/services/data/v[\d.]+/sobjects/Opportunity/describe$")
 _COLLECTION = re.compile(r"^/services/data/v[\d.]+/composite/sobjects$")
+_RETRIEVE = re.compile(r"^/services/data/v[\d.]+/composite/sobjects/Opportunity$")
 STANDARD = {"Id": {"type": "id", "length": 18, "updateable": False}, "Name": {"type": "string", "length": 120}}
 
 
@@ -57,6 +60,15 @@ class FakeSalesforce(FakeServer):
         if _DESCRIBE.match(request.path) and request.method == "GET":
             return Reply(200, {"name": "Opportunity", "fields": [
                 {"name": n, "label": n, "updateable": True, **f} for n, f in self.fields.items()]})
+        if _RETRIEVE.match(request.path) and request.method == "POST":
+            body = request.json()
+            if len(body["ids"]) > 2000:
+                return Reply(400, [{"errorCode": "EXCEEDED_ID_LIMIT", "message": "Maximum number of ids is 2000"}])
+            unknown = [f for f in body["fields"] if f not in self.fields]
+            if unknown:
+                return Reply(400, [{"errorCode": "INVALID_FIELD", "message": f"No such column '{unknown[0]}'"}])
+            return Reply(200, [self._read(i, ",".join(body["fields"])) if i in self.records else None
+                               for i in body["ids"]])
         if _COLLECTION.match(request.path) and request.method == "PATCH":
             return self._collection(request.json())
         match = _RECORD.match(request.path)

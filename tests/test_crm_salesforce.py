@@ -148,6 +148,9 @@ def test_many_records_go_in_one_collection_and_an_unknown_deal_is_named(sf: Fake
     report = push()
     assert [(d["deal_id"], d["outcome"]) for d in report["deals"]] == [
         ("006B", "written"), ("006C", "written"), ("006GONE", "not found"), (DEAL, "written")]
+    [retrieve] = sf.calls("POST")  # one read for the four records, not one GET each
+    assert retrieve.path.endswith("/composite/sobjects/Opportunity") and len(retrieve.json()["ids"]) == 4
+    assert sf.calls("GET", f"/sobjects/Opportunity/{DEAL}") == []
     [collection] = patches(sf)
     assert collection.path.endswith("/composite/sobjects")
     assert sorted(r["id"] for r in collection.json()["records"]) == ["006B", "006C", DEAL]

@@ -27,7 +27,8 @@ from lib.settings import Settings
 
 T = TypeVar("T")
 OBJECT = "Opportunity"
-COLLECTION_SIZE = 200  # sObject Collections take up to 200 records a request
+COLLECTION_SIZE = 200  # sObject Collections update up to 200 records a request
+RETRIEVE_SIZE = 2000  # and retrieve up to 2,000 (with a request body)
 TIMEOUT = 30
 _TYPES = {"text": ("textarea", "string"), "number": ("double", "currency", "percent", "int"),
           "datetime": ("datetime",)}
@@ -86,18 +87,26 @@ class SalesforceClient:
         return self._call(lambda: sf.restful(path, timeout=TIMEOUT, **kwargs), what)
 
     def read(self, record_ids: list[str], fields: list[CrmField]) -> dict[str, RecordState | None]:
-        names = ",".join(["Id", *(f.name for f in fields)])
-        found: dict[str, RecordState | None] = {}
-        for record_id in record_ids:
+        """One record: GET it (404 is not found). Many: sObject Collections retrieve, 2,000 a request,
+        which answers null for an id it cannot find."""
+        names = ["Id", *(f.name for f in fields)]
+        if len(record_ids) == 1:
+            [record_id] = record_ids
             try:
                 record = self._rest(f"sobjects/{OBJECT}/{quote(record_id, safe='')}", "read an Opportunity",
-                                    params={"fields": names})
+                                    params={"fields": ",".join(names)})
             except SalesforceError as exc:
                 if exc.status in (404, 400):  # NOT_FOUND, or MALFORMED_ID for an id that cannot be one
-                    found[record_id] = None
-                    continue
+                    return {record_id: None}
                 raise CrmError(f"salesforce: reading {record_id}: HTTP {exc.status} {_code(exc)}") from None
-            found[record_id] = RecordState(values={f.name: (record or {}).get(f.name) for f in fields})
+            return {record_id: _state(record, fields)}
+        found: dict[str, RecordState | None] = {}
+        for start in range(0, len(record_ids), RETRIEVE_SIZE):
+            chunk = record_ids[start:start + RETRIEVE_SIZE]
+            answer = self._rest(f"composite/sobjects/{OBJECT}", "read Opportunities", method="POST",
+                                json={"ids": chunk, "fields": names}) or []
+            for record_id, record in zip(chunk, answer, strict=False):
+                found[record_id] = _state(record, fields) if record else None
         return found
 
     def write(self, updates: Mapping[str, Mapping[str, str]], fields: list[CrmField]) -> dict[str, str | None]:
@@ -154,6 +163,10 @@ class SalesforceClient:
     def create(self, fields: list[CrmField]) -> list[str]:
         raise CrmError("salesforce: custom fields are created by an admin in Setup (Object Manager > Opportunity > "
                        "Fields & Relationships); `asmis crm check` lists what is missing")
+
+
+def _state(record: dict[str, Any] | None, fields: list[CrmField]) -> RecordState:
+    return RecordState(values={f.name: (record or {}).get(f.name) for f in fields})
 
 
 def _wire(value: str, kind: str) -> object:
