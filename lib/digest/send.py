@@ -4,19 +4,17 @@
 
 from __future__ import annotations
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.handler import RetryHandler
-from slack_sdk.webhook import WebhookClient
+from typing import TYPE_CHECKING
 
 from lib.digest.message import Digest
 from lib.errors import ConfigError, DigestError
 from lib.settings import Settings
+
+if TYPE_CHECKING:
+    from slack_sdk.http_retry.handler import RetryHandler
+
+# slack-sdk is imported where a message is sent: it costs a third of a second, and every `asmis` command
+# imports this module.
 
 
 def slack_configured(settings: Settings) -> bool:
@@ -34,6 +32,12 @@ def destination(settings: Settings) -> str:
 
 
 def _retries(settings: Settings) -> list[RetryHandler]:
+    from slack_sdk.http_retry.builtin_handlers import (
+        ConnectionErrorRetryHandler,
+        RateLimitErrorRetryHandler,
+        ServerErrorRetryHandler,
+    )
+
     count = settings.crm_max_retries
     return [ConnectionErrorRetryHandler(max_retry_count=count), RateLimitErrorRetryHandler(max_retry_count=count),
             ServerErrorRetryHandler(max_retry_count=count)]
@@ -41,6 +45,10 @@ def _retries(settings: Settings) -> list[RetryHandler]:
 
 def send_digest(settings: Settings, digest: Digest) -> str:
     """Send it; returns where it went. Raises DigestError naming Slack's answer, never the URL or token."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.webhook import WebhookClient
+
     where = destination(settings)
     if settings.slack_webhook_url is not None:
         hook = WebhookClient(settings.slack_webhook_url.get_secret_value(), retry_handlers=_retries(settings))
