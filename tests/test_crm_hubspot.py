@@ -151,3 +151,26 @@ def test_more_than_a_batch_of_deals_is_split_into_batches(hs: FakeHubSpot, setti
     assert [len(r.json()["inputs"]) for r in updates(hs)] == [100, 20]
     assert fetch(settings, "SELECT count(DISTINCT record_id) AS n FROM crm_writes WHERE state = 'confirmed'") == [
         {"n": 120}]
+
+
+def test_the_pacer_keeps_requests_below_the_limit_per_window() -> None:
+    from lib.crm.retry import RequestPacer
+
+    now = [0.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    pacer = RequestPacer(3, 10.0, clock=lambda: now[0], sleep=sleep)
+    for at in (0.0, 1.0, 2.0):
+        now[0] = at
+        pacer.wait()
+    assert slept == []
+    now[0] = 4.0
+    pacer.wait()  # a 4th within 10 s of the first waits until the first leaves the window
+    assert slept == [6.0] and now[0] == 10.0
+    now[0] = 25.0
+    pacer.wait()
+    assert slept == [6.0]

@@ -23,7 +23,7 @@ from hubspot.crm.properties.exceptions import ApiException as PropertiesApiExcep
 
 from lib.crm.client import RecordState
 from lib.crm.fields import HUBSPOT_TEXT_LENGTH, CrmField
-from lib.crm.retry import Transient, retry_after, with_retries
+from lib.crm.retry import RequestPacer, Transient, retry_after, with_retries
 from lib.errors import ConfigError, CrmAuthError, CrmError
 from lib.settings import Settings
 
@@ -31,6 +31,8 @@ T = TypeVar("T")
 READ_BATCH = 50  # a batch read that asks for propertiesWithHistory takes at most 50 ids
 UPDATE_BATCH = 100
 GROUP = "meddpicc"
+# Below the smallest plan's 100 requests per 10 s; a 429 is still waited out and retried.
+PACE_REQUESTS, PACE_WINDOW_S = 90, 10.0
 _TYPES = {"text": ("string", "textarea"), "number": ("number", "number"), "datetime": ("datetime", "date")}
 ApiErrors = (DealsApiException, PropertiesApiException)
 
@@ -44,9 +46,11 @@ class HubSpotClient:
         self.settings = settings
         self.api = HubSpot(access_token=settings.hubspot_access_token.get_secret_value(),
                            host=settings.hubspot_api_url.rstrip("/"))
+        self.pacer = RequestPacer(PACE_REQUESTS, PACE_WINDOW_S)
 
     def _call(self, call: Callable[[], T], what: str) -> T:
         def once() -> T:
+            self.pacer.wait()
             try:
                 return call()
             except ApiErrors as exc:

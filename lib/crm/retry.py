@@ -5,7 +5,9 @@ what a retry can outlive and CrmAuthError / CrmError for what it cannot."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -41,3 +43,26 @@ def retry_after(value: str | None) -> float | None:
         return max(0.0, float(value)) if value else None
     except ValueError:
         return None
+
+
+class RequestPacer:
+    """At most `limit` requests in any `window_s` seconds (a sliding window), kept below a CRM's documented
+    limit so that a long push does not run into 429s at all (HubSpot: 100 to 190 per 10 s by plan)."""
+
+    def __init__(self, limit: int, window_s: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.limit, self.window_s, self.clock, self.sleep = limit, window_s, clock, sleep
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self.clock()
+            while self._sent and now - self._sent[0] >= self.window_s:
+                self._sent.popleft()
+            if len(self._sent) >= self.limit:
+                pause = self.window_s - (now - self._sent[0])
+                self.sleep(pause)
+                now += pause
+                self._sent.popleft()
+            self._sent.append(now)
