@@ -239,3 +239,37 @@ def test_a_sigkill_between_the_write_and_its_record_does_not_make_asmis_see_its_
     report = deal_of(push())
     assert report["conflicts"] == [] and CHAMPION in report["written"]
     assert sf.records[DEAL][CHAMPION].startswith("identified: Olivia Grant pushes for us.")
+
+
+def test_the_nightly_set_is_what_changed_since_the_last_full_push(sf: FakeSalesforce, settings: Settings) -> None:
+    import asyncio
+
+    from lib.crm.push import deals_changed_since_last_push
+    from lib.db import open_database
+
+    async def changed() -> list[str]:
+        async with open_database(settings) as pool:
+            return await deals_changed_since_last_push(pool, "salesforce")
+
+    ids = prepare_deals(settings, copies=("006B", "006C"))
+    for record_id in ids:
+        sf.add_opportunity(record_id)
+    assert asyncio.run(changed()) == sorted(ids)  # before any push: every deal
+    push()
+    # Within the margin after a push its deals still count as changed: pushing them again writes nothing.
+    fetch(settings, "UPDATE crm_pushes SET started_at = started_at + interval '1 hour' RETURNING id")
+    assert asyncio.run(changed()) == []
+    edit_rollup(settings, "006B", ["elements", "metrics", "summary"], "Dispatch time down 30%.")
+    fetch(settings, "UPDATE deals SET updated_at = now() + interval '2 hours' WHERE deal_id = '006B' RETURNING 1")
+    push("--deal", "006C")  # a push of named deals does not move the mark
+    assert asyncio.run(changed()) == ["006B"]
+
+
+def test_more_than_200_records_are_written_in_collections_of_200(sf: FakeSalesforce, settings: Settings) -> None:
+    ids = prepare_deals(settings, copies=tuple(f"006{n:015d}" for n in range(201)))
+    for record_id in ids:
+        sf.add_opportunity(record_id)
+    report = push()
+    assert sum(d["outcome"] == "written" for d in report["deals"]) == 202
+    assert [len(r.json()["records"]) for r in patches(sf)] == [200, 2]
+    assert all(sf.records[i]["MEDDPICC_Score__c"] == 7.0 for i in ids)
