@@ -110,6 +110,9 @@ def test_a_reps_edit_between_pushes_survives_and_is_reported(sf: FakeSalesforce,
     found = json.loads(status.output)
     assert [(c["deal_id"], c["field"]) for c in found["conflicts"]] == [(DEAL, CHAMPION)]
     assert found["last_push"]["conflicts"] == 1 and CHAMPION in found["deals"][0]["fields"]
+    shown = runner.invoke(app, ["crm", "status"]).output
+    assert "open conflicts: 1" in shown and f"{DEAL} {CHAMPION}: the CRM has 'Olivia is our champion" in shown
+    assert "MEDDPICC_Metrics__c, MEDDPICC_Updated_At__c" in shown  # the fields the last push wrote, together
 
     taken = deal_of(push("--overwrite", CHAMPION))
     assert list(taken["written"]) == [CHAMPION, "MEDDPICC_Updated_At__c"] and taken["conflicts"] == []
