@@ -10,6 +10,7 @@ from flows.push_crm import push_crm
 from lib.digest.send import slack_configured
 from lib.models import LLMMode
 from lib.run.pipeline import RunSummary
+from lib.run.runtime import runtime_in_use
 from lib.settings import get_settings
 from tasks.crm import send_slack_digest
 
@@ -26,8 +27,11 @@ async def nightly(task_batch: int | None = None, llm_mode: LLMMode | None = None
     """
     summary = await process_transcripts(task_batch=task_batch, llm_mode=llm_mode, wait=False)
     settings = get_settings()
-    if settings.crm is not None:
-        await push_crm()
+    # A CRM that cannot be reached fails the run, but only after the digest has gone out.
+    pushed = await push_crm(return_state=True) if settings.crm is not None else None
     if slack_configured(settings):
-        await send_slack_digest()
+        async with runtime_in_use():
+            await send_slack_digest()
+    if pushed is not None and pushed.is_failed():
+        await pushed.aresult()  # raises the push's error
     return summary
