@@ -201,8 +201,14 @@ def test_5xx_answers_are_retried(sf: FakeSalesforce, settings: Settings) -> None
     assert failed.exit_code == 1 and "salesforce" in failed.output and "503" in failed.output
 
 
-def test_crm_check_names_what_is_missing(sf: FakeSalesforce, settings: Settings) -> None:
+def test_crm_check_names_what_is_missing_and_a_push_refuses_before_writing(sf: FakeSalesforce,
+                                                                           settings: Settings) -> None:
+    prepare_deals(settings)
+    sf.add_opportunity(DEAL)
     del sf.fields["MEDDPICC_Paper_Process__c"]
+    refused = runner.invoke(app, ["crm", "push"])
+    assert refused.exit_code == 1 and "Opportunity has no field MEDDPICC_Paper_Process__c" in refused.output
+    assert patches(sf) == [] and fetch(settings, "SELECT count(*) AS n FROM crm_writes") == [{"n": 0}]
     sf.fields["MEDDPICC_Score__c"]["type"] = "string"
     check = runner.invoke(app, ["crm", "check"])
     assert check.exit_code == 1
