@@ -282,3 +282,24 @@ def test_more_than_200_records_are_written_in_collections_of_200(sf: FakeSalesfo
     assert sum(d["outcome"] == "written" for d in report["deals"]) == 202
     assert [len(r.json()["records"]) for r in patches(sf)] == [200, 2]
     assert all(sf.records[i]["MEDDPICC_Score__c"] == 7.0 for i in ids)
+
+
+def test_a_mapping_file_renames_fields_and_leaves_some_out(sf: FakeSalesforce, settings: Settings, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from lib.settings import get_settings
+
+    prepare_deals(settings)
+    sf.add_opportunity(DEAL)
+    sf.fields["Champion_Notes__c"] = {"type": "textarea", "length": 32768}
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"champion": "Champion_Notes__c", "warnings": None}))
+    monkeypatch.setenv("ASMIS_CRM_MAPPING", str(mapping))
+    get_settings.cache_clear()
+    written = deal_of(push())["written"]
+    assert "Champion_Notes__c" in written and CHAMPION not in written and "MEDDPICC_Warnings__c" not in written
+    assert len(written) == len(ALL_FIELDS) - 1
+    assert sf.records[DEAL]["Champion_Notes__c"].startswith("identified:")
+
+    mapping.write_text(json.dumps({"champion": "X__c", "chmapion": "Y__c"}))
+    bad = runner.invoke(app, ["crm", "push"])
+    assert bad.exit_code == 1 and "unknown key(s) chmapion" in bad.output and str(mapping) in bad.output
