@@ -463,6 +463,12 @@ class FakeStats:
     mean_in_flight: float
     steady_in_flight: float  # time-weighted mean over the middle 80% of the busy span (ramp and tail left out)
     internal_errors: list[str]  # bugs in the fake itself, answered with a 500: tests should expect none
+    # The busy span's shape, for benchmarks (0 when nothing was in flight): from the first request in to
+    # the last reply out; from its start to the first moment at the peak level (the ramp); from the last
+    # moment at the peak to its end (the tail).
+    span_seconds: float = 0.0
+    ramp_seconds: float = 0.0
+    tail_seconds: float = 0.0
 
 
 @dataclass
@@ -699,7 +705,7 @@ class FakeMessagesAPI:
             c = self._counters
             return FakeStats(c.total, dict(c.by_path), dict(c.outcomes), c.retried, self._in_flight,
                              c.max_in_flight, c.connections, self._mean_in_flight_locked(window_s),
-                             self._steady_in_flight_locked(), list(c.internal_errors))
+                             self._steady_in_flight_locked(), list(c.internal_errors), *self._shape_locked())
 
     def reset_stats(self) -> None:
         with self._lock:
@@ -747,6 +753,20 @@ class FakeMessagesAPI:
             return 0.0
         last = self._counters.levels[-1][0] if not self._in_flight else time.monotonic()
         return self._mean_between_locked(first + 0.1 * (last - first), first + 0.9 * (last - first))
+
+    def _shape_locked(self) -> tuple[float, float, float]:
+        """(span, ramp, tail) of the busy span since the last reset, in seconds."""
+        levels = self._counters.levels
+        busy = [i for i, (_, level) in enumerate(levels) if level]
+        if not busy:
+            return 0.0, 0.0, 0.0
+        first = levels[busy[0]][0]
+        end = time.monotonic() if self._in_flight else levels[-1][0]
+        peak = max(level for _, level in levels)
+        at_peak = [i for i in busy if levels[i][1] >= peak]
+        reached = levels[at_peak[0]][0]
+        left = levels[at_peak[-1] + 1][0] if at_peak[-1] + 1 < len(levels) else end
+        return end - first, reached - first, end - left
 
     def _mean_between_locked(self, start: float, end: float) -> float:
         if end <= start:
