@@ -1,4 +1,4 @@
-"""Publish a run's artifacts."""
+"""Finish a run: refresh the deals it touched and publish its artifacts."""
 
 from __future__ import annotations
 
@@ -6,17 +6,29 @@ from prefect import task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from lib.deals import refresh
 from lib.run.pipeline import RunSummary
 from lib.run.runtime import current_runtime
 from lib.views.scorecards import scorecards_markdown
+from tasks.deals import deal_rollups_artifact
 from tasks.retry import TASK_DEFAULTS
 
 MAX_SCORECARDS = 25
 
 
-@task(name="publish-artifacts", cache_policy=NO_CACHE, **TASK_DEFAULTS)
-async def publish_artifacts(summary: RunSummary) -> None:
-    """Publish the run summary table and MEDDPICC scorecards to the Prefect UI."""
+@task(name="finish-run", cache_policy=NO_CACHE, **TASK_DEFAULTS)
+async def finish_run(summary: RunSummary) -> list[str]:
+    """Rebuild the roll-up of every deal the run wrote results for, publish them and the run's summary
+    and scorecards (one task run: each costs more than the work it wraps); return those deal ids."""
+    rt = await current_runtime()
+    deal_ids = await refresh.refresh_deals_of_run(rt.pool, summary.run_id, rt.settings)
+    await deal_rollups_artifact(deal_ids)
+    await summary_artifacts(summary)
+    return deal_ids
+
+
+async def summary_artifacts(summary: RunSummary) -> None:
+    """The run summary table and MEDDPICC scorecards, for the Prefect UI."""
     await acreate_table_artifact(key="run-summary", table=summary.rows(),
                                  description=f"ASMIS run {summary.run_id}")
     if not summary.transcript_ids:
