@@ -13,8 +13,41 @@ import argparse
 import asyncio
 import cProfile
 import pstats
+from pathlib import Path
 
-from benchmarks.pipeline import bench_setup, forget_results, fresh_process_pacers, run_lib, run_ours, seed
+from benchmarks.pipeline import (
+    ROOT,
+    bench_setup,
+    forget_results,
+    fresh_process_pacers,
+    run_lib,
+    run_ours,
+    seed,
+)
+
+
+def package_of(filename: str) -> str:
+    """site-packages/<pkg>/..., the checkout's top folder, or the standard library's module."""
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1].split("/", 1)[0]
+    if filename.startswith(str(ROOT)):
+        parts = Path(filename).relative_to(ROOT).parts
+        return "/".join(parts[:2]) if parts[0] == "lib" else parts[0]
+    if filename.startswith("<") or filename == "~":
+        return "builtins (C: sockets, json, hashing, ...)"
+    return "stdlib:" + Path(filename).stem
+
+
+def print_by_package(stats: pstats.Stats) -> None:
+    """Own time summed by package: a flat flame summary."""
+    totals: dict[str, float] = {}
+    for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
+        key = package_of(filename)
+        totals[key] = totals.get(key, 0.0) + tottime
+    whole = sum(totals.values())
+    print(f"own CPU time by package ({whole:.2f} s in this thread):")
+    for key, seconds in sorted(totals.items(), key=lambda kv: -kv[1])[:25]:
+        print(f"  {key:48} {seconds:7.2f} s {seconds / whole:6.1%}")
 
 
 def main() -> None:
@@ -27,6 +60,8 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--out", help="also write the raw profile here (for snakeviz, flameprof, ...)")
     args = parser.parse_args()
+    import lib.llm.anthropic  # noqa: F401 - the SDK's import (seconds) is not what this profiles
+
     with bench_setup(args.latency_ms, args.cap, 0.0, args.jitter_ms) as bench:
         asyncio.run(seed(bench.dsn, args.transcripts))
         asyncio.run(forget_results(bench.dsn))
@@ -39,6 +74,7 @@ def main() -> None:
     if args.out:
         profile.dump_stats(args.out)
     stats = pstats.Stats(profile)
+    print_by_package(stats)
     stats.sort_stats("tottime").print_stats(args.top)
     stats.sort_stats("cumulative").print_stats(args.top)
 
