@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from prefect import task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -22,18 +24,18 @@ async def finish_run(summary: RunSummary) -> list[str]:
     and scorecards (one task run: each costs more than the work it wraps); return those deal ids."""
     rt = await current_runtime()
     deal_ids = await refresh.refresh_deals_of_run(rt.pool, summary.run_id, rt.settings)
-    await deal_rollups_artifact(deal_ids)
-    await summary_artifacts(summary)
+    # the artifacts go to the Prefect server side by side: a round trip each, not one after the other
+    await asyncio.gather(deal_rollups_artifact(deal_ids), summary_artifacts(summary))
     return deal_ids
 
 
 async def summary_artifacts(summary: RunSummary) -> None:
     """The run summary table and MEDDPICC scorecards, for the Prefect UI."""
-    await acreate_table_artifact(key="run-summary", table=summary.rows(),
-                                 description=f"ASMIS run {summary.run_id}")
+    table = acreate_table_artifact(key="run-summary", table=summary.rows(), description=f"ASMIS run {summary.run_id}")
     if not summary.transcript_ids:
+        await table
         return
     rt = await current_runtime()
     markdown = await scorecards_markdown(rt, summary.transcript_ids[:MAX_SCORECARDS])
-    await acreate_markdown_artifact(key="meddpicc-scorecards", markdown=markdown,
-                                    description=f"MEDDPICC scorecards, run {summary.run_id}")
+    await asyncio.gather(table, acreate_markdown_artifact(key="meddpicc-scorecards", markdown=markdown,
+                                                          description=f"MEDDPICC scorecards, run {summary.run_id}"))
