@@ -85,7 +85,8 @@ async def process_transcripts(
 async def _finish(summary: RunSummary, started: float) -> RunSummary:
     summary.seconds = round(time.perf_counter() - started, 3)
     get_run_logger().info("run finished", extra=summary.model_dump(exclude={"transcript_ids"}, mode="json"))
-    await finish_run(summary)  # deals refreshed, roll-ups, summary and scorecards published: one task run
+    # deals refreshed, roll-ups, summary and scorecards published: one task run
+    summary.artifacts = await finish_run(summary)
     return summary
 
 

@@ -17,10 +17,11 @@ def _run_id() -> str | None:
     return str(run_id) if run_id else None
 
 
-async def deal_rollups_artifact(deal_ids: list[str]) -> None:
-    """The deals' roll-ups as a markdown artifact, marking what this flow run changed."""
+async def deal_rollups_artifact(deal_ids: list[str]) -> list[tuple[str, str, str]]:
+    """The deals' roll-ups as a markdown artifact, marking what this flow run changed: its (key, type, id)."""
     if not deal_ids:
-        return
+        return []
     deals = await DealRepository((await current_runtime()).pool).get_many(deal_ids[:MAX_DEAL_ARTIFACTS])
-    await acreate_markdown_artifact(key="deal-rollups", markdown=deals_markdown(deals, _run_id()),
-                                    description=f"MEDDPICC roll-ups of {len(deal_ids)} deal(s)")
+    artifact_id = await acreate_markdown_artifact(key="deal-rollups", markdown=deals_markdown(deals, _run_id()),
+                                                  description=f"MEDDPICC roll-ups of {len(deal_ids)} deal(s)")
+    return [("deal-rollups", "markdown", str(artifact_id))]

@@ -62,10 +62,10 @@ async def _run_with_progress(params: RunParams, total_calls: int, **mode: Any) -
     return summary
 
 
-def _print_run_links(flow_run_id: str) -> None:
+def _print_run_links(flow_run_id: str, artifacts: list[tuple[str, str, str]] | None = None) -> None:
     from deployments.run_links import print_run_links
 
-    run_async(print_run_links(console, flow_run_id))
+    run_async(print_run_links(console, flow_run_id, artifacts))
 
 
 @app.command()
@@ -94,7 +94,7 @@ def run(
         console.print("nothing to do: every transcript has its results (use --force to run again)")
         return
     console.print(summary_table(summary.rows()))
-    _print_run_links(summary.run_id)
+    _print_run_links(summary.run_id, summary.artifacts)
     if summary.failed:
         raise typer.Exit(1)
 
@@ -173,7 +173,7 @@ def demo() -> None:
         return
     console.print(summary_table(summary.rows()))
     run_async(show_results(settings, console, ids))
-    _print_run_links(summary.run_id)
+    _print_run_links(summary.run_id, summary.artifacts)
 
 
 
