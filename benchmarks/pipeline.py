@@ -57,8 +57,10 @@ def fake_api(latency_ms: float, jitter: float = 0.0, jitter_ms: float = 0.0) -> 
         proc.wait(10)
 
 
-def fake_stats(url: str, window: float | None = None) -> dict[str, object]:
-    query = f"?window={window}" if window else ""
+def fake_stats(url: str, window: float | None = None, full: int | None = None) -> dict[str, object]:
+    """`full`: the in-flight level the ramp and tail are measured against (default: the peak)."""
+    query = "&".join(f"{k}={v}" for k, v in (("window", window), ("full", full)) if v)
+    query = f"?{query}" if query else ""
     with urllib.request.urlopen(f"{url}/_fake/stats{query}", timeout=5) as response:  # noqa: S310 - loopback
         return dict(json.load(response))
 
@@ -144,8 +146,8 @@ class Side:
     saturation: float
     max_in_flight: int
     span: float = 0.0  # LLM traffic as the fake saw it: first request in to last reply out
-    ramp: float = 0.0  # from the first request to the cap full
-    tail: float = 0.0  # from the cap's last full moment to the end
+    ramp: float = 0.0  # from the first request to the cap full (90% of it)
+    tail: float = 0.0  # from the cap's last full moment (90% of it) to the end
     server_cpu: float = 0.0  # the Prefect server's, a separate process on the same machine
     task_runs: int = 0
     events: int = 0
@@ -158,6 +160,12 @@ def side_of(name: str, seconds: float, cpu: float, stats: dict[str, object], cap
     return Side(name, seconds, cpu, messages_calls(stats), number("steady_in_flight") / cap,
                 int(number("max_in_flight")), span=number("span_seconds"), ramp=number("ramp_seconds"),
                 tail=number("tail_seconds"))
+
+
+def full_level(cap: int) -> int:
+    """The cap counts as full from 90% of it: with jitter, a reply and the call that takes its slot
+    leave it one short for a moment."""
+    return max(1, int(cap * 0.9))
 
 
 def load() -> str:
@@ -227,7 +235,7 @@ async def run_peer(dsn: str, url: str, cap: int) -> Side:
     cpu, started = cpu_seconds(), time.perf_counter()
     await asyncio.gather(*(one(t, a) for t in ids for a in models))
     seconds = time.perf_counter() - started
-    stats = fake_stats(url)
+    stats = fake_stats(url, full=full_level(cap))
     side = side_of("plain asyncio peer", seconds, cpu_seconds() - cpu, stats, cap)
     await client.close()
     await pool.close()
@@ -265,7 +273,7 @@ async def run_lib(url: str, cap: int, task_batch: int) -> Side:
                         target_items=2 * cap + 2 * task_batch).run(summary)
         seconds = time.perf_counter() - started
         assert summary.failed == 0, summary
-        stats = fake_stats(url)
+        stats = fake_stats(url, full=full_level(cap))
         return side_of("asmis lib, no Prefect", seconds, cpu_seconds() - cpu, stats, cap)
 
 
@@ -300,7 +308,7 @@ async def run_ours(url: str, cap: int, task_batch: int, server: PrefectServer) -
     assert summary.failed == 0, summary
     print(f"asmis flow: {summary.seconds:.2f}s from claiming the first transcript to saving the last result; "
           f"the rest of its wall time is Prefect's flow start and finish, and artifacts")
-    stats = fake_stats(url)
+    stats = fake_stats(url, full=full_level(cap))
     side = side_of("asmis flow", seconds, cpu_seconds() - cpu, stats, cap)
     task_runs, events = server.counts()  # waits for the recorder: CPU read after it, so it is all counted
     side.server_cpu = server.cpu_seconds() - server_cpu - idle_rate * (time.perf_counter() - started)
