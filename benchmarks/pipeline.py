@@ -5,6 +5,8 @@
     python -m benchmarks.pipeline --noop 10000       # the whole `asmis run` over 10k processed transcripts
     python -m benchmarks.pipeline --task-batch 1     # transcripts per agent task (default: ASMIS_TASK_BATCH)
     python -m benchmarks.pipeline --jitter 0.5       # each call takes latency x U(0.5, 1.5)
+    python -m benchmarks.pipeline --issue-22         # 300 x 40 KB, 200 ms + U(0, 100) ms, cap 32, 3 rounds
+    python -m benchmarks.pipeline --latency-ms 1000 --jitter-ms 100 --transcripts 300 --repeat 2
 
 Both sides use the same embedded PostgreSQL, the same fake Messages API (in its own process, so it does
 not compete with the client for the GIL) and the real anthropic SDK. Figures are printed, never asserted.
@@ -41,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextmanager
-def fake_api(latency_ms: float, jitter: float = 0.0) -> Iterator[str]:
-    """jitter j: each call takes latency x U(1 - j, 1 + j)."""
-    low, spread = latency_ms * (1 - jitter), latency_ms * 2 * jitter
+def fake_api(latency_ms: float, jitter: float = 0.0, jitter_ms: float = 0.0) -> Iterator[str]:
+    """jitter j: each call takes latency x U(1 - j, 1 + j), plus U(0, jitter_ms)."""
+    low, spread = latency_ms * (1 - jitter), latency_ms * 2 * jitter + jitter_ms
     proc = subprocess.Popen([sys.executable, "-m", "tests.fake_messages_api", "--latency-ms", str(low),
                              "--jitter-ms", str(spread)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
@@ -55,8 +57,10 @@ def fake_api(latency_ms: float, jitter: float = 0.0) -> Iterator[str]:
         proc.wait(10)
 
 
-def fake_stats(url: str, window: float | None = None) -> dict[str, object]:
-    query = f"?window={window}" if window else ""
+def fake_stats(url: str, window: float | None = None, full: int | None = None) -> dict[str, object]:
+    """`full`: the in-flight level the ramp and tail are measured against (default: the peak)."""
+    query = "&".join(f"{k}={v}" for k, v in (("window", window), ("full", full)) if v)
+    query = f"?{query}" if query else ""
     with urllib.request.urlopen(f"{url}/_fake/stats{query}", timeout=5) as response:  # noqa: S310 - loopback
         return dict(json.load(response))
 
@@ -141,9 +145,31 @@ class Side:
     calls: int
     saturation: float
     max_in_flight: int
+    span: float = 0.0  # LLM traffic as the fake saw it: first request in to last reply out
+    ramp: float = 0.0  # from the first request to the cap full (90% of it)
+    tail: float = 0.0  # from the cap's last full moment (90% of it) to the end
     server_cpu: float = 0.0  # the Prefect server's, a separate process on the same machine
     task_runs: int = 0
     events: int = 0
+
+
+def side_of(name: str, seconds: float, cpu: float, stats: dict[str, object], cap: int) -> Side:
+    def number(key: str) -> float:
+        return float(str(stats.get(key, 0)))
+
+    return Side(name, seconds, cpu, messages_calls(stats), number("steady_in_flight") / cap,
+                int(number("max_in_flight")), span=number("span_seconds"), ramp=number("ramp_seconds"),
+                tail=number("tail_seconds"))
+
+
+def full_level(cap: int) -> int:
+    """The cap counts as full from 90% of it: with jitter, a reply and the call that takes its slot
+    leave it one short for a moment."""
+    return max(1, int(cap * 0.9))
+
+
+def load() -> str:
+    return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def cpu_seconds() -> float:
@@ -209,9 +235,8 @@ async def run_peer(dsn: str, url: str, cap: int) -> Side:
     cpu, started = cpu_seconds(), time.perf_counter()
     await asyncio.gather(*(one(t, a) for t in ids for a in models))
     seconds = time.perf_counter() - started
-    stats = fake_stats(url)
-    side = Side("plain asyncio peer", seconds, cpu_seconds() - cpu, messages_calls(stats),
-                float(str(stats["steady_in_flight"])) / cap, int(str(stats["max_in_flight"])))
+    stats = fake_stats(url, full=full_level(cap))
+    side = side_of("plain asyncio peer", seconds, cpu_seconds() - cpu, stats, cap)
     await client.close()
     await pool.close()
     return side
@@ -248,9 +273,8 @@ async def run_lib(url: str, cap: int, task_batch: int) -> Side:
                         target_items=2 * cap + 2 * task_batch).run(summary)
         seconds = time.perf_counter() - started
         assert summary.failed == 0, summary
-        stats = fake_stats(url)
-        return Side("asmis lib, no Prefect", seconds, cpu_seconds() - cpu, messages_calls(stats),
-                    float(str(stats["steady_in_flight"])) / cap, int(str(stats["max_in_flight"])))
+        stats = fake_stats(url, full=full_level(cap))
+        return side_of("asmis lib, no Prefect", seconds, cpu_seconds() - cpu, stats, cap)
 
 
 async def forget_results(dsn: str) -> None:
@@ -284,9 +308,8 @@ async def run_ours(url: str, cap: int, task_batch: int, server: PrefectServer) -
     assert summary.failed == 0, summary
     print(f"asmis flow: {summary.seconds:.2f}s from claiming the first transcript to saving the last result; "
           f"the rest of its wall time is Prefect's flow start and finish, and artifacts")
-    stats = fake_stats(url)
-    side = Side("asmis flow", seconds, cpu_seconds() - cpu, messages_calls(stats),
-                float(str(stats["steady_in_flight"])) / cap, int(str(stats["max_in_flight"])))
+    stats = fake_stats(url, full=full_level(cap))
+    side = side_of("asmis flow", seconds, cpu_seconds() - cpu, stats, cap)
     task_runs, events = server.counts()  # waits for the recorder: CPU read after it, so it is all counted
     side.server_cpu = server.cpu_seconds() - server_cpu - idle_rate * (time.perf_counter() - started)
     print(f"Prefect server idle: {idle_rate * 1000:.0f} ms CPU per second (subtracted)")
@@ -332,58 +355,85 @@ class Bench:
 
 
 @contextmanager
-def bench_setup(latency_ms: float, cap: int, jitter: float = 0.0) -> Iterator[Bench]:
+def bench_setup(latency_ms: float, cap: int, jitter: float = 0.0, jitter_ms: float = 0.0) -> Iterator[Bench]:
     """A fresh embedded PostgreSQL, the fake API and a Prefect server in their own processes, and our
     settings pointing at them. Prefect is imported only after PREFECT_API_URL is set."""
     root = Path(tempfile.mkdtemp(prefix="asmis-bench-"))
     server = EmbeddedPostgres(root / "data")
     try:
         dsn = server.start()
-        with fake_api(latency_ms, jitter) as url, prefect_server(root) as prefect:
+        with fake_api(latency_ms, jitter, jitter_ms) as url, prefect_server(root) as prefect:
             yield Bench(dsn, url, configure(root, dsn, url, cap, prefect.url), prefect)
     finally:
         server.destroy()
         shutil.rmtree(root, ignore_errors=True)
 
 
+def fresh_process_pacers() -> None:
+    """Each side starts as a new process would: no pacer state left by the side before it."""
+    from lib.llm.pacing import forget_process_pacers
+
+    forget_process_pacers()
+
+
 def compare(args: argparse.Namespace) -> None:
     from lib.settings import get_settings
 
-    with bench_setup(args.latency_ms, args.cap, args.jitter) as bench:
+    with bench_setup(args.latency_ms, args.cap, args.jitter, args.jitter_ms) as bench:
         k = args.task_batch or get_settings().task_batch
         started = time.perf_counter()
         asyncio.run(seed(bench.dsn, args.transcripts))
         print(f"seeded {args.transcripts} transcripts (~40 KB) in {time.perf_counter() - started:.1f}s")
-        peer = asyncio.run(run_peer(bench.dsn, bench.url, args.cap))
-        lib_side = asyncio.run(run_lib(bench.url, args.cap, k))
-        asyncio.run(forget_results(bench.dsn))
-        ours, engine = asyncio.run(run_ours(bench.url, args.cap, k, bench.prefect))
-        ideal = ours.calls * args.latency_ms / 1000 / args.cap
-        print(f"\n{args.transcripts} transcripts, {ours.calls} LLM calls, {args.latency_ms:g} ms latency "
-              f"(x U({1 - args.jitter:g}, {1 + args.jitter:g})), cap {args.cap}, task batch {k}; ideal {ideal:.2f}s; "
-              f"Prefect engine start (not counted) {engine:.1f}s")
-        print(f"{'':24}{'wall s':>9}{'vs ideal':>10}{'saturation':>12}{'CPU ms/call':>13}{'calls':>7}"
-              f"{'max in flight':>15}")
-        for side in (peer, lib_side, ours):
-            print(f"{side.name:24}{side.seconds:9.2f}{side.seconds / ideal:9.2f}x{side.saturation:12.2f}"
-                  f"{side.cpu / max(side.calls, 1) * 1000:13.2f}{side.calls:7d}{side.max_in_flight:15d}")
-        print(f"ratio asmis / peer: {ours.seconds / peer.seconds:.3f}x")
-        per_call = {name: cpu / max(ours.calls, 1) * 1000 for name, cpu in (
-            ("peer (SDK + asyncpg)", peer.cpu), ("ours beyond the peer", lib_side.cpu - peer.cpu),
-            ("Prefect in-process", ours.cpu - lib_side.cpu), ("Prefect server", ours.server_cpu))}
-        total = sum(per_call.values())
-        print("CPU per agent call: " + ", ".join(f"{n} {v:.2f} ms" for n, v in per_call.items()))
-        print(f"Prefect's share of the flow's CPU (in-process + server): "
-              f"{(per_call['Prefect in-process'] + per_call['Prefect server']) / total:.1%}")
-        n = args.transcripts
-        print(f"Prefect server recorded {ours.task_runs} task runs and {ours.events} events: "
-              f"{ours.task_runs / n:.3f} task runs and {ours.events / n:.2f} events per transcript "
-              f"({ours.task_runs * 1000 / n:.0f} and {ours.events * 1000 / n:.0f} per 1,000); "
-              f"its CPU: {ours.server_cpu:.1f} s, {ours.server_cpu / n * 1000:.2f} ms per transcript")
+        ratios: list[tuple[float, float]] = []
+        for round_no in range(1, args.repeat + 1):
+            print(f"\n--- round {round_no} of {args.repeat}")
+            ratios.append(compare_round(args, bench, k))
+        if args.repeat > 1:
+            print("\nLLM span asmis / plain script, per round: " + ", ".join(f"{r:.3f}x" for r, _ in ratios)
+                  + "; wall: " + ", ".join(f"{w:.3f}x" for _, w in ratios))
         print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
         seconds, calls, engine_started = noop_rerun(bench.env, bench.url, bench.prefect)
         print(f"no-op rerun (`asmis run`, whole command): {seconds:.2f}s, {calls} LLM calls, "
               f"flow run created: {'yes' if engine_started else 'no'}")
+
+
+def compare_round(args: argparse.Namespace, bench: Bench, k: int) -> tuple[float, float]:
+    """One round: the plain script, our lib, the flow, each from no results and a cold disk cache."""
+    asyncio.run(forget_results(bench.dsn))
+    fresh_process_pacers()
+    peer = asyncio.run(run_peer(bench.dsn, bench.url, args.cap))
+    peer_load = load()
+    fresh_process_pacers()
+    lib_side = asyncio.run(run_lib(bench.url, args.cap, k))
+    lib_load = load()
+    asyncio.run(forget_results(bench.dsn))
+    fresh_process_pacers()
+    ours, engine = asyncio.run(run_ours(bench.url, args.cap, k, bench.prefect))
+    ours_load = load()
+    ideal = ours.calls * (args.latency_ms + args.jitter_ms / 2) / 1000 / args.cap
+    print(f"\n{args.transcripts} transcripts, {ours.calls} LLM calls, {args.latency_ms:g} ms latency "
+          f"(x U({1 - args.jitter:g}, {1 + args.jitter:g}) + U(0, {args.jitter_ms:g}) ms), cap {args.cap}, "
+          f"task batch {k}; ideal {ideal:.2f}s; Prefect engine start (not counted) {engine:.1f}s")
+    print(f"{'':24}{'wall s':>8}{'LLM span':>9}{'vs ideal':>9}{'ramp s':>8}{'tail s':>8}{'satur.':>8}"
+          f"{'CPU ms/call':>12}{'calls':>6}{'max':>5}  load (1/5/15 min)")
+    for side, side_load in ((peer, peer_load), (lib_side, lib_load), (ours, ours_load)):
+        print(f"{side.name:24}{side.seconds:8.2f}{side.span:9.2f}{side.span / ideal:8.2f}x{side.ramp:8.2f}"
+              f"{side.tail:8.2f}{side.saturation:8.2f}{side.cpu / max(side.calls, 1) * 1000:12.2f}{side.calls:6d}"
+              f"{side.max_in_flight:5d}  {side_load}")
+    span_ratio, wall_ratio = ours.span / peer.span, ours.seconds / peer.seconds
+    print(f"ratio asmis / plain script: LLM span {span_ratio:.3f}x, wall {wall_ratio:.3f}x")
+    per_call = {name: cpu / max(ours.calls, 1) * 1000 for name, cpu in (
+        ("SDK (the plain script: SDK + asyncpg)", peer.cpu), ("ours beyond it", lib_side.cpu - peer.cpu),
+        ("Prefect in-process", ours.cpu - lib_side.cpu), ("Prefect server", ours.server_cpu))}
+    total = sum(per_call.values())
+    print("CPU per agent call: " + ", ".join(f"{n} {v:.2f} ms" for n, v in per_call.items()))
+    print(f"Prefect's share of the flow's CPU (in-process + server): "
+          f"{(per_call['Prefect in-process'] + per_call['Prefect server']) / total:.1%}")
+    n = args.transcripts
+    print(f"Prefect server recorded {ours.task_runs} task runs and {ours.events} events: "
+          f"{ours.task_runs / n:.3f} task runs and {ours.events / n:.2f} events per transcript; "
+          f"its CPU: {ours.server_cpu:.1f} s, {ours.server_cpu / n * 1000:.2f} ms per transcript")
+    return span_ratio, wall_ratio
 
 
 def scale_point(n: int, latency_ms: float, cap: int, task_batch: int | None) -> None:
@@ -439,10 +489,16 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=32)
     parser.add_argument("--task-batch", type=int, help="transcripts per agent task (default: ASMIS_TASK_BATCH)")
     parser.add_argument("--jitter", type=float, default=0.0, help="each call takes latency x U(1 - j, 1 + j)")
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="plus U(0, this) ms on every call")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the comparison on one setup")
+    parser.add_argument("--issue-22", action="store_true",
+                        help="300 x 40 KB, 200 ms + U(0, 100) ms, cap 32, both agents, 3 rounds")
     parser.add_argument("--scale", action="store_true", help="1k and 10k transcripts, each in its own process")
     parser.add_argument("--scale-point", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--noop", type=int, metavar="N", help="time `asmis run` over N processed transcripts")
     args = parser.parse_args()
+    if args.issue_22:
+        args.transcripts, args.latency_ms, args.jitter_ms, args.cap, args.repeat = 300, 200, 100, 32, 3
     if args.noop:
         noop_point(args.noop)
     elif args.scale_point:

@@ -24,15 +24,8 @@ from lib.run.runtime import runtime_in_use
 from lib.run.scheduling import AgentBatch, Scheduler, Work
 from tasks.agents import record_batch_failure, run_agent_batch
 from tasks.batches import collect_message_batches
-from tasks.claims import (
-    claim_transcripts,
-    extend_claims,
-    plan_run,
-    release_claims,
-    release_claims_of_ended_runs,
-)
-from tasks.deals import publish_deal_rollups, refresh_deals_of_run
-from tasks.results import publish_artifacts
+from tasks.claims import claim_transcripts, extend_claims, plan_run, release_claims
+from tasks.results import finish_run
 
 
 @flow(name="process-transcripts", log_prints=False, persist_result=False)
@@ -70,8 +63,7 @@ async def process_transcripts(
     owner = str(flow_run.get_id() or uuid.uuid4())
     summary = RunSummary(run_id=owner)
     async with runtime_in_use() as rt:
-        plan = await plan_run(params, owner)
-        await release_claims_of_ended_runs()
+        plan = await plan_run(params, owner)  # ended runs' leases are freed first, in the same task run
         # What ended in any run's Message Batches is saved before new work is claimed (one query when
         # there are none, so an interactive run pays no task run for it).
         if await has_open_batches(rt):
@@ -93,8 +85,8 @@ async def process_transcripts(
 async def _finish(summary: RunSummary, started: float) -> RunSummary:
     summary.seconds = round(time.perf_counter() - started, 3)
     get_run_logger().info("run finished", extra=summary.model_dump(exclude={"transcript_ids"}, mode="json"))
-    await publish_deal_rollups(await refresh_deals_of_run(summary.run_id))
-    await publish_artifacts(summary)
+    # deals refreshed, roll-ups, summary and scorecards published: one task run
+    summary.artifacts = await finish_run(summary)
     return summary
 
 

@@ -16,7 +16,9 @@ from tasks.retry import TASK_DEFAULTS
 
 @task(name="plan-run", cache_policy=NO_CACHE, **TASK_DEFAULTS)
 async def plan_run(params: pipeline.RunParams, owner: str) -> pipeline.RunPlan:
-    """Resolve the active prompt of each agent type and the model into a run plan."""
+    """Free the leases of ended flow runs, then resolve the active prompt of each agent type and the model
+    into a run plan (one task run: each costs more than the queries it wraps)."""
+    await free_claims_of_ended_runs()
     return await pipeline.plan_run(await current_runtime(), params, owner)
 
 
@@ -42,8 +44,7 @@ async def release_claims(owner: str, transcript_ids: list[int]) -> None:
     await (await current_runtime()).claims.release(owner, transcript_ids)
 
 
-@task(name="release-claims-of-ended-runs", cache_policy=NO_CACHE, **TASK_DEFAULTS)
-async def release_claims_of_ended_runs() -> int:
+async def free_claims_of_ended_runs() -> int:
     """Free the leases of flow runs this Prefect server knows are over (crashed, failed, cancelled):
     their work is taken up now instead of when the lease runs out."""
     rt = await current_runtime()

@@ -93,6 +93,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs
 
 from tests.fake_ratelimit import AccountBuckets
 
@@ -463,6 +464,12 @@ class FakeStats:
     mean_in_flight: float
     steady_in_flight: float  # time-weighted mean over the middle 80% of the busy span (ramp and tail left out)
     internal_errors: list[str]  # bugs in the fake itself, answered with a 500: tests should expect none
+    # The busy span's shape, for benchmarks (0 when nothing was in flight): from the first request in to
+    # the last reply out; from its start to the first moment at the peak level (the ramp); from the last
+    # moment at the peak to its end (the tail).
+    span_seconds: float = 0.0
+    ramp_seconds: float = 0.0
+    tail_seconds: float = 0.0
 
 
 @dataclass
@@ -698,12 +705,13 @@ class FakeMessagesAPI:
 
     # statistics
 
-    def stats(self, window_s: float | None = None) -> FakeStats:
+    def stats(self, window_s: float | None = None, full: int | None = None) -> FakeStats:
+        """`full`: the level the ramp and tail are measured against (default: the peak seen)."""
         with self._lock:
             c = self._counters
             return FakeStats(c.total, dict(c.by_path), dict(c.outcomes), c.retried, self._in_flight,
                              c.max_in_flight, c.connections, self._mean_in_flight_locked(window_s),
-                             self._steady_in_flight_locked(), list(c.internal_errors))
+                             self._steady_in_flight_locked(), list(c.internal_errors), *self._shape_locked(full))
 
     def reset_stats(self) -> None:
         with self._lock:
@@ -751,6 +759,23 @@ class FakeMessagesAPI:
             return 0.0
         last = self._counters.levels[-1][0] if not self._in_flight else time.monotonic()
         return self._mean_between_locked(first + 0.1 * (last - first), first + 0.9 * (last - first))
+
+    def _shape_locked(self, full: int | None = None) -> tuple[float, float, float]:
+        """(span, ramp, tail) of the busy span since the last reset, in seconds; a level never reached
+        makes the whole span ramp and tail."""
+        levels = self._counters.levels
+        busy = [i for i, (_, level) in enumerate(levels) if level]
+        if not busy:
+            return 0.0, 0.0, 0.0
+        first = levels[busy[0]][0]
+        end = time.monotonic() if self._in_flight else levels[-1][0]
+        peak = full if full is not None else max(level for _, level in levels)
+        at_peak = [i for i in busy if levels[i][1] >= peak]
+        if not at_peak:
+            return end - first, end - first, end - first
+        reached = levels[at_peak[0]][0]
+        left = levels[at_peak[-1] + 1][0] if at_peak[-1] + 1 < len(levels) else end
+        return end - first, reached - first, end - left
 
     def _mean_between_locked(self, start: float, end: float) -> float:
         if end <= start:
@@ -850,13 +875,14 @@ class FakeMessagesAPI:
         return error_response(404, f"Not found: {request.method} {request.path}", request_id=request_id)
 
     def _control(self, request: HttpRequest) -> HttpResponse:
-        """GET /_fake/stats[?window=S] and POST /_fake/reset: not counted as API requests."""
+        """GET /_fake/stats[?window=S&full=N] and POST /_fake/reset: not counted as API requests."""
         if request.method == "POST" and request.path == "/_fake/reset":
             self.reset_stats()
             return HttpResponse(200, {"reset": True}, {})
         if request.method == "GET" and request.path.startswith("/_fake/stats"):
-            window = request.path.partition("window=")[2]
-            stats = asdict(self.stats(float(window) if window else None))
+            query = parse_qs(request.path.partition("?")[2])
+            window, full = query.get("window", [""])[0], query.get("full", [""])[0]
+            stats = asdict(self.stats(float(window) if window else None, int(full) if full else None))
             return HttpResponse(200, stats, {})
         return error_response(404, f"Not found: {request.method} {request.path}", request_id="req_control")
 

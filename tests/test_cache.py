@@ -198,3 +198,23 @@ def test_clear_by_agent(tmp_path: Path) -> None:
     assert cache.get("s") is None and cache.get("m") is not None
     assert json.loads(json.dumps(cache.stats.as_dict()))["writes"] == 2
     cache.close()
+
+
+def test_disk_writes_go_in_batches_and_flush_makes_them_visible(tmp_path: Path) -> None:
+    from lib.cache.store import FLUSH_ITEMS
+
+    cache, other = ResultCache(tmp_path), ResultCache(tmp_path)
+    cache.put("a", _result("a"))
+    assert other.get("a") is None  # held: not on disk yet
+    cache.memory.clear()
+    assert cache.get("a") is not None and cache.stats.disk_hits == 1  # but served by its own disk tier
+    cache.flush()
+    hit = other.get("a")
+    assert hit is not None and hit[1] == "disk"
+    for i in range(FLUSH_ITEMS):
+        cache.put(f"k{i}", _result(f"k{i}"))
+    assert other.get("k0") is not None  # the FLUSH_ITEMS-th write sent them all
+    cache.put("last", _result("last"))
+    cache.close()  # closing flushes
+    assert other.get("last") is not None
+    other.close()

@@ -128,3 +128,14 @@ def test_stakeholders_drop_invented_people_and_unsupported_claims() -> None:
     confidence = stakeholder_confidence(grounded, report)
     assert 0 < confidence < 0.5
     assert stakeholder_confidence(StakeholderMap(), GroundingReport()) == 0.0
+
+
+def test_normalising_many_texts_at_once_is_normalising_each() -> None:
+    from lib.agents.grounding import normalise, normalise_all
+
+    texts = ["  Hello,   world!  ", "", "tabs\tand\r\nreturns", "---", "a  b   c", " trailing ", "Ünïcode—dash",
+             "x_y z", "'quoted'  “curly” ", "\t"]
+    assert normalise_all(texts) == [normalise(t) for t in texts]
+    ascii_only = [t for t in texts if t.isascii() and "\n" not in t]
+    assert normalise_all(ascii_only) == [normalise(t) for t in ascii_only]
+    assert normalise_all(["  a  ", "b", " "]) == ["a", "b", ""]

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +20,7 @@ from lib.errors import RetryableAgentError
 from lib.llm.anthropic import AnthropicProvider
 from lib.llm.base import LLMRequest, Usage
 from lib.llm.limits import LimitedProvider
-from lib.llm.pacing import Cost, Pacer
+from lib.llm.pacing import MEMORY_SECONDS, Cost, Pacer, PacerMemory
 from lib.llm.ratelimit_headers import parse_rate_limits, parse_retry_after
 from lib.llm.token_estimate import TokenEstimator
 from lib.models import Transcript
@@ -50,7 +52,7 @@ class Clock:
         await asyncio.sleep(0)  # let other calls take their turn at this instant, as they would
         self.now = max(self.now, wake)
 
-    def pacer(self, **kwargs: float) -> Pacer:
+    def pacer(self, **kwargs: Any) -> Pacer:
         """A pacer on this clock that sleeps exactly as long as it computed (no rechecks in between),
         with no reserve unless asked, so the arithmetic is the buckets' own."""
         return Pacer(clock=self, wall=self.wall, sleep=self.sleep, recheck=math.inf, **{"reserve": 0.0, **kwargs})
@@ -198,6 +200,62 @@ async def test_the_first_call_goes_alone_until_the_limits_are_known() -> None:
 
     await asyncio.gather(call("probe", True), *(call(f"c{i}", False) for i in range(3)))
     assert order[:2] == ["probe in", "probe out"] and len(order) == 8
+
+
+async def order_of_first_calls(pacer: Pacer, first_reply: dict[str, str]) -> list[str]:
+    order: list[str] = []
+
+    async def call(name: str, first: bool) -> None:
+        async with turn(pacer, Cost(1, 100)):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.01)
+            if first:
+                pacer.observe(200, first_reply)
+            order.append(f"{name} out")
+
+    await asyncio.gather(call("first", True), *(call(f"c{i}", False) for i in range(3)))
+    return order
+
+
+async def test_a_probe_teaches_the_next_process_which_starts_without_one(tmp_path: Path) -> None:
+    clock = Clock()
+    endpoint = "http://127.0.0.1:9/memory-test"
+    first = clock.pacer(memory=PacerMemory(tmp_path, endpoint, wall=clock.wall))
+    assert not first.remembered
+    order = await order_of_first_calls(first, {"request-id": "req_1"})  # an endpoint that reports no limits
+    assert order[:2] == ["first in", "first out"]  # the probe went alone
+    later = clock.pacer(memory=PacerMemory(tmp_path, endpoint, wall=clock.wall))
+    assert later.remembered and not later.active
+    order = await order_of_first_calls(later, {"request-id": "req_2"})
+    assert order[:4] == ["first in", "c0 in", "c1 in", "c2 in"]  # no probe: all went at once
+    other = clock.pacer(memory=PacerMemory(tmp_path, "http://127.0.0.1:9/another", wall=clock.wall))
+    assert not other.remembered  # memory is per endpoint
+
+
+async def test_remembered_limits_pace_from_the_first_call_refilled_for_the_time_since(tmp_path: Path) -> None:
+    clock = Clock()
+    memory = PacerMemory(tmp_path, "http://127.0.0.1:9/limits", wall=clock.wall)
+    first = clock.pacer(memory=memory)
+    await probe(first, 200, headers(clock, input_tokens=(10_000, 1_000, 9.0)))  # refills 1,000 a second
+    clock.now += 2.0  # the next process starts 2 s later: 3,000 of 10,000 left by then
+    later = clock.pacer(memory=PacerMemory(tmp_path, "http://127.0.0.1:9/limits", wall=clock.wall))
+    assert later.remembered and later.active
+    limit, level, rate = later.buckets()["input-tokens"]
+    assert (limit, rate) == (10_000, pytest.approx(1_000)) and level == pytest.approx(3_000)
+    await turns(later, Cost(1, 5_000))  # 2,000 short at 1,000 a second, without a probe first
+    assert clock.sleeps == [pytest.approx(2.0)]
+
+
+async def test_stale_or_unreadable_memory_means_a_probe(tmp_path: Path) -> None:
+    clock = Clock()
+    memory = PacerMemory(tmp_path, "http://127.0.0.1:9/stale", wall=clock.wall)
+    await probe(clock.pacer(memory=memory))
+    clock.now += MEMORY_SECONDS + 1
+    assert not clock.pacer(memory=PacerMemory(tmp_path, "http://127.0.0.1:9/stale", wall=clock.wall)).remembered
+    memory.path.write_text("{not json")
+    assert not clock.pacer(memory=memory).remembered
+    memory.path.write_text('{"saved_at": "soon", "buckets": {}}')
+    assert not clock.pacer(memory=memory).remembered
 
 
 def test_estimates_learn_a_fixed_part_and_tokens_per_character_from_usage() -> None:

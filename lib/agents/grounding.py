@@ -67,9 +67,15 @@ class TranscriptIndex:
     """The transcript's turns, normalised once, for many quote look-ups.
 
     The normalised turns are kept as one string, a newline between turns (normalised text has none), so
-    an exact look-up is one substring search and can never match across two turns."""
+    an exact look-up is one substring search and can never match across two turns. Built on the first
+    look-up, not when made: an agent makes it before its LLM call and first looks up after the reply,
+    so the work is off the path from a claimed transcript to its request."""
 
     def __init__(self, turns: list[dict[str, Any]]) -> None:
+        self._source: list[dict[str, Any]] | None = turns
+
+    def _build(self) -> None:
+        turns, self._source = self._source or [], None
         self._turns: list[dict[str, Any]] = []
         texts: list[str] = []
         for turn, norm in zip(turns, normalise_all([str(t.get("text", "")) for t in turns]), strict=True):
@@ -81,14 +87,25 @@ class TranscriptIndex:
         self._text = "\n".join(texts)
         self._spaced = f" {self._text.replace(chr(10), ' ')} "
         self._words: dict[int, tuple[str, ...]] = {}
-        self.names = {normalise(str(s)) for s in {t.get("speaker") for t in self._turns} if s}
+        self._names = {normalise(str(s)) for s in {t.get("speaker") for t in self._turns} if s}
+
+    @property
+    def names(self) -> set[str]:
+        """The speakers' names, normalised."""
+        if self._source is not None:
+            self._build()
+        return self._names
 
     def mentions(self, name: str) -> bool:
         """True when the name is a speaker or appears in what was said."""
+        if self._source is not None:
+            self._build()
         norm = normalise(name)
         return bool(norm) and (norm in self.names or f" {norm} " in self._spaced)
 
     def find(self, quote: str) -> _Turn | None:
+        if self._source is not None:
+            self._build()
         pieces = [normalise(p) for p in _ELLIPSIS.split(quote)]
         pieces = [p for p in pieces if p]
         if not pieces or sum(len(p.split()) for p in pieces) < MIN_WORDS:

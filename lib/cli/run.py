@@ -66,10 +66,10 @@ async def _run_with_progress(params: RunParams, total_calls: int, **mode: Any) -
     return summary
 
 
-def _print_run_links(flow_run_id: str) -> None:
+def _print_run_links(flow_run_id: str, artifacts: list[tuple[str, str, str]] | None = None) -> None:
     from deployments.run_links import print_run_links
 
-    run_async(print_run_links(console, flow_run_id))
+    run_async(print_run_links(console, flow_run_id, artifacts))
 
 
 @app.command()
@@ -105,7 +105,7 @@ def run(
             raise typer.Exit(1)
         return
     console.print(summary_table(summary.rows()))
-    _print_run_links(summary.run_id)
+    _print_run_links(summary.run_id, summary.artifacts)
     if summary.failed or source_failed:
         raise typer.Exit(1)
 
@@ -199,7 +199,7 @@ def demo() -> None:
         return
     console.print(summary_table(summary.rows()))
     run_async(show_results(settings, console, ids))
-    _print_run_links(summary.run_id)
+    _print_run_links(summary.run_id, summary.artifacts)
 
 
 

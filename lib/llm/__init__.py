@@ -37,7 +37,9 @@ def make_provider(settings: Settings) -> LLMProvider:
     from lib.llm.anthropic import AnthropicProvider
     from lib.llm.pacing import process_pacer
 
-    # every loop's provider paces off one mirror of the account's limits
-    pacer = process_pacer(os.environ.get("ANTHROPIC_BASE_URL", "")) if settings.llm_pacing else None
+    # every loop's provider paces off one mirror of the account's limits, started from what the last
+    # process on this machine learned of them (no probe then)
+    pacer = (process_pacer(os.environ.get("ANTHROPIC_BASE_URL", ""), settings.cache_dir / "pacing")
+             if settings.llm_pacing else None)
     return AnthropicProvider(model=settings.model, timeout=httpx2.Timeout(settings.llm_timeout_seconds, connect=10.0),
                              pacing=settings.llm_pacing, pacer=pacer)

@@ -23,7 +23,10 @@ Design: a mirror of each bucket the API reports, kept by `Pacer`.
   reply finishes, so a call holds its output estimate until it is done.
 - A 429's `retry-after` holds every new call until then (capped like the SDK's retries).
 - Before the first reply nothing is known: the first call goes alone (a probe), the others wait for it
-  to finish (PROBE_TIMEOUT_SECONDS at most, in case it hangs). If its reply carried no rate-limit headers (an endpoint that sends none), the pacer stays out of the
+  to finish (PROBE_TIMEOUT_SECONDS at most, in case it hangs). A process that a recent one on this
+  machine told what the endpoint reports (`PacerMemory`, a small file under ASMIS_CACHE_DIR, at most
+  MEMORY_SECONDS old) skips the probe: it starts from the remembered limits, refilled for the time
+  since, or, when the endpoint sent none, out of the way; the first replies correct either. If its reply carried no rate-limit headers (an endpoint that sends none), the pacer stays out of the
   way and calls go exactly as they would without it; headers seen later switch pacing on.
 - Token costs are estimated from the request's size, per kind of request (agent type: each has its own
   prompt and schema), from the usage replies report (lib/llm/token_estimate.py).
@@ -36,7 +39,11 @@ HTTP retries stay with the SDK (DESIGN.md, Retries): the provider feeds every HT
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
+import json
+import logging
+import os
 import threading
 import time
 from collections import deque
@@ -44,6 +51,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from lib.llm.base import Usage
 from lib.llm.ratelimit_headers import BucketReport, parse_rate_limits, parse_retry_after
@@ -57,6 +66,10 @@ RESERVE = 0.02  # of each bucket's limit, kept back against estimates a little s
 RECHECK_SECONDS = 0.05  # how stale a waiting call's view of the buckets may get
 PROBE_POLL_SECONDS = (0.005, 0.05)
 PROBE_TIMEOUT_SECONDS = 30.0  # a probe that hangs does not hold the others longer than this
+MEMORY_SECONDS = 3600.0  # how long what a process learned of an endpoint's limits spares the next its probe
+MEMORY_WRITE_SECONDS = 10.0  # how often a busy process refreshes that memory
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -137,6 +150,34 @@ class _Bucket:
         return short / self.rate
 
 
+class PacerMemory:
+    """What the last process on this machine learned of one endpoint's limits: whether it reports any,
+    and each bucket's limit, level and refill rate, with when. A small JSON file, written atomically;
+    anything wrong with it is a miss (the probe), never an error."""
+
+    def __init__(self, directory: Path, endpoint: str, *, wall: Callable[[], float] = time.time) -> None:
+        self.path = directory / f"{hashlib.sha256(endpoint.encode()).hexdigest()[:16]}.json"
+        self._wall = wall
+
+    def load(self) -> dict[str, Any] | None:
+        try:
+            memory = json.loads(self.path.read_text())
+            age = self._wall() - float(memory["saved_at"])
+            return memory if 0 <= age <= MEMORY_SECONDS and isinstance(memory.get("buckets"), dict) else None
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def save(self, buckets: dict[str, tuple[float, float, float]]) -> None:
+        body = {"saved_at": self._wall(), "buckets": {name: list(b) for name, b in buckets.items()}}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_suffix(f".{os.getpid()}.tmp")
+            temporary.write_text(json.dumps(body))
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            log.debug("could not remember the endpoint's limits", extra={"error": type(exc).__name__})
+
+
 class Pacer:
     """Paces calls by the buckets the API reports. Safe to share between event loops and threads:
     `process_pacer` gives every provider of a process the same one, so loops do not spend the same
@@ -145,7 +186,8 @@ class Pacer:
     def __init__(self, *, max_wait: float = MAX_WAIT_SECONDS, recheck: float = RECHECK_SECONDS,
                  probe_timeout: float = PROBE_TIMEOUT_SECONDS, reserve: float = RESERVE,
                  clock: Callable[[], float] = time.monotonic, wall: Callable[[], float] = time.time,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, memory: PacerMemory | None = None
+                 ) -> None:
         self.max_wait, self.recheck, self.probe_timeout, self.reserve = max_wait, recheck, probe_timeout, reserve
         self._clock, self._wall, self._sleep = clock, wall, sleep
         self._lock = threading.Lock()
@@ -158,6 +200,38 @@ class Pacer:
         self._estimator = TokenEstimator()
         self.waited_seconds = 0.0  # total time calls spent waiting for their turn
         self.observed = 0  # replies that carried rate-limit headers
+        self._memory, self._remembered_at = memory, 0.0
+        self.remembered = memory is not None and self._recall(memory)  # True: no probe
+
+    def _recall(self, memory: PacerMemory) -> bool:
+        """Start from what a recent process remembered of the endpoint, if anything: no probe then."""
+        known = memory.load()
+        if known is None:
+            return False
+        now, elapsed = self._clock(), max(0.0, self._wall() - float(known["saved_at"]))
+        try:
+            for name, (limit, level, rate) in known["buckets"].items():
+                if float(limit) <= 0 or float(rate) <= 0:
+                    continue
+                bucket = _Bucket(BucketReport(float(limit), min(float(limit), float(level) + float(rate) * elapsed),
+                                              None), now)
+                bucket.rate = float(rate)
+                self._buckets[str(name)] = bucket
+        except (TypeError, ValueError):
+            self._buckets.clear()
+            return False
+        self._probe_done = True
+        return True
+
+    def _remember(self) -> None:
+        """Refresh the memory for the next process, at most every MEMORY_WRITE_SECONDS (and at the probe's end)."""
+        if self._memory is None:
+            return
+        now = self._clock()
+        if self._remembered_at and now - self._remembered_at < MEMORY_WRITE_SECONDS:
+            return
+        self._remembered_at = now
+        self._memory.save(self.buckets())
 
     @property
     def active(self) -> bool:
@@ -193,6 +267,9 @@ class Pacer:
                 self.observed += 1
             if retry_after is not None and (reports or self._buckets):
                 self._blocked_until = max(self._blocked_until, now + min(retry_after, self.max_wait))
+            remember = bool(reports) and self._probe_done
+        if remember:
+            self._remember()
 
     def learn(self, kind: str, chars: int, usage: Usage) -> None:
         """A finished call's usage, for estimating the next calls of its kind (lib/llm/token_estimate.py)."""
@@ -225,6 +302,8 @@ class Pacer:
                     bucket.held -= call.cost.output_tokens
                 if probe:
                     self._probe_done, self._probing = True, False
+            if probe:
+                self._remember()  # what the probe learned, even that the endpoint reports nothing
 
     async def before_retry(self) -> None:
         """An SDK retry of the call in `turn` (after a 429, say) waits for a turn of its own too, so a
@@ -301,9 +380,17 @@ _process_pacers: dict[str, Pacer] = {}
 _process_lock = threading.Lock()
 
 
-def process_pacer(endpoint: str) -> Pacer:
-    """The pacer every provider of this process shares for one API endpoint (one account's limits)."""
+def process_pacer(endpoint: str, memory_dir: Path | None = None) -> Pacer:
+    """The pacer every provider of this process shares for one API endpoint (one account's limits);
+    with `memory_dir`, it starts from what the last process there learned of the endpoint."""
     with _process_lock:
         if (pacer := _process_pacers.get(endpoint)) is None:
-            pacer = _process_pacers[endpoint] = Pacer()
+            memory = PacerMemory(memory_dir, endpoint) if memory_dir is not None else None
+            pacer = _process_pacers[endpoint] = Pacer(memory=memory)
         return pacer
+
+
+def forget_process_pacers() -> None:
+    """Drop the process's pacers, as if it had just started (benchmarks; tests)."""
+    with _process_lock:
+        _process_pacers.clear()

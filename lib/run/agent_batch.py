@@ -62,6 +62,7 @@ async def analyse_batch(rt: Runtime, transcript_ids: list[int], agent_type: Agen
     ledger.done.update(set(todo) - set(ready))  # deleted since it was claimed: nothing to analyse or record
     replies = await asyncio.gather(*(rt.analyser.analyse(agent_type, t, prompt, run_id) for t in ready.values()),
                                    return_exceptions=True)
+    rt.cache.flush()  # the batch's fresh results, to disk in one transaction
     transient: list[BaseException] = []
     for transcript, reply in zip(ready.values(), replies, strict=True):
         if isinstance(reply, AgentResult):

@@ -108,13 +108,15 @@ class RunSummary(Tally):
     batch_saved_usd: Decimal = Decimal("0")
     seconds: float = 0.0
     transcript_ids: list[int] = Field(default_factory=list, description="The first few, for scorecards.")
+    artifacts: list[tuple[str, str, str]] = Field(
+        default_factory=list, description="(key, type, id) of each Prefect artifact the run published.")
 
     def rows(self) -> list[dict[str, Any]]:
         batch = ["batches", "batch_requests", "batch_results", "batch_saved_usd"] if self.batch_requests or \
             self.batch_results else []  # shown when the run used Message Batches
         order = ["run_id", "claimed", "completed", "failed", "memory_hits", "disk_hits", "llm_calls", "input_tokens",
                  "output_tokens", "cost_usd", "saved_usd", *batch, "seconds"]
-        values = self.model_dump(exclude={"transcript_ids"})
+        values = self.model_dump(exclude={"transcript_ids", "artifacts"})
         return [{"metric": k, "value": str(values[k])} for k in order]
 
     @classmethod
