@@ -100,6 +100,7 @@ class FakeBatches:
             self._refuse_next = None
             self.processing_seconds = 0.0
             self.creates = 0
+            self._rng = random.Random(7)
 
     def batch_ids(self) -> list[str]:
         with self._lock:
