@@ -606,9 +606,11 @@ class FakeMessagesAPI:
         # Settable, opt-in: an account's limits (tests/fake_ratelimit.py), sent as rate-limit headers on
         # every reply and enforced with 429s.
         self.rate_limits: AccountBuckets | None = None
-        # Settable: while True, every Messages reply waits (after its latency) until release(), so a test
-        # can see how many requests are in flight together without racing the clock.
+        # Settable: while True, Messages replies wait (after their latency) until release(), so a test can
+        # see how many requests are in flight together, or what a run has saved meanwhile, without racing
+        # the clock. `hold_only`, a regex, holds just the requests whose user text it matches.
         self.holding = False
+        self.hold_only: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -696,12 +698,15 @@ class FakeMessagesAPI:
             self._fault_rates = {}
         self.batches.reset()
 
-    def hold(self) -> None:
-        """Keep every Messages reply from here on waiting until release()."""
+    def hold(self, only: str | None = None) -> None:
+        """Keep Messages replies from here on waiting until release(): all of them, or with `only` (a
+        regex) those to requests whose user text matches it."""
+        self.hold_only = only
         self.holding = True
 
     def release(self) -> None:
         self.holding = False
+        self.hold_only = None
 
     def reset(self) -> None:
         """Every knob back to what this fake was built with; no script, faults, account limits, held
@@ -711,7 +716,7 @@ class FakeMessagesAPI:
         self.retry_after, self.api_key = knobs.retry_after, knobs.api_key
         self.cache_min_tokens, self.answer_models = knobs.cache_min_tokens, dict(knobs.answer_models)
         self.rate_limits = None
-        self.holding = False
+        self.release()
         with self._lock:
             self._jitter_rng = random.Random(knobs.seed + 1)
             self._prompt_cache.clear()
@@ -923,6 +928,7 @@ class FakeMessagesAPI:
             return error_response(429, "This request would exceed your organization's rate limit of input tokens "
                                   "per minute.", request_id=request_id,
                                   headers={"retry-after": f"{wait:.3f}", **buckets.headers()})
+        held = self.holding and (self.hold_only is None or re.search(self.hold_only, user_text(body)) is not None)
         reply = self._next_reply()
         self._outcome(reply)
         # latency counts from arrival and the reply is built inside it, as a model's time is, so a burst
@@ -935,7 +941,7 @@ class FakeMessagesAPI:
             raise _Disconnect
         if reply == "hang":
             await _sleep_unless_closed(self.hang_seconds, reader)
-        if self.holding:
+        if held:
             await self._held(reader)
         response = response or self._reply("ok", body, raw, request_id)
         if buckets is not None:
