@@ -110,6 +110,11 @@ class FakeBatches:
         with self._lock:
             return list(self._batches[batch_id].requests)
 
+    def results_of(self, batch_id: str) -> list[dict[str, Json]]:
+        """The result lines of an ended batch, as its results endpoint serves them."""
+        with self._lock:
+            return list(self._batches[batch_id].results)
+
     # HTTP
 
     def respond(self, request: Any, body: Json, request_id: str) -> Any:
