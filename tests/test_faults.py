@@ -89,7 +89,7 @@ async def test_postgres_restarting_mid_run_loses_and_duplicates_nothing(
         return run.done() or (await pool.fetchval("SELECT count(*) FROM agent_results") == 8
                               and llm.in_flight > 0)
 
-    await wait_until(first_batch_saved_and_the_rest_in_flight, seconds=60)
+    await wait_until(first_batch_saved_and_the_rest_in_flight)
     saved = {(r["transcript_id"], r["agent_type"]) for r in await pool.fetch(
         "SELECT transcript_id, agent_type FROM agent_results")}
     claimed = await pool.fetchval("SELECT count(*) FROM transcripts WHERE claimed_by IS NOT NULL"
