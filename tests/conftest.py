@@ -130,9 +130,8 @@ def fake_api() -> Iterator[FakeMessagesAPI]:
 
 @pytest.fixture
 def llm(fake_api: FakeMessagesAPI, monkeypatch: pytest.MonkeyPatch) -> FakeMessagesAPI:
-    """The fake Messages API, reset, with the SDK pointed at it."""
-    fake_api.reset_stats()
-    fake_api.clear_faults()
+    """The fake Messages API with every knob at its default (FakeMessagesAPI.reset), the SDK pointed at it."""
+    fake_api.reset()
     monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_api.url)
     return fake_api

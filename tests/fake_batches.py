@@ -100,6 +100,7 @@ class FakeBatches:
             self._refuse_next = None
             self.processing_seconds = 0.0
             self.creates = 0
+            self._rng = random.Random(7)
 
     def batch_ids(self) -> list[str]:
         with self._lock:
@@ -108,6 +109,11 @@ class FakeBatches:
     def requests_of(self, batch_id: str) -> list[dict[str, Json]]:
         with self._lock:
             return list(self._batches[batch_id].requests)
+
+    def results_of(self, batch_id: str) -> list[dict[str, Json]]:
+        """The result lines of an ended batch, as its results endpoint serves them."""
+        with self._lock:
+            return list(self._batches[batch_id].results)
 
     # HTTP
 

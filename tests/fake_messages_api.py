@@ -472,6 +472,20 @@ class FakeStats:
     tail_seconds: float = 0.0
 
 
+@dataclass(frozen=True)
+class _Knobs:
+    """What a FakeMessagesAPI was built with: reset() goes back to these."""
+
+    latency_ms: float
+    jitter_ms: float
+    hang_seconds: float
+    retry_after: float | None
+    api_key: str | None
+    cache_min_tokens: int
+    seed: int
+    answer_models: dict[str, str]
+
+
 @dataclass
 class _Counters:
     started: float = field(default_factory=time.monotonic)
@@ -567,8 +581,9 @@ class FakeMessagesAPI:
     """The Messages API on 127.0.0.1, served by one asyncio loop on a background thread.
 
     Settable while running: `latency_ms`, `jitter_ms`, `hang_seconds`, `retry_after`, `api_key`,
-    `answer_models`, `responder`, `script([...])` and `faults(...)`. Read while running: `stats()`, `last_headers`,
-    `recorded_bodies`.
+    `cache_min_tokens`, `answer_models`, `responder`, `rate_limits`, `script([...])`, `faults(...)` and
+    `hold()` / `release()`. Read while running: `stats()`, `last_headers`, `recorded_bodies`. `reset()` puts
+    every one of them back as the fake was built, and forgets the prompt cache, the batches and the stats.
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0.0,
@@ -576,6 +591,8 @@ class FakeMessagesAPI:
                  api_key: str | None = None, cache_min_tokens: int = 0, record_limit: int = 100,
                  seed: int = 0, answer_models: Mapping[str, str] | None = None) -> None:
         self.host, self.port = host, port
+        self._built_with = _Knobs(latency_ms, jitter_ms, hang_seconds, retry_after, api_key, cache_min_tokens,
+                                  seed, dict(answer_models or {}))
         self.latency_ms, self.jitter_ms, self.hang_seconds = latency_ms, jitter_ms, hang_seconds
         self.retry_after = retry_after  # seconds, sent as `retry-after` on 429; None sends no header
         self.api_key = api_key  # when set, any other credential gets a 401
@@ -600,6 +617,11 @@ class FakeMessagesAPI:
         # Settable, opt-in: an account's limits (tests/fake_ratelimit.py), sent as rate-limit headers on
         # every reply and enforced with 429s.
         self.rate_limits: AccountBuckets | None = None
+        # Settable: while True, Messages replies wait (after their latency) until release(), so a test can
+        # see how many requests are in flight together, or what a run has saved meanwhile, without racing
+        # the clock. `hold_only`, a regex, holds just the requests whose user text it matches.
+        self.holding = False
+        self.hold_only: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -686,6 +708,32 @@ class FakeMessagesAPI:
             self._script.clear()
             self._fault_rates = {}
         self.batches.reset()
+
+    def hold(self, only: str | None = None) -> None:
+        """Keep Messages replies from here on waiting until release(): all of them, or with `only` (a
+        regex) those to requests whose user text matches it."""
+        self.hold_only = only
+        self.holding = True
+
+    def release(self) -> None:
+        self.holding = False
+        self.hold_only = None
+
+    def reset(self) -> None:
+        """Every knob back to what this fake was built with; no script, faults, account limits, held
+        replies, prompt cache or batches; the RNGs reseeded; stats and recorded bodies cleared."""
+        knobs = self._built_with
+        self.latency_ms, self.jitter_ms, self.hang_seconds = knobs.latency_ms, knobs.jitter_ms, knobs.hang_seconds
+        self.retry_after, self.api_key = knobs.retry_after, knobs.api_key
+        self.cache_min_tokens, self.answer_models = knobs.cache_min_tokens, dict(knobs.answer_models)
+        self.rate_limits, self.responder = None, None
+        self.release()
+        with self._lock:
+            self._jitter_rng = random.Random(knobs.seed + 1)
+            self._prompt_cache.clear()
+        self.faults(seed=knobs.seed)
+        self.clear_faults()  # the script, and the batches
+        self.reset_stats()
 
     def clear_prompt_cache(self) -> None:
         with self._lock:
@@ -910,6 +958,7 @@ class FakeMessagesAPI:
             return error_response(429, "This request would exceed your organization's rate limit of input tokens "
                                   "per minute.", request_id=request_id,
                                   headers={"retry-after": f"{wait:.3f}", **buckets.headers()})
+        held = self.holding and (self.hold_only is None or re.search(self.hold_only, user_text(body)) is not None)
         reply = self._next_reply()
         self._outcome(reply)
         # latency counts from arrival and the reply is built inside it, as a model's time is, so a burst
@@ -922,11 +971,24 @@ class FakeMessagesAPI:
             raise _Disconnect
         if reply == "hang":
             await _sleep_unless_closed(self.hang_seconds, reader)
+        if held:
+            await self._held(reader)
         response = response or self._reply("ok", body, raw, request_id)
         if buckets is not None:
             buckets.settle(int(response.payload.get("usage", {}).get("output_tokens", 0)))
             response.headers.update(buckets.headers())
         return response
+
+    async def _held(self, reader: asyncio.StreamReader) -> None:
+        """Wait for release(), unless the client hangs up first."""
+        closed = asyncio.ensure_future(reader.read(1))
+        try:
+            while self.holding:
+                done, _ = await asyncio.wait({closed}, timeout=0.01)
+                if done:
+                    raise _Disconnect
+        finally:
+            closed.cancel()
 
     def _reply(self, reply: str, body: Json, raw: bytes, request_id: str) -> HttpResponse:
         if reply == "spend_limit":

@@ -1,9 +1,14 @@
-"""Small builders shared by tests: synthetic transcripts stored through the real repositories."""
+"""Small builders shared by tests: synthetic transcripts stored through the real repositories, and a
+wait for a state (instead of a sleep that hopes the state has come)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import inspect
 import random
+import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -52,3 +57,16 @@ async def seed(pool: asyncpg.Pool, n: int, *, first: int = 0) -> list[int]:
 def message_calls(llm: FakeMessagesAPI) -> int:
     """Interactive Messages API calls the fake has answered (and refused) since its stats were reset."""
     return llm.stats().by_path.get("POST /v1/messages", 0)
+
+
+async def wait_until(condition: Callable[[], bool | Awaitable[bool]], what: str = "", *, seconds: float = 120,
+                     every: float = 0.005) -> float:
+    """Poll until `condition()` is true and return time.monotonic() then. `seconds` only bounds a hang
+    (the state never comes): it is no pace the code must keep."""
+    deadline = time.monotonic() + seconds
+    while True:
+        held = condition()
+        if await held if inspect.isawaitable(held) else held:
+            return time.monotonic()
+        assert time.monotonic() < deadline, f"still waiting after {seconds:g} s for {what or condition.__name__}"
+        await asyncio.sleep(every)

@@ -180,9 +180,22 @@ async def test_an_invalid_batch_reply_is_reasked_interactively(
     reasks = [b for b in llm.recorded_bodies if len(b.get("messages") or []) == 3]
     reasons = " | ".join(b["messages"][-1]["content"] for b in reasks)
     assert len(reasks) == 2 and "did not match the JSON schema" in reasons and "not in the transcript" in reasons
-    # the re-ask costs the interactive price on top of the batch reply's batch price
-    batch_only = [Decimal(r["cost_usd"]) for r in rows]
-    assert all(c > 0 for c in batch_only)
+    # the re-ask costs the interactive price on top of the batch reply's batch price: the row's tokens are
+    # the batch reply's (from the fake's results) plus the re-ask's, each priced at its own rate
+    replies = {parse_custom_id(line["custom_id"]): line["result"]["message"]["usage"]
+               for line in llm.batches.results_of(llm.batches.batch_ids()[0])}
+    for row in rows:
+        sent = next(u for key, u in replies.items() if key and (key.transcript_id, key.agent_type) == (
+            row["transcript_id"], row["agent_type"]))
+        in_batch = Usage(sent["input_tokens"], sent["output_tokens"], sent["cache_read_input_tokens"],
+                         sent["cache_creation_input_tokens"])
+        total = Usage(row["input_tokens"], row["output_tokens"], row["cache_read_tokens"], row["cache_write_tokens"])
+        reask = Usage(*(getattr(total, f) - getattr(in_batch, f) for f in (
+            "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")))
+        assert reask.output_tokens > 0 and min(vars(reask).values()) >= 0
+        expected = cost_usd(MODEL, in_batch, batch=True) + cost_usd(MODEL, reask)
+        assert abs(Decimal(row["cost_usd"]) - expected) <= Decimal("0.000001"), (row["agent_type"], expected)
+        assert Decimal(row["cost_usd"]) > cost_usd(MODEL, total, batch=True)  # not all at the batch price
 
 
 async def test_a_batch_reply_that_never_validates_fails_after_the_agents_bound(

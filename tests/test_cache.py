@@ -71,10 +71,15 @@ def test_ttl_expiry_and_bounded_memory(tmp_path: Path) -> None:
 
 def test_disk_tier_is_size_bounded(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path, memory_items=0 + 1, disk_size_limit=200_000)
+    most = 0
     for i in range(200):
         cache.put(f"k{i}", _result(f"k{i}", data={"blob": "x" * 5000, "i": i}))
+        most = max(most, cache.disk.describe()["bytes"])
     info = cache.disk.describe()
-    assert info["bytes"] <= 400_000 and info["entries"] < 200
+    assert most <= 200_000  # after every write, not just the last
+    # least recently used out first: what is left is the newest entries, and nothing but them
+    kept = {key for key in (f"k{i}" for i in range(200)) if cache.disk.get(key) is not None}
+    assert 0 < info["entries"] < 200 and kept == {f"k{i}" for i in range(200 - info["entries"], 200)}
     cache.close()
 
 

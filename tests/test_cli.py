@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +129,9 @@ def test_backfill_dry_run_estimates_each_chunk_without_prefect(settings: Setting
     result = runner.invoke(app, ["backfill", "--since", "2025-01-01", "--until", "2025-01-15", "--chunk-days", "7",
                                  "--dry-run"])
     assert result.exit_code == 0, result.output
-    rows = [line for line in result.output.splitlines() if "2025-01-" in line]
-    assert len(rows) == 2 and all(" 1 " in row and " 2 " in row for row in rows)  # 1 transcript, 2 calls each
+    cells = [re.split(r"\s{2,}", line.strip()) for line in result.output.splitlines()
+             if line.strip().startswith(("2025-", "total"))]
+    # (days, chunks, transcripts, LLM calls): a transcript and its two calls in each chunk
+    assert [row[:4] for row in cells] == [["2025-01-01 to 2025-01-07", "1", "1", "2"],
+                                          ["2025-01-08 to 2025-01-14", "1", "1", "2"], ["total", "2", "2", "4"]]
     assert "Starting temporary server" not in result.output

@@ -112,6 +112,36 @@ def with_ids(value: Any, ids: dict[str, int]) -> Any:
     return value
 
 
+RANK = {"missing": 0, "partial": 1, "identified": 2}
+
+
+def derived(data: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The roll-up's key fields worked out from the stored outputs alone (calls in date order), so the
+    golden files captured from output are not the only witness: each element's history is its status
+    call by call, its status the best of them, first identified the first call at that best, its
+    evidence every call's quotes; the buyer's economic buyer and champion are named in full ("First
+    Last", the longest way any call writes it without a comma)."""
+    calls = list(data)  # results.json lists them in date order, as INGEST does
+    elements: dict[str, Any] = {}
+    for element in MeddpicAnalysis.model_fields:
+        if element in ("gaps", "next_steps"):
+            continue
+        statuses = [data[c]["meddpic"][element]["status"] for c in calls]
+        best = max(statuses, key=RANK.__getitem__)
+        elements[element] = {
+            "history": list(zip(calls, statuses, strict=True)), "status": best,
+            "first_identified": next((c for c, st in zip(calls, statuses, strict=True) if st == "identified"), None),
+            "quotes": {q["quote"] for c in calls for q in data[c]["meddpic"][element]["evidence"]}}
+
+    def full_name(role: str) -> str:
+        names = [p["name"] for c in calls for p in data[c]["stakeholder"]["people"]
+                 if p["role"] == role and p["side"] == "buyer" and "," not in p["name"]]
+        return max(names, key=lambda name: len(name.split()))
+
+    return {"elements": elements, "economic_buyer": full_name("economic_buyer"), "champion": full_name("champion"),
+            "identified": sum(e["status"] == "identified" for e in elements.values())}
+
+
 async def test_the_rollup_of_a_three_call_deal_in_three_formats_is_exact(settings: Settings,
                                                                           pool: asyncpg.Pool) -> None:
     ids = await analysed_deal(pool, settings)
@@ -121,6 +151,17 @@ async def test_the_rollup_of_a_three_call_deal_in_three_formats_is_exact(setting
     assert deal is not None
     expected = with_ids(json.loads((FIXTURES / "expected_rollup.json").read_text()), ids)
     assert deal.rollup.model_dump(mode="json") == expected
+    # the golden file was captured from output: the key fields are also worked out from the inputs
+    want = derived(stored_data())
+    for name, element in deal.rollup.elements.items():
+        key = want["elements"][name]
+        assert [(h.transcript_id, h.status) for h in element.history] == [(ids[c], st) for c, st in key["history"]]
+        assert element.status == key["status"], name
+        first = element.first_identified.transcript_id if element.first_identified else None
+        assert first == (ids[key["first_identified"]] if key["first_identified"] else None), name
+        assert {e.quote for e in element.evidence} == key["quotes"], name
+    buyers = {p.role: p.name for p in deal.rollup.stakeholders if p.side == "buyer"}
+    assert (buyers["economic_buyer"], buyers["champion"]) == (want["economic_buyer"], want["champion"])
     result_ids = await pool.fetch("SELECT id FROM agent_results ORDER BY id")
     assert deal.result_ids == [r["id"] for r in result_ids] and len(deal.result_ids) == 6
     assert (deal.calls, deal.first_call_at, deal.last_call_at) == (
@@ -142,6 +183,16 @@ async def test_the_csv_export_is_exact(settings: Settings, pool: asyncpg.Pool) -
     out = io.StringIO()
     assert write_csv(await DealRepository(pool).list(), out) == 1
     assert out.getvalue() == (FIXTURES / "expected.csv").read_text()
+    # the golden file was captured from output: the key columns are also worked out from the inputs
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    want = derived(stored_data())
+    dates = [when.date().isoformat() for (when,) in await pool.fetch(
+        "SELECT occurred_at FROM transcripts ORDER BY occurred_at")]
+    assert (row["deal_id"], row["calls"], row["first_call_at"], row["last_call_at"]) == (
+        DEAL, str(len(ids)), dates[0], dates[-1])
+    assert row["elements_identified"] == str(want["identified"])
+    assert {name: row[name] for name in want["elements"]} == {n: e["status"] for n, e in want["elements"].items()}
+    assert (row["economic_buyer_name"], row["champion_name"]) == (want["economic_buyer"], want["champion"])
 
 
 async def test_refreshing_twice_gives_the_same_row(settings: Settings, pool: asyncpg.Pool) -> None:

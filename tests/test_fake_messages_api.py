@@ -19,6 +19,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from tests.fake_messages_api import FakeMessagesAPI, Transcript
+from tests.helpers import wait_until
 
 TRANSCRIPT = """\
 [00:00:04] Dana Whitfield: Thanks for making time, we want to cut onboarding time by thirty percent this year.
@@ -78,10 +79,7 @@ def server() -> Iterator[FakeMessagesAPI]:
 
 @pytest.fixture
 def fake(server: FakeMessagesAPI) -> Iterator[FakeMessagesAPI]:
-    server.clear_faults()
-    server.clear_prompt_cache()
-    server.reset_stats()
-    server.latency_ms, server.retry_after, server.api_key = 0, 1.0, None
+    server.reset()
     yield server
     assert server.stats().internal_errors == []
 
@@ -233,7 +231,7 @@ async def test_a_hang_times_the_client_out(fake: FakeMessagesAPI, client: anthro
     started = time.monotonic()
     with pytest.raises(anthropic.APITimeoutError):
         await analyse(client, max_retries=0, timeout=0.3)
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < fake.hang_seconds  # the client gave up before the fake would answer
     for _ in range(50):  # the fake notices the client hung up and stops counting the request
         if fake.in_flight == 0:
             break
@@ -252,11 +250,23 @@ async def test_a_dropped_connection_is_retried_as_a_connection_error(fake: FakeM
 
 async def test_concurrent_requests_are_in_flight_together(fake: FakeMessagesAPI,
                                                           client: anthropic.AsyncAnthropic) -> None:
-    fake.latency_ms = 200
-    await asyncio.gather(*(analyse(client, f" {n}") for n in range(10)))
+    fake.hold()  # no reply leaves until all ten are in: in flight together by construction, not by timing
+    calls = asyncio.gather(*(analyse(client, f" {n}") for n in range(10)))
+    started = time.monotonic()
+    all_in = await wait_until(lambda: fake.in_flight == 10, "ten in flight", seconds=30)
+    # Held until the ramp is under a tenth of the time anything was in flight, so the steady middle
+    # (10% to 90% of that time) is all at ten; and the last `held` seconds are all at ten.
+    await asyncio.sleep(max(0.1, 10 * (all_in - started)))
+    held = time.monotonic() - all_in
     stats = fake.stats()
-    assert stats.max_in_flight == 10 and stats.total_requests == 10
-    assert 3 < stats.mean_in_flight <= 10 and 5 < stats.steady_in_flight <= 10
+    mean_while_held = fake.mean_in_flight(window_s=held)
+    fake.release()
+    await calls
+    assert stats.in_flight == 10 and stats.steady_in_flight == pytest.approx(10)
+    assert mean_while_held == pytest.approx(10)
+    stats = fake.stats()
+    assert stats.max_in_flight == 10 and stats.total_requests == 10 and stats.in_flight == 0
+    assert 1 < stats.mean_in_flight < 10  # time-weighted since reset: the ramps up and down count less
     fake.reset_stats()
     for n in range(3):
         await analyse(client, f" one at a time {n}")

@@ -14,7 +14,7 @@ from flows.process import process_transcripts
 from lib.settings import Settings
 from tests.fake_messages_api import FakeMessagesAPI
 from tests.helpers import message_calls as calls
-from tests.helpers import seed
+from tests.helpers import seed, wait_until
 
 
 async def _rows(pool: asyncpg.Pool) -> list[asyncpg.Record]:
@@ -123,10 +123,15 @@ async def test_the_llm_cap_holds(flow_settings: Settings, pool: asyncpg.Pool, ll
     monkeypatch.setenv("ASMIS_LLM_CONCURRENCY", "3")
     get_settings.cache_clear()
     await seed(pool, 8)
-    llm.latency_ms = 40
-    await process_transcripts()
-    llm.latency_ms = 0
+    llm.hold()  # replies wait, so the run piles calls up to the cap, however slowly this machine sends them
+    run = asyncio.ensure_future(process_transcripts())
+    await wait_until(lambda: llm.in_flight >= 3 or run.done(), "three calls in flight")
+    await asyncio.sleep(0.5)  # room for a fourth call, were the cap not holding it back
+    in_flight = llm.in_flight
+    llm.release()
+    await run
     stats = llm.stats()
+    assert in_flight == 3
     assert stats.by_path.get("POST /v1/messages") == 16 and stats.max_in_flight == 3
 
 

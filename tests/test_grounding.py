@@ -124,9 +124,12 @@ def test_stakeholders_drop_invented_people_and_unsupported_claims() -> None:
     priya: Stakeholder = grounded.people[1]
     assert (priya.role, priya.sentiment) == ("unknown", "unknown")
     assert len(grounded.relationships) == 1
-    # coverage 1/2, support (0.5 + 0) / 2, grounding: 1 kept of 1 + 2 (a quote and a person) + 2 rel quotes
-    confidence = stakeholder_confidence(grounded, report)
-    assert 0 < confidence < 0.5
+    # Held up: Dana's quote and both relationship quotes (the Ghost's relationship is dropped for its
+    # people, not its quote); fell: Priya's quote and the Ghost himself.
+    assert (report.kept, report.dropped) == (3, 2)
+    # coverage 1/2 (Priya's role is unknown now), support (min(1, 1/2) + 0) / 2, grounding 3 of 5
+    coverage, support, grounding = 1 / 2, (0.5 + 0) / 2, 3 / 5
+    assert stakeholder_confidence(grounded, report) == round((0.5 * coverage + 0.5 * support) * grounding, 4) == 0.225
     assert stakeholder_confidence(StakeholderMap(), GroundingReport()) == 0.0
 
 

@@ -55,7 +55,7 @@ async def test_hostile_files_are_reported_one_by_one_and_the_rest_processed(
     monkeypatch.setenv("ASMIS_LLM_PROVIDER", "offline")
     get_settings.cache_clear()
     expected = _hostile_folder(tmp_path / "in")
-    assert len(expected["several-mb.txt"]) and (tmp_path / "in" / "several-mb.txt").stat().st_size > 2_000_000
+    assert (tmp_path / "in" / "several-mb.txt").stat().st_size > 2_000_000  # several MB, and still ingested
     # The CLI runs its own event loop: call it off this test's loop.
     result = await asyncio.to_thread(CliRunner().invoke, app, ["ingest", str(tmp_path / "in"), "--deal", INJECTION,
                                                               "--source", INJECTION])

@@ -27,7 +27,7 @@ from lib.models import Transcript
 from tests.conftest import API_KEY
 from tests.fake_messages_api import FakeMessagesAPI
 from tests.fake_ratelimit import AccountBuckets
-from tests.helpers import synthetic_transcript
+from tests.helpers import synthetic_transcript, wait_until
 
 MODEL = "claude-sonnet-5-5"
 WALL = 1_800_000_000.0
@@ -284,11 +284,12 @@ async def test_a_probe_that_hangs_holds_the_others_only_so_long() -> None:
     probe_task = asyncio.create_task(hanging_probe())
     await asyncio.sleep(0.01)
     started = time.monotonic()
-    await turns(pacer, Cost(1, 100))
+    await asyncio.wait_for(turns(pacer, Cost(1, 100)), 60)  # a TimeoutError here: held for good
     waited = time.monotonic() - started
+    assert not probe_task.done()  # the call went ahead while the probe still hung
     released.set()
     await probe_task
-    assert 0.2 <= waited < 2.0
+    assert waited >= 0.2
 
 
 # --- 60 calls through the SDK against the fake's account bucket ----------------------------------------
@@ -368,7 +369,10 @@ async def test_sixty_calls_stay_under_an_input_token_bucket(bucket_fake: FakeMes
     assert paced.failed == 0 and paced.requests >= CALLS
     assert paced.rate_limited <= 0.05 * paced.requests
     assert paced.allowed_s > 3 * LATENCY_MS / 1000  # the bucket, not the latency, sets the pace
-    assert paced.span_s <= 1.25 * paced.allowed_s
+    # The same load unpaced runs into the bucket: the pacer, not luck, kept the 429s away. (How close the
+    # span comes to what the bucket allows is a figure, printed above and by benchmarks/pacing.py: on a
+    # loaded machine it is no bound a test can hold.)
+    assert baseline.rate_limited > 4 * max(paced.rate_limited, 1)
     assert bucket_fake.stats().internal_errors == []
 
 
@@ -402,13 +406,21 @@ async def test_without_headers_calls_go_as_without_a_pacer(bucket_fake: FakeMess
     bucket_fake.reset_stats()
     provider = AnthropicProvider(MODEL)
     limited = LimitedProvider(provider, CAP, None)
+    bucket_fake.hold()  # replies wait: the calls pile up to whatever bounds them, however slowly they are sent
     try:
-        await asyncio.gather(*(limited.complete(request(i)) for i in range(CALLS)))
+        run = asyncio.gather(*(limited.complete(request(i)) for i in range(CALLS)))
+        await wait_until(lambda: bucket_fake.in_flight >= CAP or run.done(), f"{CAP} calls in flight")
+        await asyncio.sleep(0.5)  # room for one more, were the cap not holding it back
+        in_flight = bucket_fake.in_flight
+        bucket_fake.release()
+        await run
     finally:
+        bucket_fake.release()
         await provider.aclose()
     assert provider.pacer is not None and not provider.pacer.active
     assert provider.pacer.waited_seconds == 0 and provider.pacer.observed == 0
-    assert bucket_fake.stats().max_in_flight == CAP  # the cap, not the pacer, bounds the calls in flight
+    assert in_flight == CAP  # the cap, not the pacer, bounds the calls in flight
+    assert bucket_fake.stats().max_in_flight == CAP
 
 
 def test_the_fake_account_bucket_refuses_with_retry_after_and_reports_itself() -> None:

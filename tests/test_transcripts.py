@@ -136,8 +136,8 @@ def test_own_json_with_and_without_timings() -> None:
     atlas = parse_file(CALLS / "atlas_manufacturing_discovery.json", max_bytes=LIMIT)
     assert atlas.occurred_at == datetime(2025, 3, 25, 13, tzinfo=UTC)
     assert atlas.metadata == {"title": "Atlas Manufacturing - Forge IoT discovery", "deal_id": "ATLAS-PDM-2025"}
-    assert atlas.turns[0] == Turn(speaker="Ben Whitaker", start_ms=2_400, end_ms=9_245,
-                                  text=atlas.turns[0].text)
+    assert atlas.turns[0] == Turn(speaker="Ben Whitaker", start_ms=2_400, end_ms=9_245, text=(
+        "Thanks for having us at the plant, Frank. Teresa, good to have you dialing in from headquarters."))
     cascade = parse_file(CALLS / "cascade_legal_review.json", max_bytes=LIMIT)
     assert cascade.metadata["call_id"] == "cascade-legal-0715"
     assert all(t.start_ms is None and t.end_ms is None for t in cascade.turns)
