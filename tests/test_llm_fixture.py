@@ -31,6 +31,7 @@ async def test_1_a_test_turns_every_knob_of_the_fake(llm: FakeMessagesAPI) -> No
     llm.cache_min_tokens = 10**9
     llm.answer_models = {MODEL: "claude-sonnet-5-5-20990101"}
     llm.rate_limits = AccountBuckets(requests=1, window_s=600)
+    llm.responder = lambda system, user, schema: None
     llm.hold(only="forty hours")
     llm.script(["529"] * 5)
     llm.faults(rate_5xx=1.0, seed=3)
@@ -51,9 +52,10 @@ async def test_2_the_next_test_finds_every_knob_at_its_default(llm: FakeMessages
         assert turned == ["all"], "the knob-turning test did not run before this one"
     built = FakeMessagesAPI()  # not started: only its defaults are read
     assert (llm.latency_ms, llm.jitter_ms, llm.hang_seconds, llm.retry_after, llm.api_key, llm.cache_min_tokens,
-            llm.answer_models, llm.rate_limits, llm.holding, llm.hold_only) == (
+            llm.answer_models, llm.rate_limits, llm.responder, llm.holding, llm.hold_only) == (
         built.latency_ms, built.jitter_ms, built.hang_seconds, built.retry_after, built.api_key,
-        built.cache_min_tokens, built.answer_models, built.rate_limits, built.holding, built.hold_only)
+        built.cache_min_tokens, built.answer_models, built.rate_limits, built.responder, built.holding,
+        built.hold_only)
     assert (llm.batches.processing_seconds, llm.batches.creates, llm.batches.batch_ids()) == (0, 0, [])
     assert llm.stats().total_requests == 0 and llm.recorded_bodies == []
     # No script, faults, limits or held replies are left: two calls answer at once, and the first writes
