@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
     command_timeout: float = Field(60.0, gt=0)
+    # Transcript formats (issue 25): which participants a file's header lists are on our side.
+    seller_company: str | None = Field(
+        None, description="Your company's name: participants listed with it are the seller, others the buyer.")
 
     @field_validator("data_dir", "cache_dir")
     @classmethod

@@ -28,7 +28,8 @@ def to_record(path: Path, parsed: ParsedTranscript, *, source: str, deal_id: str
               occurred_at: datetime | None) -> NewTranscript:
     """occurred_at comes from the flag, then the file's own metadata, then the file's mtime."""
     when = occurred_at or parsed.occurred_at or datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    metadata = {**parsed.metadata, "file_name": path.name, "parse_warnings": parsed.warnings}
+    metadata = {**parsed.metadata, "parser": parsed.format, "file_name": path.name,
+                "parse_warnings": parsed.warnings}
     return NewTranscript(
         source=source,
         external_id=str(parsed.metadata.get("call_id") or path.name),
@@ -46,14 +47,14 @@ def to_record(path: Path, parsed: ParsedTranscript, *, source: str, deal_id: str
 
 async def ingest_paths(repo: TranscriptRepository, paths: Iterable[Path], *, source: str,
                        deal_id: str | None = None, occurred_at: datetime | None = None,
-                       max_bytes: int) -> AsyncIterator[IngestResult]:
+                       max_bytes: int, seller_company: str | None = None) -> AsyncIterator[IngestResult]:
     """Yield one result per file, as each is stored or refused."""
     for item in iter_transcript_files(paths):
         if isinstance(item, TranscriptError):
             yield IngestResult(item.path, "failed", item.problem)
             continue
         try:
-            parsed = parse_file(item, max_bytes=max_bytes)
+            parsed = parse_file(item, max_bytes=max_bytes, seller_company=seller_company)
             record = to_record(item, parsed, source=source, deal_id=deal_id, occurred_at=occurred_at)
             transcript_id, inserted = await repo.add(record)
         except TranscriptError as exc:
@@ -62,7 +63,7 @@ async def ingest_paths(repo: TranscriptRepository, paths: Iterable[Path], *, sou
         except AsmisError as exc:
             yield IngestResult(str(item), "failed", str(exc))
             continue
-        detail = f"{len(parsed.turns)} turns, {len(parsed.speakers)} speakers"
+        detail = f"{len(parsed.turns)} turn{'s' if len(parsed.turns) != 1 else ''}, {len(parsed.speakers)} speakers"
         if parsed.warnings:
             detail += "; " + "; ".join(parsed.warnings)
         yield IngestResult(str(item), "ingested" if inserted else "unchanged",

@@ -1,4 +1,4 @@
-"""Transcript files (.vtt, .srt, .txt, .json) to speaker turns and one normalised text.
+"""Transcript files (.vtt .srt .txt .json .md .markdown .docx) to speaker turns and one normalised text.
 
 `parse_file` / `parse_bytes` return a `ParsedTranscript`; every bad input raises `TranscriptError`
 with a problem a person can act on. Decoding rules are in `decode.py`, each format in its own module.
