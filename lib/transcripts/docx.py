@@ -26,8 +26,7 @@ import io
 import re
 import zipfile
 
-from lib.transcripts.dates import parse_header_date
-from lib.transcripts.header import Header
+from lib.transcripts.header import read_header
 from lib.transcripts.models import BadTranscript, ParsedTranscript, Turn
 from lib.transcripts.otter import LOOSE_SPEAKER_LINE, clock_ms, speaker_blocks
 from lib.transcripts.text import transcript_from
@@ -36,7 +35,6 @@ from lib.transcripts.turns import looks_like_name
 MAX_ENTRIES = 2000
 EXPANSION = 20
 _ARROW = re.compile(r"^\s*(?P<start>\d{1,2}:\d{1,2}:\d{1,2}(?:[.,]\d+)?)\s*-->\s*(?P<end>\d{1,2}:\d{1,2}:\d{1,2}(?:[.,]\d+)?)\s*$")
-_DURATION = re.compile(r"^\s*(?:\d+h\s*)?(?:\d+m\s*)?(?:\d+s)?\s*$")
 _TRANSCRIPTION = re.compile(r"\b(?:started|stopped) transcription\s*$", re.IGNORECASE)
 
 
@@ -61,10 +59,10 @@ def parse_teams_docx(lines: list[str]) -> ParsedTranscript:
     warnings: list[str] = []
     lines = [line for line in lines if not _TRANSCRIPTION.search(line)]
     first = next((i for i, line in enumerate(lines) if _ARROW.match(line) or _speaker_line(line)), len(lines))
-    header = _preamble(lines[:first], warnings)
+    header = read_header(lines[:first], warnings, preamble=True)
     body = lines[first:]
     turns = _arrow_blocks(body) if _ARROW.match(body[0]) else speaker_blocks(body, LOOSE_SPEAKER_LINE)
-    return transcript_from("teams-docx", turns, header, warnings)
+    return transcript_from("teams-docx", turns, header, warnings, merge=True)  # Teams splits long utterances
 
 
 def _speaker_line(line: str) -> bool:
@@ -95,19 +93,6 @@ def _arrow_blocks(lines: list[str]) -> list[Turn]:
             block.append(line.strip())
     flush()
     return turns
-
-
-def _preamble(lines: list[str], warnings: list[str]) -> Header:
-    """Title, then the date and the length, as Teams writes them above the first utterance."""
-    header = Header()
-    for line in (line.strip() for line in lines if line.strip()):
-        if _DURATION.match(line):
-            header.metadata["duration"] = line
-        elif header.occurred_at is None and "title" in header.metadata and any(c.isdigit() for c in line):
-            header.occurred_at = parse_header_date(line, warnings, "document date")
-        elif "title" not in header.metadata:
-            header.metadata["title"] = line
-    return header
 
 
 def _check_archive(data: bytes, max_bytes: int) -> None:

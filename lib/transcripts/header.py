@@ -27,6 +27,7 @@ _FIELD = re.compile(r"^(?P<hash>#+\s*)?(?P<open>\*\*|__)?\s*(?P<key>[A-Za-z][\w 
                     r"(?:(?P=open)\s*:|:\s*(?P=open)|:)\s*(?P<value>.*)$")
 _HEADING = re.compile(r"^#{1,6}\s+(?P<text>.*?)\s*#*\s*$")
 _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
+_DURATION = re.compile(r"^\s*(?=\d)(?:\d+h\s*)?(?:\d+m\s*)?(?:\d+s)?\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+(?P<text>.+)$")
 _KEYS = {
     "title": "title", "subject": "title", "meeting": "title", "call": "title", "topic": "title",
@@ -47,8 +48,10 @@ class Header:
     body: list[str] = field(default_factory=list)
 
 
-def read_header(lines: list[str], warnings: list[str], *, markdown: bool = False) -> Header:
-    """With `markdown`, a `# Something: else` line of an unknown key is a heading, not a field."""
+def read_header(lines: list[str], warnings: list[str], *, markdown: bool = False, preamble: bool = False) -> Header:
+    """With `markdown`, a `# Something: else` line of an unknown key is a heading, not a field. With
+    `preamble` (the lines above an export's first utterance, all of them header), a bare line is the
+    title, then the date, then the length (`32m 10s`), as Otter and Teams write them."""
     header = Header()
     date = time = None
     date_label = "header Date"
@@ -66,7 +69,7 @@ def read_header(lines: list[str], warnings: list[str], *, markdown: bool = False
             continue
         item = _LIST_ITEM.match(line)
         if in_people and item:
-            header.participants += parse_participants(item["text"])
+            header.participants += parse_participants(item["text"], one=True)
             continue
         in_people = False
         key, value, hashed = _field(line, in_front)
@@ -77,6 +80,9 @@ def read_header(lines: list[str], warnings: list[str], *, markdown: bool = False
             if heading and "title" not in header.metadata and not _is_section(heading["text"]):
                 header.metadata["title"] = _plain(heading["text"])
             if heading:
+                continue
+            if preamble:
+                date = _bare_line(line, header, date)
                 continue
             index -= 1
             break
@@ -96,6 +102,17 @@ def read_header(lines: list[str], warnings: list[str], *, markdown: bool = False
     if date:
         header.occurred_at = _when(date, time, warnings, date_label)
     return header
+
+
+def _bare_line(line: str, header: Header, date: str | None) -> str | None:
+    """One unlabelled preamble line: the title, the date or the length; returns the date so far."""
+    if _DURATION.match(line):
+        header.metadata["duration"] = line
+    elif "title" not in header.metadata:
+        header.metadata["title"] = _plain(line)
+    elif date is None and any(char.isdigit() for char in line):
+        return line
+    return date
 
 
 def _when(date: str, time: str | None, warnings: list[str], label: str) -> datetime | None:

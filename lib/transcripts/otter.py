@@ -38,10 +38,8 @@ def parse_otter(text: str) -> ParsedTranscript:
     warnings: list[str] = []
     lines = [line for line in text.split("\n") if not _TRAILER.match(line)]
     first = next((i for i, line in enumerate(lines) if _speaker(line, SPEAKER_LINE)), len(lines))
-    header = read_header(lines[:first], warnings)
-    before = " ".join(line.strip() for line in header.body if line.strip())
-    turns = ([Turn(speaker=None, text=before)] if before else []) + speaker_blocks(lines[first:], SPEAKER_LINE)
-    return transcript_from("otter", turns, header, warnings)
+    header = read_header(lines[:first], warnings, preamble=True)
+    return transcript_from("otter", speaker_blocks(lines[first:], SPEAKER_LINE), header, warnings)
 
 
 def speaker_blocks(lines: list[str], pattern: re.Pattern[str]) -> list[Turn]:

@@ -73,13 +73,16 @@ def tag_side(text: str) -> Side | None:
     return None
 
 
-def parse_participants(value: str, company: str | None = None, tag: Side | None = None) -> list[Participant]:
-    """One header value or list item: `A (CFO, X), B (AE, Y)`, or a group `Kestrel Foods: A, B`."""
+def parse_participants(value: str, company: str | None = None, tag: Side | None = None, *,
+                       one: bool = False) -> list[Participant]:
+    """A header value `A (CFO, X), B (AE, Y)`; with `one`, a list item, which is one person
+    (`Bob Stone, CFO, Kestrel Foods`) unless it is a group: `Kestrel Foods: A, B` or `Internal: A, B`."""
     group = re.match(r"^(?P<group>[^:()<>@]{2,60}):\s*(?P<rest>.+)$", value)
     if group:
         side = tag_side(group["group"])
         return parse_participants(group["rest"], company if side else group["group"].strip(), side or tag)
-    return [p for p in (parse_participant(part, company, tag) for part in split_outside_parens(value)) if p]
+    parts = [value] if one else split_outside_parens(value)
+    return [p for p in (parse_participant(part, company, tag) for part in parts) if p]
 
 
 def split_outside_parens(value: str, separators: str = ",;") -> list[str]:

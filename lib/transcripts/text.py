@@ -30,8 +30,9 @@ def parse_text(text: str) -> ParsedTranscript:
     return transcript_from("txt", line_turns(header.body), header, warnings)
 
 
-def transcript_from(format: str, turns: list[Turn], header: Header, warnings: list[str]) -> ParsedTranscript:
-    return ParsedTranscript(format=format, turns=require_turns(build_turns(turns, merge=False)),
+def transcript_from(format: str, turns: list[Turn], header: Header, warnings: list[str], *,
+                    merge: bool = False) -> ParsedTranscript:
+    return ParsedTranscript(format=format, turns=require_turns(build_turns(turns, merge=merge)),
                             metadata=header.metadata, occurred_at=header.occurred_at,
                             participants=header.participants, warnings=warnings)
 
