@@ -166,6 +166,7 @@ def test_header_date_sets_occurred_at_and_a_bad_one_is_a_warning() -> None:
     ("Bob Stone - CFO at Kestrel Foods", "Bob Stone", "CFO", "Kestrel Foods"),
     ("Bob Stone (Kestrel Foods)", "Bob Stone", None, "Kestrel Foods"),
     ("Bob Stone <bob@kestrel.com>", "Bob Stone", None, None),
+    ("Javier Castillo (Sales Manager, EMEA, Ledgerleaf)", "Javier Castillo", "Sales Manager, EMEA", "Ledgerleaf"),
 ])
 def test_participant_spellings(line: str, name: str, title: str | None, company: str | None) -> None:
     [person] = parse_participants(line, one=True)
@@ -180,10 +181,18 @@ def test_internal_participants_domain_decides_the_seller_without_a_setting() -> 
                                         "Bob Stone": "buyer"}
 
 
-def test_without_a_seller_company_companies_alone_give_no_side() -> None:
+def test_without_a_setting_the_account_executives_company_is_the_seller() -> None:
     parsed = parse_file(FORMATS / "kestrel_discovery.md", max_bytes=LIMIT)
-    assert "sides" not in parsed.metadata
-    assert all("side" not in p for p in parsed.metadata["participants"])
+    assert parsed.metadata["sides"] == {"Lena Park": "seller", "Ivy Chen": "buyer", "Bob Stone": "buyer"}
+    unclear = parse("Participants: Ana Ruiz (VP Sales, Orbit), Bo Li (CFO, Kestrel)\n\nAna: Hi.\nBo: Hello.\n", "c.txt")
+    assert "sides" not in unclear.metadata  # a VP of Sales can be on either side: no guess
+    assert all("side" not in p for p in unclear.metadata["participants"])
+
+
+def test_a_label_of_first_names_resolves_to_the_participant() -> None:
+    parsed = parse("Participants:\n- Mei Lin Zhou (Solutions Consultant, Yieldwise)\n- Ines Carvalho\n\n"
+                   "**Mei Lin:** Hello.\n**Ines:** Hi.\n", "c.md")
+    assert parsed.speakers == ["Mei Lin Zhou", "Ines Carvalho"]
 
 
 def test_role_labels_keep_their_names_and_imply_sides() -> None:

@@ -52,7 +52,8 @@ def docx_lines(data: bytes, max_bytes: int) -> list[str]:
 
 
 def looks_like_teams(lines: list[str]) -> bool:
-    return sum(1 for line in lines if _ARROW.match(line) or _speaker_line(line)) >= 1
+    """A timing line, or two `Name  0:03` lines (one could be a heading that ends in a time)."""
+    return any(_ARROW.match(line) for line in lines) or sum(1 for line in lines if _speaker_line(line)) >= 2
 
 
 def parse_teams_docx(lines: list[str]) -> ParsedTranscript:

@@ -33,6 +33,8 @@ _TITLE_WORDS = re.compile(
     r"Administrator|Admin|Buyer|Procurement|Rep|Representative|AE|SDR|BDR|SE|CSM|Principal|Associate|"
     r"Assistant|Treasurer|Secretary|Recruiter|Scientist|Developer|Designer|Officer|Superintendent|"
     r"Supervisor|Advisor|Strategist|Champion|Sponsor)\b", re.IGNORECASE)
+_SELLING = re.compile(r"\b(?:account executive|AE|solutions? (?:engineer|consultant|architect)|sales engineer|SDR|BDR|"
+                      r"sales development|business development rep|deal desk|account manager)\b", re.IGNORECASE)
 _COMPANY_SUFFIX = re.compile(r"[,.]?\s+(?:inc|llc|ltd|limited|gmbh|ag|sa|plc|corp|corporation|co|company)\.?$",
                              re.IGNORECASE)
 _AT = re.compile(r"\s+(?:at|@|from)\s+", re.IGNORECASE)
@@ -127,22 +129,22 @@ def _name_and_details(text: str) -> tuple[str, list[str]]:
 
 
 def _read_details(details: list[str]) -> tuple[str | None, str | None, Side | None]:
+    """`CFO`, `Kestrel Foods`, `Sales Manager, EMEA, Ledgerleaf`, `CFO at Kestrel Foods`: the last part
+    that is not a title is the company, the rest the title."""
+    tags = [tag_side(d) for d in details if tag_side(d)]
+    details = [d for d in details if not tag_side(d)]
     title = company = None
-    tag = None
-    for detail in details:
-        if tag_side(detail):
-            tag = tag_side(detail)
-            continue
-        at = _AT.split(detail, maxsplit=1)
-        if len(at) == 2 and _TITLE_WORDS.search(at[0]):
-            title, company = title or at[0].strip(), company or at[1].strip()
-        elif title is None and _TITLE_WORDS.search(detail):
-            title = detail
-        elif company is None:
-            company = detail
-        elif title is None:
-            title = detail
-    return title, company, tag
+    if len(details) == 1 and (at := _AT.split(details[0], maxsplit=1)) and len(at) == 2:
+        title, company = at[0].strip(), at[1].strip()
+    elif details and not _TITLE_WORDS.search(details[-1]) and (len(details) > 1 or not _looks_like_title(details[0])):
+        title, company = ", ".join(details[:-1]) or None, details[-1]
+    elif details:
+        title = ", ".join(details)
+    return title, company, tags[0] if tags else None
+
+
+def _looks_like_title(text: str) -> bool:
+    return bool(_TITLE_WORDS.search(text))
 
 
 def _looks_like_person(name: str) -> bool:
@@ -152,13 +154,14 @@ def _looks_like_person(name: str) -> bool:
 
 
 def resolve_label(label: str, participants: list[Participant]) -> Participant | None:
-    """The participant a speaker label names: the full name, or a first name only one of them has."""
+    """The participant a speaker label names: the full name, or the first name(s) only one of them has."""
     folded = label.casefold()
     exact = [p for p in participants if p.name.casefold() == folded]
     if exact:
         return exact[0]
-    same_first = [p for p in participants if p.first_name.casefold() == folded]
-    return same_first[0] if len(same_first) == 1 else None
+    words = folded.split()
+    starts = [p for p in participants if p.name.casefold().split()[: len(words)] == words]  # `Mei Lin`, `Bob`
+    return starts[0] if len(starts) == 1 else None
 
 
 def with_sides(participants: list[Participant], seller_company: str | None) -> list[Participant]:
@@ -166,7 +169,7 @@ def with_sides(participants: list[Participant], seller_company: str | None) -> l
     seller = _normalise(seller_company) if seller_company else None
     domains = {p.email.split("@")[1] for p in participants if p.tag == "seller" and p.email}
     companies = {_normalise(p.company) for p in participants if p.tag == "seller" and p.company}
-    sellers = {seller} if seller else companies
+    sellers = {seller} if seller else companies or _selling_company(participants)
     result = []
     for p in participants:
         side = p.tag
@@ -178,6 +181,14 @@ def with_sides(participants: list[Participant], seller_company: str | None) -> l
             side = "seller" if seller.replace(" ", "") in p.email.split("@")[1].replace("-", "") else "buyer"
         result.append(replace(p, side=side))
     return result
+
+
+def _selling_company(participants: list[Participant]) -> set[str]:
+    """With no setting and no Internal tag: the one company whose people hold selling jobs (account
+    executive, solutions engineer, SDR, deal desk) when the list names another company too."""
+    companies = {_normalise(p.company) for p in participants if p.company}
+    selling = {_normalise(p.company) for p in participants if p.company and p.title and _SELLING.search(p.title)}
+    return selling if len(selling) == 1 and len(companies) > 1 else set()
 
 
 def _normalise(company: str | None) -> str:
