@@ -26,11 +26,13 @@ _BOLD_LABEL = re.compile(
     rf"(?P<after>\s{_STAMP})?\s*(?::\s*(?P=mark)|(?P=mark)\s*(?P<after2>\s*{_STAMP})?\s*:)\s*(?P<text>.*)$")
 _PLAIN_LABEL_STAMP = re.compile(
     r"^(?P<name>[^:\[\]()]{1,60}?)\s+(?P<stamp>[\[(]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])])\s*:\s*(?P<text>.*)$")
-_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1|(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?!\w)"
-                       r"|(?<![\w_])_(?=\S)([^_\n]+?)(?<=\S)_(?!\w)")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_CODE = re.compile(r"`([^`]*)`")
-_BOLD_LINE = re.compile(r"^\s*(\*\*|__)[^*_]+:(\*\*|__)\s*\S|^\s*(\*\*|__)[^*_]+(\*\*|__)\s*:\s*\S", re.MULTILINE)
+# Bold markers are dropped wherever they are; single-character emphasis only around a short span, so a
+# stray `*` or `_` in text stays and no pattern can scan a long line once per character.
+_BOLD = re.compile(r"\*\*|__")
+_EMPHASIS = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]{1,200}?)(?<=\S)\*(?!\w)|(?<![\w_])_(?=\S)([^_\n]{1,200}?)(?<=\S)_(?!\w)")
+_LINK = re.compile(r"!?\[([^\]\n]{0,300})\]\([^)\s]{0,500}\)")
+_CODE = re.compile(r"`([^`\n]{0,300})`")
+_BOLD_LINE = re.compile(r"^[ \t]*(\*\*|__)[^*_:\n]{1,60}(?::(\*\*|__)|(\*\*|__)[ \t]*:)[ \t]*\S", re.MULTILINE)
 
 
 def looks_like_markdown(text: str) -> bool:
@@ -64,11 +66,8 @@ def clean_line(line: str) -> str:
 def strip_inline(text: str) -> str:
     text = _LINK.sub(r"\1", text)
     text = _CODE.sub(r"\1", text)
-    previous = None
-    while previous != text:
-        previous = text
-        text = _EMPHASIS.sub(lambda m: next(g for g in m.groups()[1:] if g is not None), text)
-    return text
+    text = _BOLD.sub("", text)
+    return _EMPHASIS.sub(lambda m: m[1] if m[1] is not None else m[2], text)
 
 
 def _bracket(stamp: str | None) -> str:

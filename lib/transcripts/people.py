@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 Side = str  # "seller" | "buyer"
+MAX_ENTRY = 300
 
 _SELLER_ROLES = ("rep", "sales rep", "ae", "account executive", "sdr", "bdr", "se", "sales engineer",
                  "seller", "sales", "vendor", "csm", "account manager", "am")
@@ -37,6 +38,7 @@ _SELLING = re.compile(r"\b(?:account executive|AE|solutions? (?:engineer|consult
                       r"sales development|business development rep|deal desk|account manager)\b", re.IGNORECASE)
 _COMPANY_SUFFIX = re.compile(r"[,.]?\s+(?:inc|llc|ltd|limited|gmbh|ag|sa|plc|corp|corporation|co|company)\.?$",
                              re.IGNORECASE)
+_PARENS = re.compile(r"[(\[]([^()\[\]]{0,200})[)\]]")
 _AT = re.compile(r"\s+(?:at|@|from)\s+", re.IGNORECASE)
 _DASH = re.compile(r"\s+[-–—|]\s+")
 
@@ -88,27 +90,29 @@ def parse_participants(value: str, company: str | None = None, tag: Side | None 
 
 
 def split_outside_parens(value: str, separators: str = ",;") -> list[str]:
-    parts, depth, current = [], 0, ""
-    for char in value:
+    parts: list[str] = []
+    depth, start = 0, 0
+    for at, char in enumerate(value):
         if char in "([<":
             depth += 1
         elif char in ")]>":
             depth -= 1
-        if char in separators and depth <= 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    return [p.strip() for p in [*parts, current] if p.strip()]
+        elif char in separators and depth <= 0:
+            parts.append(value[start:at])
+            start = at + 1
+    parts.append(value[start:])
+    return [p.strip() for p in parts if p.strip()]
 
 
 def parse_participant(text: str, company: str | None = None, tag: Side | None = None) -> Participant | None:
     text = text.strip().strip("*_").strip()
+    if len(text) > MAX_ENTRY:  # a participant entry is a name and a few words, not a paragraph
+        return None
     email_match = _EMAIL.search(text)
     email = email_match["email"].lower() if email_match else None
     text = _EMAIL.sub("", text).replace("()", "").strip(" ,")
-    inside = [x.strip() for x in re.findall(r"[(\[]([^)\]]*)[)\]]", text)]
-    text = re.sub(r"\s*[(\[][^)\]]*[)\]]", "", text).strip()
+    inside = [x.strip() for x in _PARENS.findall(text)]
+    text = _PARENS.sub("", text).strip()
     name, details = _name_and_details(text)
     for part in inside:
         details.extend(split_outside_parens(part))
