@@ -150,6 +150,13 @@ def test_header_dates(value: str, expected: datetime, warned: bool) -> None:
     assert bool(warnings) == warned, warnings
 
 
+def test_a_separate_time_line_joins_the_date() -> None:
+    parsed = parse("Date: 2026-03-03\nTime: 2:30 PM PT\nParticipants:\n- **Bob Stone** (CFO)\n\nBob: hi\n", "c.txt")
+    assert parsed.occurred_at == datetime(2026, 3, 3, 14, 30, tzinfo=timezone(timedelta(hours=-8)))
+    assert parsed.metadata["participants"] == [{"name": "Bob Stone", "title": "CFO"}]
+    assert parsed.speakers == ["Bob Stone"]
+
+
 def test_header_date_sets_occurred_at_and_a_bad_one_is_a_warning() -> None:
     good = parse("**Date:** 14 April 2026\n\n**Ana:** hi\n", "a.md")
     assert good.occurred_at == datetime(2026, 4, 14, tzinfo=UTC)

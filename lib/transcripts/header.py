@@ -37,7 +37,6 @@ _KEYS = {
     "recorded": "date", "time": "time", "participants": "participants", "attendees": "participants",
     "duration": "duration", "company": "company", "account": "company", "location": "location",
 }
-_PEOPLE_KEYS = ("participants",)
 
 
 @dataclass
@@ -116,12 +115,13 @@ def _bare_line(line: str, header: Header, date: str | None) -> str | None:
 
 
 def _when(date: str, time: str | None, warnings: list[str], label: str) -> datetime | None:
-    """ISO 8601 as it always was (`parse_when`); anything else through the date parser."""
+    """ISO 8601 as it always was (`parse_when`); anything else, or a date with a separate `Time:`,
+    through the date parser."""
     try:
         datetime.fromisoformat(date.strip())
     except ValueError:
         return parse_header_date(f"{date} {time or ''}", warnings, label)
-    return parse_when(date, warnings, label)
+    return parse_header_date(f"{date} {time}", warnings, label) if time else parse_when(date, warnings, label)
 
 
 def _field(line: str, any_key: bool) -> tuple[str | None, str, bool]:

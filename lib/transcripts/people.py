@@ -105,7 +105,7 @@ def split_outside_parens(value: str, separators: str = ",;") -> list[str]:
 
 
 def parse_participant(text: str, company: str | None = None, tag: Side | None = None) -> Participant | None:
-    text = text.strip().strip("*_").strip()
+    text = re.sub(r"\*\*|__", "", text).strip()
     if len(text) > MAX_ENTRY:  # a participant entry is a name and a few words, not a paragraph
         return None
     email_match = _EMAIL.search(text)
