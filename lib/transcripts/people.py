@@ -2,12 +2,13 @@
 
 A participant line reads `Bob Stone (CFO, Kestrel Foods)`, `Bob Stone, CFO, Kestrel Foods`,
 `Bob Stone - CFO at Kestrel Foods` or `Lena Park <lena@northwind.io> (Internal)`. A speaker label that is
-a participant's full name, or a first name only one participant has, resolves to that participant.
+a participant's full name, or first name(s) only one participant's name starts with, resolves to them.
 
-Sides, strongest first: a role label (`REP`, `AE` are the seller; `PROSPECT`, `CUSTOMER` the buyer), an
-`Internal` / `External` tag, a company matching the seller's (`ASMIS_SELLER_COMPANY`, else the company
-or e-mail domain of participants tagged Internal): theirs is the seller, any other named company the
-buyer.
+Sides, strongest first: a role label (`REP`, `AE` are the seller; `PROSPECT`, `CUSTOMER` the buyer; see
+`speakers.py`), an `Internal` / `External` tag, then the seller's company: `ASMIS_SELLER_COMPANY`, else
+the company or e-mail domain of participants tagged Internal, else the one listed company whose people
+hold selling jobs (account executive, solutions engineer, SDR, deal desk). Its people are the seller,
+those of any other named company the buyer; with none of these, no side is given.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ MAX_ENTRY = 300
 
 _SELLER_ROLES = ("rep", "sales rep", "ae", "account executive", "sdr", "bdr", "se", "sales engineer",
                  "seller", "sales", "vendor", "csm", "account manager", "am")
-_BUYER_ROLES = ("prospect", "customer", "client", "buyer", "lead")
+_BUYER_ROLES = ("prospect", "customer", "client", "buyer")
 _ROLE_LABEL = re.compile(
     rf"^(?P<role>{'|'.join(sorted((*_SELLER_ROLES, *_BUYER_ROLES), key=len, reverse=True))})"
     r"(?:[\s_-]*(?:\d{1,2}|[A-Z]))?$", re.IGNORECASE)
@@ -32,7 +33,7 @@ _TITLE_WORDS = re.compile(
     r"\b(?:C[EFOTIRM]O|CISO|VP|SVP|EVP|AVP|President|Director|Head|Manager|Lead|Chief|Officer|Executive|"
     r"Engineer|Architect|Analyst|Counsel|Controller|Founder|Owner|Partner|Specialist|Consultant|Coordinator|"
     r"Administrator|Admin|Buyer|Procurement|Rep|Representative|AE|SDR|BDR|SE|CSM|Principal|Associate|"
-    r"Assistant|Treasurer|Secretary|Recruiter|Scientist|Developer|Designer|Officer|Superintendent|"
+    r"Assistant|Treasurer|Secretary|Recruiter|Scientist|Developer|Designer|Superintendent|"
     r"Supervisor|Advisor|Strategist|Champion|Sponsor)\b", re.IGNORECASE)
 _SELLING = re.compile(r"\b(?:account executive|AE|solutions? (?:engineer|consultant|architect)|sales engineer|SDR|BDR|"
                       r"sales development|business development rep|deal desk|account manager)\b", re.IGNORECASE)
