@@ -14,7 +14,7 @@ those of any other named company the buyer; with none of these, no side is given
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 Side = str  # "seller" | "buyer"
@@ -58,7 +58,9 @@ class Participant:
         return self.name.split()[0]
 
     def as_metadata(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v is not None and k != "tag"}
+        fields = {"name": self.name, "title": self.title, "company": self.company, "email": self.email,
+                  "side": self.side}
+        return {k: v for k, v in fields.items() if v is not None}
 
 
 def role_side(label: str | None) -> Side | None:

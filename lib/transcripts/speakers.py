@@ -18,7 +18,9 @@ NO_LABELS = "no speaker labels found: stored as one turn"
 
 def attribute(parsed: ParsedTranscript, seller_company: str | None) -> ParsedTranscript:
     participants = with_sides(parsed.participants, seller_company)
-    turns = [_resolved(turn, participants) for turn in parsed.turns]
+    names = {s: _resolved(s, participants) for s in {t.speaker for t in parsed.turns if t.speaker}}
+    turns = [t.model_copy(update={"speaker": names[t.speaker]}) if t.speaker and names[t.speaker] != t.speaker else t
+             for t in parsed.turns]
     metadata: dict[str, Any] = dict(parsed.metadata)
     warnings = list(parsed.warnings)
     if participants and "participants" not in metadata:
@@ -46,8 +48,6 @@ def speaker_sides(speakers: list[str], participants: list[Participant]) -> dict[
     return sides
 
 
-def _resolved(turn: Turn, participants: list[Participant]) -> Turn:
-    if not turn.speaker or not participants:
-        return turn
-    found = resolve_label(turn.speaker, participants)
-    return turn.model_copy(update={"speaker": found.name}) if found and found.name != turn.speaker else turn
+def _resolved(label: str, participants: list[Participant]) -> str:
+    found = resolve_label(label, participants) if participants else None
+    return found.name if found else label
