@@ -53,7 +53,7 @@ def read_header(lines: list[str], warnings: list[str], *, markdown: bool = False
     title, then the date, then the length (`32m 10s`), as Otter and Teams write them."""
     header = Header()
     date = time = None
-    date_label = "header Date"
+    date_label = "the date line" if preamble else "header Date"
     in_front = bool(lines) and lines[0].strip() == "---"  # YAML-style front matter, as note apps write it
     index = 1 if in_front else 0
     in_people = False
