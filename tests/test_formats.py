@@ -247,6 +247,16 @@ def test_meet_transcript() -> None:
     assert parsed.metadata["duration"] == "00:31:07"
 
 
+def test_meet_without_its_title_line_and_bare_times_in_any_text() -> None:
+    meet = parse("Attendees\nBob Stone, Lena Park\nTranscript\n00:00:00\nLena Park: Hi.\n00:01:30\nBob Stone: Yes.\n",
+                 "notes.txt")
+    assert meet.format == "meet"
+    assert [(t.speaker, t.start_ms) for t in meet.turns] == [("Lena Park", 0), ("Bob Stone", 90_000)]
+    plain = parse("Ana: Hello.\n12:30\nBo: Later on.\nmore of it\n", "call.txt")
+    assert plain.format == "txt" and [t.start_ms for t in plain.turns] == [None, 750_000]
+    assert "12:30" not in plain.content.replace("[00:12:30]", "")
+
+
 # --- Teams .docx ----------------------------------------------------------------------------------------
 
 NEW_TEAMS = ["Kestrel Foods pricing", "March 3, 2026, 2:00PM", "32m 10s", "Lena Park started transcription",

@@ -26,7 +26,6 @@ from lib.transcripts.header import Header
 from lib.transcripts.models import ParsedTranscript
 from lib.transcripts.people import Participant, split_outside_parens
 from lib.transcripts.text import line_turns, transcript_from
-from lib.transcripts.turns import split_speaker
 
 _TITLE = re.compile(r"^(?P<title>.*?)\s*[-–—]\s*Transcript\s*$", re.IGNORECASE)
 _CLOCK_LINE = re.compile(r"^\s*(?P<clock>\d{1,2}:\d{2}:\d{2})\s*$")
@@ -37,9 +36,12 @@ _SECTIONS = ("attendees", "transcript")
 
 
 def looks_like_meet(text: str) -> bool:
-    head = [line.strip() for line in text.split("\n")[:12] if line.strip()]
-    clocks = sum(1 for line in text.split("\n") if _CLOCK_LINE.match(line))
-    return bool(head) and bool(_TITLE.match(head[0])) and clocks >= 1
+    """The `... - Transcript` title and a bare time line; or, without the title, an `Attendees` line."""
+    lines = text.split("\n")
+    head = [line.strip() for line in lines[:12] if line.strip()]
+    clocks = sum(1 for line in lines if _CLOCK_LINE.match(line))
+    titled = bool(head) and bool(_TITLE.match(head[0]))
+    return clocks >= 1 and (titled or any(line.casefold() == "attendees" for line in head[:3]))
 
 
 def parse_meet(text: str) -> ParsedTranscript:
@@ -48,7 +50,6 @@ def parse_meet(text: str) -> ParsedTranscript:
     header = Header()
     index = _read_title(lines, header, warnings)
     body: list[str] = []
-    clock = ""
     while index < len(lines):
         line = lines[index].strip()
         index += 1
@@ -57,12 +58,10 @@ def parse_meet(text: str) -> ParsedTranscript:
             index += 1
         elif line.casefold() in _SECTIONS or not line:
             continue
-        elif _CLOCK_LINE.match(line):
-            clock = f"[{line}]"
         elif (ended := _ENDED.match(line)) is not None:
             header.metadata["duration"] = ended["clock"]
-        else:  # a labelled line takes the time above it; an unlabelled one continues the turn
-            body.append(f"{clock} {line}" if clock and split_speaker(line)[0] else line)
+        else:  # a bare time dates the labelled lines below it (`text.line_turns`)
+            body.append(line)
     return transcript_from("meet", line_turns(body), header, warnings)
 
 

@@ -21,6 +21,7 @@ from lib.transcripts.header import Header, read_header
 from lib.transcripts.models import ParsedTranscript, Turn
 from lib.transcripts.turns import build_turns, require_turns, split_speaker
 
+_BARE_CLOCK = re.compile(r"^\s*[\[(]?(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,]\d+)?[\])]?\s*$")
 _STAMP = re.compile(r"^\s*[\[(](?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,]\d+)?[\])]\s*(?P<rest>.*)$")
 
 
@@ -38,10 +39,17 @@ def transcript_from(format: str, turns: list[Turn], header: Header, warnings: li
 
 
 def line_turns(lines: list[str]) -> list[Turn]:
+    """A line that is only a time (`00:05:00`, `[12:30]`) dates the labelled lines below it."""
     turns: list[Turn] = []
+    clock: int | None = None
     for line in lines:
+        bare = _BARE_CLOCK.match(line)
+        if bare:
+            clock = _ms(bare.groups())
+            continue
         start_ms, rest = split_stamp(line)
         speaker, said = split_speaker(rest)
+        start_ms = clock if start_ms is None and speaker is not None else start_ms
         if speaker is None and turns:
             last = turns[-1]
             turns[-1] = Turn(speaker=last.speaker, start_ms=last.start_ms, end_ms=None, text=f"{last.text} {said}")
@@ -54,5 +62,9 @@ def split_stamp(line: str) -> tuple[int | None, str]:
     match = _STAMP.match(line)
     if not match:
         return None, line
-    hours, minutes, seconds = (int(part or 0) for part in match.groups()[:3])
-    return ((hours * 60 + minutes) * 60 + seconds) * 1000, match["rest"]
+    return _ms(match.groups()[:3]), match["rest"]
+
+
+def _ms(parts: tuple[str | None, ...]) -> int:
+    hours, minutes, seconds = (int(part or 0) for part in parts)
+    return ((hours * 60 + minutes) * 60 + seconds) * 1000
