@@ -444,10 +444,15 @@ async def _results(settings: Settings, ids: list[int]) -> list[StoredResult]:
 @pytest.mark.parametrize("text", [
     "**a " * 20_000, "Participants: " + "(" * 20_000 + "\n\n**Ana:** hi\n", "[" * 20_000 + "](x)",
     "_a" * 20_000, "Participants: " + "a" * 20_000 + "@\n\n**Ana:** hi\n", "*_" * 20_000,
+    # one long run of spaces where a label, a heading, an Otter speaker line or a Meet title could be
+    "# a" + " " * 50_000 + "x\n**Ana:** hi\n", "**Ab" + " " * 50_000 + "x\n**Ana:** hi\n",
+    "Ab" + " " * 50_000 + "x\nAb  0:01\nhi\nCd  0:02\nho\n", "a" + " " * 50_000 + "b - Transcript\n00:00:01\nAna: hi\n",
+    "Date" + " " * 50_000 + "x\n**Ana:** hi\n",
 ])
 def test_pathological_markdown_is_read_in_one_pass(text: str) -> None:
     """Patterns that rescan a line from every position take minutes on inputs like these (bold markers
-    without partners took 348 s on 200 KB before this was fixed); every pattern here is bounded."""
+    without partners took 348 s on 200 KB, and a 20 KB run of spaces 14 s in the Meet title pattern,
+    before they were bounded)."""
     try:
         parsed = parse(text, "odd.md")
     except TranscriptError as exc:

@@ -20,6 +20,7 @@ _HAS_TIME = re.compile(r"\d{1,2}:\d{2}|\b\d{1,2}\s*(?:am|pm)\b", re.IGNORECASE)
 _HOURS = {"UTC": 0, "GMT": 0, "Z": 0, "ET": -5, "EST": -5, "EDT": -4, "CT": -6, "CST": -6, "CDT": -5,
           "MT": -7, "MST": -7, "MDT": -6, "PT": -8, "PST": -8, "PDT": -7, "BST": 1, "CET": 1, "CEST": 2,
           "IST": 5.5, "AEST": 10, "AEDT": 11, "JST": 9, "SGT": 8}
+MAX_VALUE = 120  # longer is not a date; and the parser's time grows with the text
 TZINFOS = {name: timezone(timedelta(hours=hours)) for name, hours in _HOURS.items()}
 
 
@@ -28,7 +29,7 @@ def parse_header_date(value: str, warnings: list[str], field: str) -> datetime |
     text = value.strip().rstrip(".")
     if not text:
         return None
-    if not any(char.isdigit() for char in text):
+    if not any(char.isdigit() for char in text) or len(text) > MAX_VALUE:
         warnings.append(f"ignored {field} {text[:40]!r}: not a date")
         return None
     dayfirst = _dayfirst(text, warnings, field)

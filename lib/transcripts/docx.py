@@ -28,7 +28,7 @@ import zipfile
 
 from lib.transcripts.header import read_header
 from lib.transcripts.models import BadTranscript, ParsedTranscript, Turn
-from lib.transcripts.otter import LOOSE_SPEAKER_LINE, clock_ms, speaker_blocks
+from lib.transcripts.otter import LOOSE_SPEAKER_LINE, MAX_SPEAKER_LINE, clock_ms, speaker_blocks
 from lib.transcripts.text import transcript_from
 from lib.transcripts.turns import looks_like_name
 
@@ -67,7 +67,10 @@ def parse_teams_docx(lines: list[str]) -> ParsedTranscript:
 
 
 def _speaker_line(line: str) -> bool:
-    match = LOOSE_SPEAKER_LINE.match(line.strip())
+    line = line.strip()
+    if len(line) > MAX_SPEAKER_LINE or not line[-1:].isdigit():
+        return False
+    match = LOOSE_SPEAKER_LINE.match(line)
     return bool(match) and looks_like_name(match["name"].strip())  # type: ignore[index]
 
 

@@ -23,9 +23,9 @@ from lib.transcripts.dates import parse_header_date
 from lib.transcripts.people import Participant, parse_participants
 from lib.transcripts.turns import parse_when
 
-_FIELD = re.compile(r"^(?P<hash>#+\s*)?(?P<open>\*\*|__)?\s*(?P<key>[A-Za-z][\w /-]{0,30}?)\s*"
-                    r"(?:(?P=open)\s*:|:\s*(?P=open)|:)\s*(?P<value>.*)$")
-_HEADING = re.compile(r"^#{1,6}\s+(?P<text>.*?)\s*#*\s*$")
+_FIELD = re.compile(r"^(?P<hash>#+)?[ \t]{0,4}(?P<open>\*\*|__)?[ \t]{0,4}(?P<key>[A-Za-z][\w /-]{0,30}?)[ \t]{0,4}"
+                    r"(?:(?P=open)[ \t]{0,4}:|:[ \t]{0,4}(?P=open)|:)\s*(?P<value>.*)$")
+_HEADING = re.compile(r"^#{1,6}[ \t]+(?P<text>.+)$")
 _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 _DURATION = re.compile(r"^\s*(?=\d)(?:\d+h\s*)?(?:\d+m\s*)?(?:\d+s)?\s*$")
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d{1,2}[.)])\s+(?P<text>.+)$")
@@ -76,8 +76,9 @@ def read_header(lines: list[str], warnings: list[str], *, markdown: bool = False
             key = None
         if key is None:
             heading = _HEADING.match(line)
-            if heading and "title" not in header.metadata and not _is_section(heading["text"]):
-                header.metadata["title"] = _plain(heading["text"])
+            text = heading["text"].rstrip("# \t") if heading else ""
+            if text and "title" not in header.metadata and not _is_section(text):
+                header.metadata["title"] = _plain(text)
             if heading:
                 continue
             if preamble:

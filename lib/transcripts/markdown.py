@@ -21,11 +21,16 @@ _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 _PREFIX = re.compile(r"^\s*(?:>\s*)*(?:[-*+•]\s+|\d{1,3}[.)]\s+)?")
 _STAMP = r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?"
 # `**Name:**`, `**Name**:`, `__Name:__`, `*Name:*`, with an optional time before or after the name
+# Spaces inside a label are bounded ({0,4}): unbounded runs side by side let one long line of spaces
+# cost quadratic or cubic time.
+_SP = r"[ \t]{0,4}"
 _BOLD_LABEL = re.compile(
-    rf"^(?P<stamp>{_STAMP}\s+)?(?P<mark>\*\*|__|\*|_)\s*(?P<stamp2>{_STAMP}\s+)?(?P<name>[^*_:\n]{{1,60}}?)\s*"
-    rf"(?P<after>\s{_STAMP})?\s*(?::\s*(?P=mark)|(?P=mark)\s*(?P<after2>\s*{_STAMP})?\s*:)\s*(?P<text>.*)$")
+    rf"^(?P<stamp>{_STAMP}[ \t]{{1,4}})?(?P<mark>\*\*|__|\*|_){_SP}(?P<stamp2>{_STAMP}[ \t]{{1,4}})?"
+    rf"(?P<name>[^*_:\s][^*_:\n]{{0,59}}?){_SP}(?P<after>[ \t]{_STAMP})?{_SP}"
+    rf"(?::{_SP}(?P=mark)|(?P=mark){_SP}(?P<after2>{_STAMP})?{_SP}:)\s*(?P<text>.*)$")
 _PLAIN_LABEL_STAMP = re.compile(
-    r"^(?P<name>[^:\[\]()]{1,60}?)\s+(?P<stamp>[\[(]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])])\s*:\s*(?P<text>.*)$")
+    r"^(?P<name>[^:\[\]()]{1,60}?)[ \t]{1,4}(?P<stamp>[\[(]\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])])[ \t]{0,4}:"
+    r"\s*(?P<text>.*)$")
 # Bold markers are dropped wherever they are; single-character emphasis only around a short span, so a
 # stray `*` or `_` in text stays and no pattern can scan a long line once per character.
 _BOLD = re.compile(r"\*\*|__")

@@ -30,7 +30,8 @@ from lib.transcripts.text import line_turns, transcript_from
 _TITLE = re.compile(r"^(?P<title>.*?)\s*[-–—]\s*Transcript\s*$", re.IGNORECASE)
 _CLOCK_LINE = re.compile(r"^\s*(?P<clock>\d{1,2}:\d{2}:\d{2})\s*$")
 _ENDED = re.compile(r"^\s*Meeting ended after\s+(?P<clock>[\d:]+)", re.IGNORECASE)
-_DATE_IN_TITLE = re.compile(r"\((?P<when>[^()]*\d{4}[^()]*)\)\s*$")
+_DATE_IN_TITLE = re.compile(r"\((?P<when>[^()]{6,60})\)\s*$")
+MAX_TITLE = 300  # a title line longer than this is not Meet's, and is never searched
 _GMT = re.compile(r"\b(?:GMT|UTC)(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?\b")
 _SECTIONS = ("attendees", "transcript")
 
@@ -40,7 +41,7 @@ def looks_like_meet(text: str) -> bool:
     lines = text.split("\n")
     head = [line.strip() for line in lines[:12] if line.strip()]
     clocks = sum(1 for line in lines if _CLOCK_LINE.match(line))
-    titled = bool(head) and bool(_TITLE.match(head[0]))
+    titled = bool(head) and len(head[0]) <= MAX_TITLE and bool(_TITLE.match(head[0]))
     return clocks >= 1 and (titled or any(line.casefold() == "attendees" for line in head[:3]))
 
 
@@ -67,11 +68,11 @@ def parse_meet(text: str) -> ParsedTranscript:
 
 def _read_title(lines: list[str], header: Header, warnings: list[str]) -> int:
     for index, line in enumerate(lines):
-        match = _TITLE.match(line.strip())
+        match = _TITLE.match(line.strip()) if len(line) <= MAX_TITLE else None
         if match:
             title = match["title"]
             when = _DATE_IN_TITLE.search(title)
-            if when:
+            if when and any(char.isdigit() for char in when["when"]):
                 header.occurred_at = parse_header_date(_gmt(when["when"]), warnings, "title date")
                 title = title[: when.start()].strip()
             header.metadata["title"] = title

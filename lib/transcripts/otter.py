@@ -23,8 +23,9 @@ from lib.transcripts.text import transcript_from
 from lib.transcripts.turns import looks_like_name
 
 _CLOCK = r"(?P<clock>(?:\d{1,2}:)?\d{1,2}:\d{2})"
-SPEAKER_LINE = re.compile(rf"^(?P<name>\S[^\t]{{0,60}}?)(?:\s{{2,}}|\t)\s*{_CLOCK}\s*$")
+SPEAKER_LINE = re.compile(rf"^(?P<name>\S[^\t]{{0,60}}?)(?: {{2,}}|\t[ \t]*){_CLOCK}\s*$")
 LOOSE_SPEAKER_LINE = re.compile(rf"^(?P<name>\S.{{0,60}}?)\s+{_CLOCK}\s*$")
+MAX_SPEAKER_LINE = 100  # a name (at most 61 characters), spaces and a time
 _TRAILER = re.compile(r"^\s*transcribed by\s+\S*otter\.ai\S*\s*$", re.IGNORECASE)
 
 
@@ -61,7 +62,10 @@ def speaker_blocks(lines: list[str], pattern: re.Pattern[str]) -> list[Turn]:
 
 
 def _speaker(line: str, pattern: re.Pattern[str]) -> tuple[str, int] | None:
-    match = pattern.match(line.strip())
+    line = line.strip()
+    if len(line) > MAX_SPEAKER_LINE or not line[-1:].isdigit():  # cheap: most lines are not these
+        return None
+    match = pattern.match(line)
     if not match or not looks_like_name(match["name"].strip()):
         return None
     return match["name"].strip(), clock_ms(match["clock"])
