@@ -86,9 +86,11 @@ class AgentResult(BaseModel):
 
 
 class StoredResult(AgentResult):
-    """A saved row; prompt_version and transcript_title are read from the prompt and transcript rows."""
+    """A saved row; prompt_version, transcript_title and transcript_unlabelled are read from the prompt and
+    transcript rows."""
 
     id: int
     transcript_title: str | None = None
+    transcript_unlabelled: bool = False  # the transcript has no speaker labels (stored as one turn)
     created_at: datetime
     updated_at: datetime

@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
     command_timeout: float = Field(60.0, gt=0)
+    # Transcript formats (issue 25): which participants a file's header lists are on our side.
+    seller_company: str | None = Field(
+        None, description="Your company's name: participants listed with it are the seller, others the buyer.")
 
     @field_validator("crm", "crm_mapping", "salesforce_instance_url", "salesforce_username", "salesforce_domain",
                      "slack_channel", mode="before")

@@ -356,8 +356,8 @@ def test_deeply_nested_json_is_refused_not_crashed() -> None:
 
 
 def test_unsupported_suffix() -> None:
-    assert refused("Ana: hi", "notes.docx") == (
-        "unsupported file type '.docx'; expected one of .vtt, .srt, .txt, .json")
+    assert refused("Ana: hi", "notes.pages") == (
+        "unsupported file type '.pages'; expected one of .vtt, .srt, .txt, .json, .md, .markdown, .docx")
 
 
 def test_size_limit_in_memory() -> None:
@@ -474,21 +474,21 @@ def test_json_occurred_at(value: str, expected: datetime | None, warning: str | 
 # --- finding files ------------------------------------------------------------------------------
 
 def test_iter_transcript_files_on_a_mixed_folder(tmp_path: Path) -> None:
-    for rel in ["b.vtt", "a.srt", "notes.md", "deck.pdf", ".hidden.txt", "sub/c.json", "sub/z.TXT",
+    for rel in ["b.vtt", "a.srt", "notes.md", "slides.key", "deck.pdf", ".hidden.txt", "sub/c.json", "sub/z.TXT",
                 "sub/deeper/d.txt", ".git/e.vtt", "sub/.cache/f.srt"]:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("Ana: hi\n")
     items = list(iter_transcript_files([
         tmp_path, tmp_path / "missing.vtt", tmp_path / "deck.pdf", tmp_path / "b.vtt", tmp_path / ".hidden.txt"]))
     paths = [item.relative_to(tmp_path).as_posix() for item in items if isinstance(item, Path)]
-    assert paths == ["a.srt", "b.vtt", "sub/c.json", "sub/z.TXT", "sub/deeper/d.txt", ".hidden.txt"]
+    assert paths == ["a.srt", "b.vtt", "notes.md", "sub/c.json", "sub/z.TXT", "sub/deeper/d.txt", ".hidden.txt"]
     errors = [item for item in items if isinstance(item, TranscriptError)]
     assert [(Path(e.path).name, e.problem) for e in errors] == [
         ("missing.vtt", "no such file or directory"),
-        ("deck.pdf", "unsupported file type '.pdf'; expected one of .vtt, .srt, .txt, .json")]
+        ("deck.pdf", "unsupported file type '.pdf'; expected one of .vtt, .srt, .txt, .json, .md, .markdown, .docx")]
 
 
 def test_iter_transcript_files_finds_files_without_parsing_them(tmp_path: Path) -> None:
     (tmp_path / "broken.json").write_text("{")
     assert list(iter_transcript_files([tmp_path])) == [tmp_path / "broken.json"]
-    assert SUFFIXES == (".vtt", ".srt", ".txt", ".json")
+    assert SUFFIXES == (".vtt", ".srt", ".txt", ".json", ".md", ".markdown", ".docx")

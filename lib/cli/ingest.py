@@ -18,7 +18,7 @@ from lib.settings import get_settings
 @app.command()
 @cli_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Transcript files or folders (.vtt .srt .txt .json).")],
+    paths: Annotated[list[Path], typer.Argument(help="Transcript files or folders (.vtt .srt .txt .json .md .docx).")],
     deal: Annotated[str | None, typer.Option("--deal", help="Deal id to attach to every file.")] = None,
     occurred_at: Annotated[datetime | None, typer.Option(
         "--occurred-at", help="When the calls happened (ISO 8601, UTC unless it has an offset); default: the "
@@ -33,7 +33,8 @@ def ingest(
         async with open_database(settings) as pool:
             repo = TranscriptRepository(pool)
             async for item in ingest_paths(repo, paths, source=source, deal_id=deal, occurred_at=occurred_at,
-                                           max_bytes=settings.ingest_max_bytes, settings=settings):
+                                           max_bytes=settings.ingest_max_bytes, settings=settings,
+                                           seller_company=settings.seller_company):
                 style = {"ingested": "green", "updated": "yellow", "unchanged": "dim", "failed": "red"}[item.outcome]
                 ident = f" #{item.transcript_id}" if item.transcript_id else ""
                 console.print(f"[{style}]{item.outcome:9}[/{style}] {item.path}{ident}: {item.detail}",

@@ -66,7 +66,8 @@ class ResultRepository:
 
 # Prompt rows never change once written, so their version is joined in rather than copied per result.
 _SELECT = """
-SELECT r.*, p.version AS prompt_version, t.title AS transcript_title
+SELECT r.*, p.version AS prompt_version, t.title AS transcript_title,
+       cardinality(t.speakers) = 0 AS transcript_unlabelled
 FROM ({rows}) AS r
 JOIN transcripts t ON t.id = r.transcript_id
 LEFT JOIN prompts p ON p.id = r.prompt_id

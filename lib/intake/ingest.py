@@ -35,7 +35,8 @@ def to_record(path: Path, parsed: ParsedTranscript, *, source: str, deal_id: str
               occurred_at: datetime | None) -> NewTranscript:
     """occurred_at comes from the flag, then the file's own metadata, then the file's mtime."""
     when = occurred_at or parsed.occurred_at or datetime.fromtimestamp(path.stat().st_mtime, UTC)
-    metadata = {**parsed.metadata, "file_name": path.name, "parse_warnings": parsed.warnings}
+    metadata = {**parsed.metadata, "parser": parsed.format, "file_name": path.name,
+                "parse_warnings": parsed.warnings}
     return NewTranscript(
         source=source,
         external_id=str(parsed.metadata.get("call_id") or path.name),
@@ -53,7 +54,8 @@ def to_record(path: Path, parsed: ParsedTranscript, *, source: str, deal_id: str
 
 async def ingest_paths(repo: TranscriptRepository, paths: Iterable[Path], *, source: str,
                        deal_id: str | None = None, occurred_at: datetime | None = None,
-                       max_bytes: int, settings: Settings | None = None) -> AsyncIterator[IngestResult]:
+                       max_bytes: int, settings: Settings | None = None,
+                       seller_company: str | None = None) -> AsyncIterator[IngestResult]:
     """Yield one result per file, as each is stored, updated or refused. With `settings`, the deals an
     update moves a call out of or into (or re-dates it in) are refreshed."""
     for item in iter_transcript_files(paths):
@@ -61,7 +63,7 @@ async def ingest_paths(repo: TranscriptRepository, paths: Iterable[Path], *, sou
             yield IngestResult(item.path, "failed", item.problem)
             continue
         try:
-            parsed = parse_file(item, max_bytes=max_bytes)
+            parsed = parse_file(item, max_bytes=max_bytes, seller_company=seller_company)
             record = to_record(item, parsed, source=source, deal_id=deal_id, occurred_at=occurred_at)
             # Only what was asked for explicitly changes a stored call: never a date from an mtime.
             stored = await repo.store(record, deal_id=deal_id, occurred_at=occurred_at)
@@ -81,7 +83,8 @@ async def ingest_paths(repo: TranscriptRepository, paths: Iterable[Path], *, sou
 def _detail(parsed: ParsedTranscript, stored: Stored, source: str, deal_id: str | None,
             occurred_at: datetime | None) -> str:
     if stored.outcome == "inserted":
-        notes = [f"{len(parsed.turns)} turns, {len(parsed.speakers)} speakers", *parsed.warnings]
+        turns = f"{len(parsed.turns)} turn{'s' if len(parsed.turns) != 1 else ''}"
+        notes = [f"{turns}, {len(parsed.speakers)} speakers", *parsed.warnings]
         return "; ".join(notes if occurred_at or parsed.occurred_at else [*notes, MTIME_NOTE])
     where = "" if stored.stored_source == source else f" from {stored.stored_source} ({source} noted in its metadata)"
     if stored.outcome == "unchanged":

@@ -5,7 +5,7 @@
                            "transcript": [{"speakerId": "6432345678555530067", "topic"?: "Pricing",
                                            "sentences": [{"start": 460230, "end": 462343, "text": "..."}]}]}],
       "parties"?: [{"speakerId": "6432345678555530067", "name": "Maya Chen", "title"?: "Account Executive",
-                    "affiliation"?: "Internal"}],
+                    "affiliation"?: "Internal", "emailAddress"?: "maya@acme.io"}],
       "metaData"?: {"title"?: "Northwind pricing", "started"?: "2025-03-04T15:00:00Z"},
       "context"?: [{"system": "Salesforce", "objects": [{"objectType": "Opportunity", "objectId": "0065g00000AbCdE"}]}]
     }
@@ -27,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from lib.transcripts.models import BadTranscript, ParsedTranscript, Turn
+from lib.transcripts.people import Participant
 from lib.transcripts.turns import build_turns, parse_when, require_turns, validate
 
 
@@ -52,6 +53,7 @@ class _Party(BaseModel):
     name: str | None = None
     title: str | None = None
     affiliation: str | None = None
+    emailAddress: str | None = None
 
 
 class _Meta(BaseModel):
@@ -94,7 +96,15 @@ def parse_gong(document: dict[str, Any]) -> ParsedTranscript:
     metadata = _metadata(export, call) | _deal(export, warnings)
     return ParsedTranscript(format="gong", turns=require_turns(turns), metadata=metadata,
                             occurred_at=parse_when(meta.started, warnings, "metaData.started"),
-                            warnings=warnings)
+                            participants=_participants(export.parties), warnings=warnings)
+
+
+def _participants(parties: list[_Party]) -> list[Participant]:
+    """Gong's `affiliation` (Internal / External / Unknown) is the side; an Unknown party's side comes
+    from the e-mail domain of the Internal ones (`people.with_sides`)."""
+    tags = {"internal": "seller", "external": "buyer"}
+    return [Participant(name=p.name.strip(), title=p.title, email=(p.emailAddress or "").lower() or None,
+                        tag=tags.get((p.affiliation or "").casefold())) for p in parties if p.name and p.name.strip()]
 
 
 def _turn(monologue: _Monologue, names: dict[str, str]) -> Turn:

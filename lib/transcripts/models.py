@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from lib.transcripts.people import Participant
+
 
 class BadTranscript(ValueError):
     """A format parser found the input unusable. `parse_bytes` turns it into a TranscriptError that
@@ -42,6 +44,7 @@ class ParsedTranscript(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     occurred_at: datetime | None = None
     warnings: list[str] = Field(default_factory=list)
+    participants: list[Participant] = Field(default_factory=list)  # as a header or export lists them
 
     @property
     def content(self) -> str:

@@ -1,4 +1,5 @@
-"""Entry points: pick the format from the file name, decode, parse; every refusal is a TranscriptError."""
+"""Entry points: check the size, decode, recognise the format by content (`detect.py`), parse, resolve
+speakers and sides (`speakers.py`); every refusal is a TranscriptError."""
 
 from __future__ import annotations
 
@@ -8,33 +9,56 @@ from pathlib import Path
 
 from lib.errors import TranscriptError
 from lib.transcripts.decode import decode
+from lib.transcripts.detect import detect, detect_text
+from lib.transcripts.docx import docx_lines, looks_like_teams, parse_teams_docx
 from lib.transcripts.jsonfmt import parse_json
+from lib.transcripts.markdown import parse_markdown
+from lib.transcripts.meet import parse_meet
 from lib.transcripts.models import BadTranscript, ParsedTranscript
+from lib.transcripts.otter import parse_otter
+from lib.transcripts.speakers import attribute
 from lib.transcripts.srt import parse_srt
 from lib.transcripts.text import parse_text
 from lib.transcripts.vtt import parse_vtt
 
-SUFFIXES = (".vtt", ".srt", ".txt", ".json")
+SUFFIXES = (".vtt", ".srt", ".txt", ".json", ".md", ".markdown", ".docx")
 _PARSERS: dict[str, Callable[[str], ParsedTranscript]] = {
-    ".vtt": parse_vtt, ".srt": parse_srt, ".txt": parse_text, ".json": parse_json}
+    "vtt": parse_vtt, "srt": parse_srt, "txt": parse_text, "json": parse_json, "markdown": parse_markdown,
+    "otter": parse_otter, "meet": parse_meet}
 
 
-def parse_bytes(data: bytes, *, name: str, max_bytes: int) -> ParsedTranscript:
-    """Parse one transcript held in memory; `name` picks the format and labels errors."""
+def parse_bytes(data: bytes, *, name: str, max_bytes: int, seller_company: str | None = None) -> ParsedTranscript:
+    """Parse one transcript held in memory; `name` breaks ties between formats and labels errors.
+    `seller_company` (ASMIS_SELLER_COMPANY) tells which listed participants are on the seller's side."""
     suffix = _suffix(name)
     if len(data) > max_bytes:
         raise TranscriptError(name, too_large(len(data), max_bytes))
     try:
-        text, warnings = decode(data)
-        parsed = _PARSERS[_sniff(suffix, text)](text)
+        parsed = _parse_docx(data, max_bytes) if suffix == ".docx" else _parse_text(suffix, data)
+        return attribute(parsed, seller_company)
     except BadTranscript as exc:
         raise TranscriptError(name, str(exc)) from exc
     except (ValueError, RecursionError) as exc:  # a parser bug must still read as a bad file, not a crash
         raise TranscriptError(name, f"could not parse as {suffix[1:]}: {exc}") from exc
+
+
+def _parse_text(suffix: str, data: bytes) -> ParsedTranscript:
+    text, warnings = decode(data)
+    parsed = _PARSERS[detect(suffix, text)](text)
     return parsed.model_copy(update={"warnings": warnings + parsed.warnings})
 
 
-def parse_file(path: Path, *, max_bytes: int) -> ParsedTranscript:
+def _parse_docx(data: bytes, max_bytes: int) -> ParsedTranscript:
+    lines = docx_lines(data, max_bytes)
+    if not any(line.strip() for line in lines):
+        raise BadTranscript("empty document (no text in it)")
+    if looks_like_teams(lines):
+        return parse_teams_docx(lines)
+    text = "\n".join(lines)
+    return _PARSERS[detect_text(text)](text)
+
+
+def parse_file(path: Path, *, max_bytes: int, seller_company: str | None = None) -> ParsedTranscript:
     """Parse one file, checking its size before reading any of it."""
     _suffix(path)
     try:
@@ -50,7 +74,7 @@ def parse_file(path: Path, *, max_bytes: int) -> ParsedTranscript:
     except OSError as exc:
         raise TranscriptError(path, f"cannot read: {exc.strerror or exc}") from exc
     try:
-        return parse_bytes(data, name=path.name, max_bytes=max_bytes)
+        return parse_bytes(data, name=path.name, max_bytes=max_bytes, seller_company=seller_company)
     except TranscriptError as exc:
         raise TranscriptError(path, exc.problem) from exc
 
@@ -94,20 +118,8 @@ def _walk(root: Path) -> Iterator[Path | TranscriptError]:
 
 def _suffix(name: str | Path) -> str:
     suffix = Path(name).suffix.lower()
-    if suffix not in _PARSERS:
+    if suffix not in SUFFIXES:
         raise TranscriptError(name, unsupported(suffix))
-    return suffix
-
-
-def _sniff(suffix: str, text: str) -> str:
-    """A `.txt` that is really captions (renamed by a mail filter or a user) is parsed as what it is."""
-    if suffix != ".txt":
-        return suffix
-    head = text.lstrip().split("\n", 2)
-    if head[0].startswith("WEBVTT"):
-        return ".vtt"
-    if len(head) > 1 and head[0].strip().isdigit() and "-->" in head[1]:
-        return ".srt"
     return suffix
 
 

@@ -1,64 +1,55 @@
 """Plain-text transcripts: one `Name: text` line per turn, optionally prefixed `[hh:mm:ss]` or `[mm:ss]`
-(parentheses work too).
+(parentheses work too), or `Name (00:06): text`.
 
 A line without a speaker label continues the previous turn (wrapped paragraphs); text before the first
 label becomes a turn without a speaker. Lines are not merged across labels: a writer who starts a new
 `Name:` line meant a new turn.
 
-Optional header lines at the very top, before any turn, describe the call:
+Optional header lines at the very top, before any turn, describe the call (`header.py` has them all):
     # Title: Northwind discovery call
-    # Date: 2025-03-04T15:00:00-05:00      (ISO 8601; also `# Occurred-At:`)
+    # Date: 2025-03-04T15:00:00-05:00      (ISO 8601, or as people write it: `Date: March 3, 2026`)
     # Deal: NW-2025-014                     (also `# Deal-Id:`)
+    Participants: Lena Park (AE, Northwind), Bob Stone (CFO, Kestrel Foods)
 Other `# Key: value` header lines land in `metadata` under the lower-cased key.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any
 
+from lib.transcripts.header import Header, read_header
 from lib.transcripts.models import ParsedTranscript, Turn
-from lib.transcripts.turns import build_turns, parse_when, require_turns, split_speaker
+from lib.transcripts.turns import build_turns, require_turns, split_speaker
 
+_BARE_CLOCK = re.compile(r"^\s*[\[(]?(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,]\d+)?[\])]?\s*$")
 _STAMP = re.compile(r"^\s*[\[(](?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,]\d+)?[\])]\s*(?P<rest>.*)$")
-_HEADER = re.compile(r"^#\s*(?P<key>[A-Za-z][\w -]*?)\s*:\s*(?P<value>.*)$")
-_KEYS = {"title": "title", "deal": "deal_id", "deal-id": "deal_id", "deal id": "deal_id", "deal_id": "deal_id"}
-_DATE_KEYS = ("date", "occurred-at", "occurred_at", "occurred at")
 
 
 def parse_text(text: str) -> ParsedTranscript:
-    lines = text.split("\n")
-    metadata: dict[str, Any] = {}
     warnings: list[str] = []
-    occurred_at, body = _read_header(lines, metadata, warnings)
-    turns = build_turns(_turns(body), merge=False)
-    return ParsedTranscript(format="txt", turns=require_turns(turns), metadata=metadata,
-                            occurred_at=occurred_at, warnings=warnings)
+    header = read_header(text.split("\n"), warnings)
+    return transcript_from("txt", line_turns(header.body), header, warnings)
 
 
-def _read_header(lines: list[str], metadata: dict[str, Any],
-                 warnings: list[str]) -> tuple[datetime | None, list[str]]:
-    occurred_at = None
-    for index, line in enumerate(lines):
-        match = _HEADER.match(line.strip())
-        if not match:
-            if line.strip():
-                return occurred_at, lines[index:]
-            continue
-        key, value = match["key"].lower(), match["value"].strip()
-        if key in _DATE_KEYS:
-            occurred_at = parse_when(value, warnings, f"'# {match['key']}'")
-        else:
-            metadata[_KEYS.get(key, key.replace(" ", "_").replace("-", "_"))] = value
-    return occurred_at, []
+def transcript_from(format: str, turns: list[Turn], header: Header, warnings: list[str], *,
+                    merge: bool = False) -> ParsedTranscript:
+    return ParsedTranscript(format=format, turns=require_turns(build_turns(turns, merge=merge)),
+                            metadata=header.metadata, occurred_at=header.occurred_at,
+                            participants=header.participants, warnings=warnings)
 
 
-def _turns(lines: list[str]) -> list[Turn]:
+def line_turns(lines: list[str]) -> list[Turn]:
+    """A line that is only a time (`00:05:00`, `[12:30]`) dates the labelled lines below it."""
     turns: list[Turn] = []
+    clock: int | None = None
     for line in lines:
-        start_ms, rest = _split_stamp(line)
+        bare = _BARE_CLOCK.match(line)
+        if bare:
+            clock = _ms(bare.groups())
+            continue
+        start_ms, rest = split_stamp(line)
         speaker, said = split_speaker(rest)
+        start_ms = clock if start_ms is None and speaker is not None else start_ms
         if speaker is None and turns:
             last = turns[-1]
             turns[-1] = Turn(speaker=last.speaker, start_ms=last.start_ms, end_ms=None, text=f"{last.text} {said}")
@@ -67,10 +58,13 @@ def _turns(lines: list[str]) -> list[Turn]:
     return turns
 
 
-def _split_stamp(line: str) -> tuple[int | None, str]:
+def split_stamp(line: str) -> tuple[int | None, str]:
     match = _STAMP.match(line)
     if not match:
         return None, line
-    hours, minutes, seconds = (int(part or 0) for part in match.groups()[:3])
-    return ((hours * 60 + minutes) * 60 + seconds) * 1000, match["rest"]
+    return _ms(match.groups()[:3]), match["rest"]
 
+
+def _ms(parts: tuple[str | None, ...]) -> int:
+    hours, minutes, seconds = (int(part or 0) for part in parts)
+    return ((hours * 60 + minutes) * 60 + seconds) * 1000

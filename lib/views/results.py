@@ -12,14 +12,21 @@ from lib.views.scorecards import latest_completed, scorecard_rich
 TITLE_WIDTH = 24
 
 
+UNLABELLED_MARK = "!"
+UNLABELLED_NOTE = f"{UNLABELLED_MARK} no speaker labels found: stored as one turn (check the file's format)"
+
+
 def results_table(rows: list[StoredResult]) -> Table:
-    """Rows as the repository orders them (transcript, then agent). The JSON's `id` is the result's own."""
-    table = Table(box=None, pad_edge=False)
+    """Rows as the repository orders them (transcript, then agent). The JSON's `id` is the result's own.
+    A transcript with no speaker labels is marked, and a note under the table says what the mark means."""
+    flagged = any(r.transcript_unlabelled for r in rows)
+    table = Table(box=None, pad_edge=False, caption=UNLABELLED_NOTE if flagged else None, caption_justify="left")
     for name, width in (("transcript", 10), ("title", TITLE_WIDTH), ("agent", 11), ("status", 9),
                         ("confidence", 10), ("cost $", 6)):
         table.add_column(name, no_wrap=True, min_width=width)
     for r in rows:
-        table.add_row(f"#{r.transcript_id}", _short(r.transcript_title or ""), r.agent_type, r.status,
+        mark = f"{UNLABELLED_MARK} " if r.transcript_unlabelled else ""
+        table.add_row(f"#{r.transcript_id}", _short(mark + (r.transcript_title or "")), r.agent_type, r.status,
                       "" if r.confidence is None else f"{r.confidence:.2f}", f"{r.cost_usd:.3f}")
     return table
 
@@ -29,7 +36,9 @@ def _short(title: str, width: int = TITLE_WIDTH) -> str:
 
 
 def heading(transcript: Transcript) -> str:
-    return (f"[bold]#{transcript.id} {transcript.title}[/bold] ({transcript.format}, {len(transcript.turns)} turns, "
+    count = len(transcript.turns)
+    turns = f"{count} turn{'s' if count != 1 else ''}" + ("" if transcript.speakers else ", no speaker labels")
+    return (f"[bold]#{transcript.id} {transcript.title}[/bold] ({transcript.format}, {turns}, "
             f"{transcript.occurred_at:%Y-%m-%d})")
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from lib.agents.schemas import MeddpicAnalysis, StakeholderMap
 from lib.llm.base import LLMReply, LLMRequest, Usage
-from lib.llm.offline.analysis import analyse_turns
+from lib.llm.offline.analysis import Known, analyse_turns, known_people
 from lib.llm.offline.meddpic import build_meddpic
 from lib.llm.offline.stakeholders import build_stakeholder_map
 
@@ -24,17 +24,19 @@ class OfflineProvider:
         self.model = model if model.startswith("offline-") else f"offline-{model}"
 
     async def complete(self, request: LLMRequest) -> LLMReply:
-        parsed = self.extract(request.output_model, request.transcript.turns)
+        parsed = self.extract(request.output_model, request.transcript.turns,
+                              known_people(request.transcript.metadata))
         if parsed is None:
             return LLMReply(text="", parsed=None, model=self.model,
                             error=f"The offline provider cannot produce {request.output_model.__name__}.")
         return LLMReply(text=parsed.model_dump_json(), parsed=parsed, error=None, usage=Usage(), model=self.model)
 
-    def extract(self, output_model: type[BaseModel], turns: list[dict[str, object]]) -> BaseModel | None:
+    def extract(self, output_model: type[BaseModel], turns: list[dict[str, object]],
+                known: Known = ()) -> BaseModel | None:
         if output_model is MeddpicAnalysis:
-            return build_meddpic(analyse_turns(turns))
+            return build_meddpic(analyse_turns(turns, known))
         if output_model is StakeholderMap:
-            return build_stakeholder_map(analyse_turns(turns))
+            return build_stakeholder_map(analyse_turns(turns, known))
         return None
 
     def cost(self, usage: Usage) -> Decimal:

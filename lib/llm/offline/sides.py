@@ -5,6 +5,7 @@ taking the side of whoever introduced them."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 from lib.llm.offline.elements import PAIN
 from lib.llm.offline.patterns import SELLER_TITLES
@@ -87,14 +88,17 @@ _SELLER_FAMILY = RuleSet(tuple(r for r, _ in _SELLER_CUES))
 _BUYER_FAMILY = RuleSet(tuple(r for r, _ in _BUYER_CUES))
 
 
-def assign_sides(directory: Directory, sentences: list[Sentence]) -> dict[str, Side]:
+def assign_sides(directory: Directory, sentences: list[Sentence],
+                 known: Mapping[str, Side] | None = None) -> dict[str, Side]:
+    """`known`: sides the transcript file gave (a role label, a participant's company); they win."""
+    known = known or {}
     scores = _speaker_scores(sentences)
     for person in directory.people:
         if person.title and SELLER_TITLES.search(person.title):
             scores[person.name] += 6
     scores = _pool_colleagues(directory, scores)
-    sides = {name: _side(score) for name, score in scores.items()}
-    _ensure_both_sides(sides, scores)
+    sides = {name: _side(score) for name, score in scores.items()} | dict(known)
+    _ensure_both_sides(sides, {name: score for name, score in scores.items() if name not in known})
     for person in directory.people:
         if not person.is_speaker or sides.get(person.name, "unknown") == "unknown":
             sides[person.name] = _introduced_side(person, sides) if person.introductions else \
