@@ -163,7 +163,8 @@ async def _store(repo: IntakeRepository, settings: Settings, spec: SourceSpec, f
         return
     report.fetched += 1
     try:
-        parsed = parse_bytes(fetched.data, name=item.name, max_bytes=settings.ingest_max_bytes)
+        parsed = parse_bytes(fetched.data, name=item.name, max_bytes=settings.ingest_max_bytes,
+                             seller_company=settings.seller_company)
         record = to_record(spec, item, parsed, fetched.metadata)
         transcript_id, outcome = await repo.store(record, item.version)
     except TranscriptError as exc:
