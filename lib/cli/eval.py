@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from lib.cli.app import app, cli_errors, console, run_async
 from lib.errors import ConfigError
-from lib.evaluation.labels import EvalError
-from lib.evaluation.report import EvalReport
-from lib.evaluation.run import parse_prompt_options
-from lib.evaluation.session import open_evaluator
-from lib.evaluation.view import flipped, print_comparison, print_report
 from lib.models import AgentType
 from lib.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from lib.evaluation.report import EvalReport
 
 
 @app.command("eval")
@@ -37,6 +35,11 @@ def eval_command(
     """Analyse labelled calls in a scratch space (nothing is stored; the cache is used as in a run) and
     print precision, recall and F1 per label."""
     settings = _with_provider(get_settings(), provider)
+    # The evaluation machinery (the offline extractor's rules included) loads only for this command.
+    from lib.evaluation.run import parse_prompt_options
+    from lib.evaluation.session import open_evaluator
+    from lib.evaluation.view import print_comparison, print_report
+
     chosen = parse_prompt_options(prompt or [])
     agent, old_version, new_version = _parse_compare(compare) if compare else (None, "", "")
     # a stored version named anywhere opens the database (the file versions do not need it)
@@ -76,6 +79,9 @@ def _with_provider(settings: Settings, provider: str | None) -> Settings:
 
 
 def _parse_compare(option: str) -> tuple[AgentType, str, str]:
+    from lib.evaluation.labels import EvalError
+    from lib.evaluation.run import parse_prompt_options
+
     agent, sep, versions = option.partition("=")
     old, comma, new = versions.partition(",")
     if not sep or not comma or not old.strip() or not new.strip():
@@ -86,6 +92,8 @@ def _parse_compare(option: str) -> tuple[AgentType, str, str]:
 
 def _as_json(report: EvalReport, parts: dict[str, EvalReport], old: EvalReport | None,
              agent: str | None) -> dict[str, Any]:
+    from lib.evaluation.view import flipped
+
     out = report.as_dict()
     if parts:
         out["sets"] = {name: part.as_dict() for name, part in parts.items()}

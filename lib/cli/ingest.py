@@ -11,7 +11,6 @@ import typer
 from lib.cli.app import app, cli_errors, console, moment, run_async
 from lib.db import open_database
 from lib.db.transcripts import TranscriptRepository
-from lib.intake.ingest import ingest_paths
 from lib.settings import get_settings
 
 
@@ -27,6 +26,8 @@ def ingest(
 ) -> None:
     """Ingest transcripts: one line per file; bad files are reported and skipped; exit 1 if any failed."""
     settings = get_settings()
+
+    from lib.intake.ingest import ingest_paths  # the parsers load only for this command
 
     async def go() -> int:
         failed = 0
