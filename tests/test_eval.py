@@ -51,7 +51,7 @@ def test_json_names_every_label_with_its_counts_and_misses(settings: Settings) -
     assert labels["metrics"]["tp"] == 2  # "eighteen percent" and "six weeks", by value
     assert labels["status.competition"]["confusion"]["missing"]["missing"] == 1
     assert out["calls"] == 2
-    assert out["unparsed"] == [{"call": "notes.md", "problem": out["unparsed"][0]["problem"]}]
+    assert out["unparsed"] == [{"call": "notes.vtt", "problem": out["unparsed"][0]["problem"]}]
     assert out["grounded_quote_rate"] == 1.0 and out["quotes"]["kept"] > 0
     assert out["provider"] == "offline" and out["cost_usd"] == "0"
     assert out["estimate"]["agent_calls"] == 4 and float(out["estimate"]["per_transcript_usd"]) > 0
