@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     prefect_local_server: bool = Field(
         True, description="Flow commands start and use the local Prefect server when PREFECT_API_URL is unset; "
         "false: Prefect's temporary server, thrown away at exit (the test suite's choice).")
+    # asmis doctor (issue 24)
+    doctor_timeout_seconds: float = Field(
+        5.0, gt=0, le=120, description="How long `asmis doctor` waits for each group of checks before it fails.")
+    doctor_min_free_mb: int = Field(
+        1024, ge=0, description="`asmis doctor` fails below this much free disk for ASMIS_DATA_DIR (warns below 4x).")
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
     command_timeout: float = Field(60.0, gt=0)

@@ -1,0 +1,36 @@
+"""Run the check groups at once, each under the context's timeout, and scrub secrets from the results."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+
+from lib.doctor.check import Check, DoctorContext, Group, fail
+from lib.doctor.redact import scrub, secrets_in
+
+log = logging.getLogger(__name__)
+
+
+async def run_checks(ctx: DoctorContext, groups: Sequence[Group]) -> list[Check]:
+    """Every group's checks, in the order of `groups`, whatever order they finish in."""
+    found = await asyncio.gather(*(_guarded(ctx, group) for group in groups))
+    secrets = secrets_in(ctx.environ)
+    return [replace(c, detail=scrub(c.detail, secrets), fix=scrub(c.fix, secrets))
+            for checks in found for c in checks]
+
+
+async def _guarded(ctx: DoctorContext, group: Group) -> list[Check]:
+    try:
+        return await asyncio.wait_for(group.run(ctx), ctx.timeout)
+    except TimeoutError:
+        return [fail(group.name, f"no answer within {ctx.timeout:g}s", group.on_timeout)]
+    except Exception as exc:  # a check that breaks is a finding, never a traceback that hides the others
+        log.debug("doctor check raised", extra={"group": group.name}, exc_info=True)
+        return [fail(group.name, f"the check itself failed: {type(exc).__name__}: {str(exc)[:200]}",
+                     "run with a debugger or report it: this is a bug in the check")]
+
+
+def failed(checks: Sequence[Check]) -> bool:
+    return any(c.status == "fail" for c in checks)
