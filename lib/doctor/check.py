@@ -59,8 +59,10 @@ CheckGroup = Callable[[DoctorContext], Awaitable[list[Check]]]
 @dataclass(frozen=True)
 class Group:
     """A group of checks run as one unit under one timeout; `name` and `on_timeout` make the line
-    shown when it does not finish in time."""
+    shown when it does not finish in time. `prepare` runs first, in a thread and outside the timeout:
+    loading a library (the anthropic SDK takes seconds) is not a service failing to answer."""
 
     name: str
     run: CheckGroup
     on_timeout: str
+    prepare: Callable[[DoctorContext], None] | None = None

@@ -44,6 +44,12 @@ async def check_llm(ctx: DoctorContext) -> list[Check]:
     return [_finding(health, settings.model, ctx)]
 
 
+def load_sdk(ctx: DoctorContext) -> None:
+    """Import the SDK (seconds, on a busy machine) before the check's clock starts; only when it is used."""
+    if provider_kind(ctx.settings) == "anthropic":
+        import lib.llm.anthropic  # noqa: F401
+
+
 def _probe_provider(model: str, timeout: float) -> AnthropicProvider:
     """The configured model behind no retries, no pacing and a short timeout: a check, not a run."""
     import httpx2  # the SDK takes seconds to import: only a doctor that needs it pays

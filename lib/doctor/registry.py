@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from lib.doctor.check import Group
 from lib.doctor.database import check_database, check_prompts
-from lib.doctor.llm import check_llm
+from lib.doctor.llm import check_llm, load_sdk
 from lib.doctor.prefect_api import check_prefect
 from lib.doctor.storage import check_cache_dir, check_disk
 
 GROUPS: list[Group] = [
     Group("database", check_database, "check that the database server answers (`asmis db url` names it)"),
     Group("prompts", check_prompts, "check that the database server answers"),
-    Group("llm", check_llm, "check the network to the Anthropic API (ANTHROPIC_BASE_URL when set)"),
+    Group("llm", check_llm, "check the network to the Anthropic API (ANTHROPIC_BASE_URL when set)", load_sdk),
     Group("prefect", check_prefect, "check that the Prefect API answers: `curl $(asmis server url)/health`"),
     Group("cache dir", check_cache_dir, "check the filesystem of ASMIS_CACHE_DIR"),
     Group("disk", check_disk, "check the filesystem of ASMIS_DATA_DIR"),

@@ -11,6 +11,7 @@ from lib.doctor.check import Check, DoctorContext, Group, fail
 from lib.doctor.redact import scrub, secrets_in
 
 log = logging.getLogger(__name__)
+PREPARE_TIMEOUT = 120.0  # loading libraries on a busy machine; never a network call
 
 
 async def run_checks(ctx: DoctorContext, groups: Sequence[Group]) -> list[Check]:
@@ -23,9 +24,16 @@ async def run_checks(ctx: DoctorContext, groups: Sequence[Group]) -> list[Check]
 
 async def _guarded(ctx: DoctorContext, group: Group) -> list[Check]:
     try:
-        return await asyncio.wait_for(group.run(ctx), ctx.timeout)
-    except TimeoutError:
-        return [fail(group.name, f"no answer within {ctx.timeout:g}s", group.on_timeout)]
+        if group.prepare is not None:
+            try:
+                await asyncio.wait_for(asyncio.to_thread(group.prepare, ctx), PREPARE_TIMEOUT)
+            except TimeoutError:
+                return [fail(group.name, f"could not load what the check needs within {PREPARE_TIMEOUT:g}s",
+                             "retry when the machine is less busy")]
+        try:
+            return await asyncio.wait_for(group.run(ctx), ctx.timeout)
+        except TimeoutError:
+            return [fail(group.name, f"no answer within {ctx.timeout:g}s", group.on_timeout)]
     except Exception as exc:  # a check that breaks is a finding, never a traceback that hides the others
         log.debug("doctor check raised", extra={"group": group.name}, exc_info=True)
         return [fail(group.name, f"the check itself failed: {type(exc).__name__}: {str(exc)[:200]}",
