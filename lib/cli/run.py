@@ -23,6 +23,7 @@ from lib.run.runtime import runtime_in_use
 from lib.settings import get_settings
 from lib.views.backfill import backfill_table
 
+DOCTOR_HINT = "Next: `asmis doctor` says what in this setup works, and what to fix."
 TaskBatchOption = Annotated[int | None, typer.Option(
     "--task-batch", min=1, max=1000, help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")]
 BatchApiOption = Annotated[bool, typer.Option(
@@ -170,10 +171,11 @@ def demo() -> None:
     if summary is None:
         console.print("   every sample already has its results (a second demo makes no LLM call)")
         run_async(show_results(settings, console, ids))
-        return
-    console.print(summary_table(summary.rows()))
-    run_async(show_results(settings, console, ids))
-    _print_run_links(summary.run_id)
+    else:
+        console.print(summary_table(summary.rows()))
+        run_async(show_results(settings, console, ids))
+        _print_run_links(summary.run_id)
+    console.print(DOCTOR_HINT, highlight=False)
 
 
 

@@ -4,6 +4,7 @@ polling. Plain REST over httpx, no Prefect import, so the doctor starts fast."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,14 +40,14 @@ async def check_prefect(ctx: DoctorContext) -> list[Check]:
         url, where = server.api_url(record.port), "the local server"
     shown = f"{redact_url(url)} ({where})"
     try:
-        async with _client(ctx, url) as client:
+        async with asyncio.timeout(ctx.io_timeout), _client(ctx, url) as client:
             version = await _get(client, "admin/version")
             deployments = await _post(client, "deployments/filter", {
                 "deployments": {"name": {"any_": list(DEPLOYMENTS)}},
                 "flows": {"name": {"any_": list(DEPLOYMENTS)}}, "limit": 50})
             pools = {d["work_pool_name"] for d in deployments if d.get("work_pool_name")}
             workers = {p: await _post(client, f"work_pools/{p}/workers/filter", {"limit": 50}) for p in pools}
-    except httpx.TimeoutException:
+    except (httpx.TimeoutException, TimeoutError):
         return [fail(NAME, f"{shown}: no answer within {ctx.io_timeout:g}s", _down_fix(where))]
     except httpx.HTTPStatusError as exc:
         status = exc.response.status_code

@@ -12,7 +12,7 @@ GROUPS: list[Group] = [
     Group("database", check_database, "check that the database server answers (`asmis db url` names it)"),
     Group("prompts", check_prompts, "check that the database server answers"),
     Group("llm", check_llm, "check the network to the Anthropic API (ANTHROPIC_BASE_URL when set)", load_sdk),
-    Group("prefect", check_prefect, "check that the Prefect API answers: `curl $(asmis server url)/health`"),
+    Group("prefect", check_prefect, "check that the Prefect API answers: `curl <PREFECT_API_URL>/health`"),
     Group("cache dir", check_cache_dir, "check the filesystem of ASMIS_CACHE_DIR"),
     Group("disk", check_disk, "check the filesystem of ASMIS_DATA_DIR"),
 ]

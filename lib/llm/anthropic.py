@@ -197,7 +197,7 @@ class AnthropicProvider:
                 model=self.model, messages=[{"role": "user", "content": "ping"}])
         except anthropic.APIError as exc:
             return _unhealthy(exc, self.model)
-        return Health(True, f"key accepted, model {self.model} known ({counted.input_tokens} tokens counted)")
+        return Health(True, f"key accepted, model {self.model} known", tokens=counted.input_tokens)
 
     async def aclose(self) -> None:
         client = self._clients.pop(asyncio.get_running_loop(), None)

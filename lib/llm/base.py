@@ -62,6 +62,7 @@ class Health:
     ok: bool
     detail: str
     problem: str = ""
+    tokens: int | None = None  # what the probe counted, when it counted tokens
 
 
 class LLMProvider(Protocol):
