@@ -211,3 +211,18 @@ def test_the_command_exits_1_on_a_failure_and_never_prints_a_secret(
     assert checks["database"].status == "fail" and checks["llm"].status == "fail"
     assert llm.stats().by_path == {"POST /v1/messages/count_tokens": 2}  # one request per doctor run
     get_settings.cache_clear()
+
+
+def test_invalid_settings_are_one_failed_check(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from lib.cli.main import app
+    from lib.settings import get_settings
+
+    monkeypatch.setenv("ASMIS_LLM_CONCURRENCY", "0")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    [check] = json.loads(result.stdout)["checks"]
+    assert check["name"] == "settings" and check["status"] == "fail" and "ASMIS_LLM_CONCURRENCY" in check["detail"]

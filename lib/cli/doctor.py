@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from typing import Annotated
 
@@ -10,9 +11,10 @@ import typer
 from rich.markup import escape
 
 from lib.cli.app import app, cli_errors, console, run_async
-from lib.doctor.check import Check, DoctorContext
+from lib.doctor.check import Check, DoctorContext, fail
 from lib.doctor.registry import GROUPS
-from lib.doctor.runner import failed, run_checks
+from lib.doctor.runner import failed, run_checks, scrubbed
+from lib.errors import ConfigError
 from lib.settings import get_settings
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "red"}
@@ -29,9 +31,14 @@ def doctor(
 ) -> None:
     """Check the database, prompts, LLM provider, Prefect, cache and disk: one line each, with the fix.
     Exit 1 when a check failed (warnings allowed)."""
-    settings = get_settings()
-    ctx = DoctorContext(settings, timeout=settings.doctor_timeout_seconds, send_test=send_test)
-    checks = run_async(run_checks(ctx, GROUPS))
+    try:
+        settings = get_settings()
+    except ConfigError as exc:  # the doctor is what one runs when settings are wrong: say it as a check
+        checks = scrubbed([fail("settings", str(exc), "correct the variables named (environment or .env)")],
+                          os.environ)
+    else:
+        ctx = DoctorContext(settings, timeout=settings.doctor_timeout_seconds, send_test=send_test)
+        checks = run_async(run_checks(ctx, GROUPS))
     if as_json:
         typer.echo(json.dumps({"checks": [c.as_json() for c in checks]}, indent=2))
     else:

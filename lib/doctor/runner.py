@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from lib.doctor.check import Check, DoctorContext, Group, fail
@@ -17,9 +17,13 @@ PREPARE_TIMEOUT = 120.0  # loading libraries on a busy machine; never a network 
 async def run_checks(ctx: DoctorContext, groups: Sequence[Group]) -> list[Check]:
     """Every group's checks, in the order of `groups`, whatever order they finish in."""
     found = await asyncio.gather(*(_guarded(ctx, group) for group in groups))
-    secrets = secrets_in(ctx.environ)
-    return [replace(c, detail=scrub(c.detail, secrets), fix=scrub(c.fix, secrets))
-            for checks in found for c in checks]
+    return scrubbed([c for checks in found for c in checks], ctx.environ)
+
+
+def scrubbed(checks: Sequence[Check], environ: Mapping[str, str]) -> list[Check]:
+    """The checks with every secret of `environ` taken out of what they say."""
+    secrets = secrets_in(environ)
+    return [replace(c, detail=scrub(c.detail, secrets), fix=scrub(c.fix, secrets)) for c in checks]
 
 
 async def _guarded(ctx: DoctorContext, group: Group) -> list[Check]:
