@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 
 import asyncpg
@@ -15,7 +16,7 @@ from lib.db.prompts import PromptRepository
 from lib.doctor.check import Check, DoctorContext, Group, ok
 from lib.doctor.redact import redact_url, scrub, secrets_in
 from lib.doctor.registry import GROUPS
-from lib.doctor.runner import failed, run_checks
+from lib.doctor.runner import failed, run_checks, run_doctor
 from lib.prompt_files import sync_prompts
 from lib.settings import Settings
 from tests.doctor_helpers import by_name, closed_port, run_group, silent_server
@@ -40,6 +41,24 @@ async def test_a_hanging_check_fails_after_the_timeout_and_the_others_still_repo
     assert [(c.name, c.status) for c in checks] == [("stuck", "fail"), ("quick", "ok")]
     assert checks[0].detail == "no answer within 0.3s" and checks[0].fix == "unstick it"
     assert failed(checks) and not failed(checks[1:])
+
+
+def test_a_check_stuck_in_a_blocking_call_does_not_hold_the_command_open() -> None:
+    release = threading.Event()
+    safety = threading.Timer(60, release.set)  # were the thread joined, the test would end here, failed
+    safety.start()
+
+    async def stuck(ctx: DoctorContext) -> list[Check]:
+        await asyncio.to_thread(release.wait)  # a library call that never returns, on a worker thread
+        return []
+
+    try:
+        [check] = run_doctor(DoctorContext(Settings(), timeout=0.3), [Group("stuck", stuck, "")])
+        assert check.status == "fail" and not release.is_set()
+        assert any(t.name == "asmis-doctor-probe" and t.daemon for t in threading.enumerate())
+    finally:
+        release.set()
+        safety.cancel()
 
 
 async def test_a_check_that_raises_is_a_failed_line_not_a_traceback(settings: Settings) -> None:

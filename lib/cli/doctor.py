@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from lib.cli.app import app, cli_errors, console, run_async
+from lib.cli.app import app, cli_errors, console
 from lib.doctor.check import Check, DoctorContext, fail
 from lib.doctor.registry import GROUPS
-from lib.doctor.runner import failed, run_checks, scrubbed
+from lib.doctor.runner import failed, run_doctor, scrubbed
 from lib.errors import ConfigError
 from lib.settings import get_settings
 
@@ -38,7 +38,7 @@ def doctor(
                           os.environ)
     else:
         ctx = DoctorContext(settings, timeout=settings.doctor_timeout_seconds, send_test=send_test)
-        checks = run_async(run_checks(ctx, GROUPS))
+        checks = run_doctor(ctx, GROUPS)
     if as_json:
         typer.echo(json.dumps({"checks": [c.as_json() for c in checks]}, indent=2))
     else:

@@ -4,14 +4,47 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from lib.doctor.check import Check, DoctorContext, Group, fail
 from lib.doctor.redact import scrub, secrets_in
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 PREPARE_TIMEOUT = 120.0  # loading libraries on a busy machine; never a network call
+
+
+class _AbandoningExecutor(ThreadPoolExecutor):  # asyncio wants this class; none of its pool is used
+    """Each call on a daemon thread of its own, never waited for at shutdown: a check that timed out
+    inside a blocking library call (fsspec, a CRM SDK) must not hold the command open after it answered."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="asmis-doctor-probe", daemon=True).start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        return None
+
+
+def run_doctor(ctx: DoctorContext, groups: Sequence[Group]) -> list[Check]:
+    """run_checks on an event loop of its own whose worker threads are abandoned, not joined, at the end."""
+    with asyncio.Runner() as runner:
+        runner.get_loop().set_default_executor(_AbandoningExecutor())
+        return runner.run(run_checks(ctx, groups))
 
 
 async def run_checks(ctx: DoctorContext, groups: Sequence[Group]) -> list[Check]:
