@@ -1,4 +1,4 @@
-"""The three deployments, served from this process to a running Prefect server (`asmis serve`).
+"""The deployments, served from this process to a running Prefect server (`asmis serve`).
 For work pools and several machines, see deployments/prefect.yaml and the README."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from prefect.schedules import Cron
 from flows.backfill import backfill
 from flows.nightly import nightly
 from flows.process import process_transcripts
+from flows.pull import pull_transcripts
 from lib.settings import Settings
 
 
@@ -18,7 +19,8 @@ async def build_deployments(settings: Settings) -> list[Any]:
     return [
         await nightly.ato_deployment(
             name="nightly", schedule=Cron(settings.nightly_cron, timezone=settings.timezone), tags=["asmis"],
-            description="Both agents on every transcript that has no result yet.",
+            description="Pull new calls from the sources, then both agents on every transcript that has no "
+                        "result yet.",
         ),
         await process_transcripts.ato_deployment(
             name="process-transcripts", tags=["asmis"],
@@ -27,6 +29,10 @@ async def build_deployments(settings: Settings) -> list[Any]:
         await backfill.ato_deployment(
             name="backfill", tags=["asmis"],
             description="History in date chunks, oldest first; dry_run only estimates calls and cost.",
+        ),
+        await pull_transcripts.ato_deployment(
+            name="pull-transcripts", tags=["asmis"],
+            description="Pull new calls from ASMIS_SOURCES (Gong, object storage, folders, Zoom) now.",
         ),
     ]
 

@@ -85,7 +85,7 @@ class PermanentAgentError(AgentError):
 
 def is_retryable(exc: BaseException | None) -> bool:
     """True for failures a later attempt can outlive (rate limits, overload, a lost connection)."""
-    return isinstance(exc, AgentError | DatabaseError) and exc.retryable
+    return isinstance(exc, AgentError | DatabaseError | SourceError) and exc.retryable
 
 
 class BatchIncomplete(RetryableAgentError):
@@ -102,3 +102,14 @@ class MessageBatchError(AgentError):
         self.uncertain = uncertain  # the create call may have made a batch: recovery will look for it
         self.retryable = retryable
         super().__init__(message, batch=batch)
+
+
+class SourceError(AsmisError):
+    """A transcript source could not be read."""
+
+    retryable = False
+
+    def __init__(self, message: str | None = None, *, source: str = "", retryable: bool = False) -> None:
+        self.source = source
+        self.retryable = retryable
+        super().__init__(message, source=source)

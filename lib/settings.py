@@ -58,6 +58,21 @@ class Settings(BaseSettings):
     prefect_local_server: bool = Field(
         True, description="Flow commands start and use the local Prefect server when PREFECT_API_URL is unset; "
         "false: Prefect's temporary server, thrown away at exit (the test suite's choice).")
+    # Intake (issue 19): the sources the nightly flow pulls from, and how far back it looks.
+    sources: str = Field("", description="Comma-separated source URLs: gong://[WORKSPACE], s3://bucket/prefix/, "
+                         "gs://..., az://..., a folder or file:///dir/, zoom://[USER_ID].")
+    pull_lookback_days: int = Field(7, ge=0, le=365, description="Each pull re-reads this many days before the "
+                                    "source's high-water mark: calls and transcripts arrive late.")
+    pull_start_days: int = Field(30, ge=0, le=3650, description="How far back the first pull of a source reads.")
+    gong_requests_per_second: float = Field(
+        3.0, gt=0, description="Gong API requests a second: at most this many in any second, counted from "
+        "each reply (Gong allows 3).")
+    gong_transcript_batch: int = Field(50, ge=1, le=1000, description="Call ids per Gong transcript request.")
+    pull_retry_after_max_seconds: float = Field(
+        120, ge=0, description="Longest Retry-After a source API may park a pull for; beyond it the source fails "
+        "for now (a passing failure) and the next pull carries on.")
+    pull_http_retries: int = Field(3, ge=0, le=10, description="Retries of a source API request on 5xx or a lost "
+                                   "connection, before the source fails for this pull.")
     # asmis doctor (issue 24)
     doctor_timeout_seconds: float = Field(
         5.0, gt=0, le=120, description="How long `asmis doctor` waits for each group of checks before it fails.")

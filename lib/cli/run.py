@@ -81,9 +81,12 @@ def run(
     batch_api: BatchApiOption = False,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --batch-api: submit and end; a later run "
                                           "collects the results.")] = False,
+    pull_first: Annotated[bool, typer.Option("--pull", help="First pull new transcripts from ASMIS_SOURCES "
+                                             "(as `asmis pull`), then process.")] = False,
 ) -> None:
     """Run the process-transcripts flow now (the one the nightly deployment runs), with progress."""
     get_settings()  # bad settings fail here, naming the variable, before anything starts
+    source_failed = _pull_first() if pull_first else False
     agents: list[AgentType] = [a for a in ("meddpic", "stakeholder") if not agent or a in agent]
     unknown = set(agent or []) - {"meddpic", "stakeholder"}
     if unknown:
@@ -93,11 +96,22 @@ def run(
     summary = run_async(_run_if_needed(params, **_mode(batch_api, no_wait)))
     if summary is None:
         console.print("nothing to do: every transcript has its results (use --force to run again)")
+        if source_failed:
+            raise typer.Exit(1)
         return
     console.print(summary_table(summary.rows()))
     _print_run_links(summary.run_id)
-    if summary.failed:
+    if summary.failed or source_failed:
         raise typer.Exit(1)
+
+
+def _pull_first() -> bool:
+    """`run --pull`: the pull's lines, then the run; True when a source could not be read."""
+    from lib.cli.pull import print_pull, pull_now
+
+    reports = pull_now(None, None)
+    print_pull(reports)
+    return any(not r.ok for r in reports)
 
 
 def _mode(batch_api: bool, no_wait: bool) -> dict[str, Any]:
@@ -153,11 +167,12 @@ def backfill(
 @app.command()
 @cli_errors
 def serve() -> None:
-    """Serve the nightly, process-transcripts and backfill deployments to the Prefect server (PREFECT_API_URL)."""
+    """Serve the nightly, process-transcripts, backfill and pull-transcripts deployments to the Prefect server
+    (PREFECT_API_URL)."""
     ensure_local_prefect()
     from deployments.serve import serve_deployments
 
-    console.print("serving deployments nightly, process-transcripts, backfill (Ctrl-C to stop)")
+    console.print("serving deployments nightly, process-transcripts, backfill, pull-transcripts (Ctrl-C to stop)")
     run_async(serve_deployments(get_settings()))
 
 

@@ -1,0 +1,63 @@
+"""What `asmis pull` and `asmis sources` print, and the pull summary artifact (Markdown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.table import Table
+
+from lib.intake.pull import SourceReport
+
+
+def pull_lines(reports: list[SourceReport]) -> list[str]:
+    """A line per source (its counts, or why it failed) and a line per refused item."""
+    lines = []
+    width = max((len(r.source) for r in reports), default=0)
+    for r in reports:
+        if r.error:
+            lines.append(f"[red]failed[/red]  {r.source:{width}}  {r.error}")
+            continue
+        counts = "  ".join(f"{k} {v}" for k, v in r.counts().items())
+        lines.append(f"[green]ok[/green]      {r.source:{width}}  {counts}  "
+                     f"[dim]({r.listed} listed, {r.requests} requests, {r.seconds:.1f} s)[/dim]")
+    for r in reports:
+        lines += [f"[yellow]refused[/yellow] {r.source}{item.external_id}: {item.reason}" for item in r.refused]
+    return lines
+
+
+def pull_markdown(reports: list[SourceReport]) -> str:
+    """The pull-transcripts flow's summary artifact: counts per source, refused items by id (never content)."""
+    rows = ["| source | new | changed | pending | refused | unchanged | requests | error |",
+            "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in reports:
+        c = r.counts()
+        rows.append(f"| `{r.source}` | {c['new']} | {c['changed']} | {c['pending']} | {c['refused']} | "
+                    f"{c['unchanged']} | {r.requests} | {(r.error or '').replace('|', '/')} |")
+    refused = [f"- `{r.source}{i.external_id}`: {i.reason}" for r in reports for i in r.refused]
+    return "\n".join(rows + (["", "Refused:", *refused] if refused else []))
+
+
+def sources_table(sources: list[dict[str, Any]]) -> Table:
+    table = Table(title="sources", title_justify="left")
+    for column in ("source", "high-water mark", "last pull", "stored", "pending", "refused", "last result"):
+        table.add_column(column, overflow="fold")
+    for s in sources:
+        result = ("never pulled" if s["last_pull_at"] is None else
+                  f"[red]{s['last_error']}[/red]" if s["last_error"] else
+                  ", ".join(f"{k} {v}" for k, v in s["last_counts"].items()))
+        table.add_row(s["source"], _short(s["high_water"]), _short(s["last_pull_at"]), str(s["items"]["stored"]),
+                      str(s["items"]["pending"]), str(s["items"]["refused"]), result)
+    return table
+
+
+def open_item_lines(sources: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for s in sources:
+        lines += [f"pending {s['source']}{p['external_id']} (listed {_short(p['since'])}, tried {p['attempts']}x)"
+                  for p in s["pending"]]
+        lines += [f"refused {s['source']}{r['external_id']}: {r['reason']}" for r in s["refused"]]
+    return lines
+
+
+def _short(stamp: str | None) -> str:
+    return stamp[:16].replace("T", " ") if stamp else "-"

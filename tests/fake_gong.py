@@ -1,0 +1,203 @@
+"""A fake Gong API v2 on 127.0.0.1, written from Gong's public API reference, for tests and benchmarks.
+
+    with FakeGong(access_key="k", secret="s") as gong:
+        gong.add_call("7782342274025937895", started="2026-03-04T08:00:00-07:00", title="Pricing", ...)
+        ...  GONG_API_BASE_URL=gong.url
+
+Endpoints and shapes (https://gong.app.gong.io/settings/api/documentation):
+- `GET /v2/calls?fromDateTime=&toDateTime=&workspaceId=&cursor=`: `{"requestId", "records": {"totalRecords",
+  "currentPageSize", "currentPageNumber", "cursor"?}, "calls": [{"id", "url", "title", "started",
+  "workspaceId", ...}]}`, ordered by `started`, only the workspace's calls when one is named; a window with no calls answers 404 `{"requestId", "errors": ["No calls found
+  corresponding to the provided filters"]}`.
+- `POST /v2/calls/transcript` `{"cursor"?, "filter": {"callIds": [...]}}`: `{"records", "callTranscripts":
+  [{"callId", "transcript": [{"speakerId", "topic", "sentences": [{"start", "end", "text"}]}]}]}`; a call
+  without a transcript yet is left out. No match at all: 404 as above.
+- `POST /v2/calls/extensive` `{"cursor"?, "filter": {"callIds"}, "contentSelector": {"context": "Extended",
+  "exposedFields": {"parties": true}}}`: `{"records", "calls": [{"metaData": {"id", "title", "started",
+  "url"}, "context": [{"system", "objects": [{"objectType", "objectId"}]}], "parties": [{"speakerId",
+  "name", "title", "affiliation"}]}]}`; parties and context only when asked for.
+- HTTP Basic with the access key and secret; anything else is 401. More than `rate` requests in any
+  second answers 429 with `Retry-After`. Ids are JSON strings of up to 20 digits.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+NOT_FOUND = "No calls found corresponding to the provided filters"
+
+
+class FakeGong:
+    def __init__(self, *, access_key: str = "gong-key", secret: str = "gong-secret-DO-NOT-LEAK",
+                 page_size: int = 100, rate: float = 3.0, retry_after: int = 1) -> None:
+        self.access_key, self.secret = access_key, secret
+        self.page_size = page_size
+        self.rate = rate
+        self.retry_after = retry_after
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.transcripts: dict[str, list[dict[str, Any]]] = {}
+        self.hidden: set[str] = set()  # calls not listed yet (Gong lists them late)
+        self.faults: deque[int] = deque()  # statuses to answer next, whatever the request
+        self.log: list[tuple[str, str]] = []  # (method, path) of every request
+        self.throttled = 0
+        self._recent: deque[float] = deque()
+        self._lock = threading.Lock()
+        self._server = _Server(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> FakeGong:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add_call(self, call_id: str, *, started: str, title: str = "Call", transcript: bool = True,
+                 listed: bool = True, opportunity: str | None = None, parties: list[dict[str, Any]] | None = None,
+                 monologues: list[dict[str, Any]] | None = None, workspace: str = "5412223344556677889") -> None:
+        parties = parties if parties is not None else [
+            {"speakerId": "1001", "name": "Maya Chen", "title": "Account Executive", "affiliation": "Internal"},
+            {"speakerId": "2002", "name": "Tom Reyes", "title": "VP Finance", "affiliation": "External"},
+            {"speakerId": "3003", "name": "Guest", "affiliation": "Unknown"}]
+        context = [{"system": "Salesforce", "objects": [
+            {"objectType": "Account", "objectId": "0015g00000XyZ"},
+            {"objectType": "Opportunity", "objectId": opportunity}]}] if opportunity else []
+        self.calls[call_id] = {"id": call_id, "url": f"https://app.gong.io/call?id={call_id}", "title": title,
+                               "started": started, "duration": 1800, "workspaceId": workspace,
+                               "parties": parties, "context": context}
+        if transcript:
+            self.add_transcript(call_id, monologues)
+        if not listed:
+            self.hidden.add(call_id)
+
+    def add_transcript(self, call_id: str, monologues: list[dict[str, Any]] | None = None) -> None:
+        self.transcripts[call_id] = monologues or [
+            {"speakerId": "1001", "topic": "Intro", "sentences": [
+                {"start": 0, "end": 4000, "text": f"Thanks for joining, this is call {call_id}."}]},
+            {"speakerId": "2002", "topic": "Pricing", "sentences": [
+                {"start": 4100, "end": 9000, "text": "Our budget is 120k and I sign off on it."}]},
+            {"speakerId": "3003", "sentences": [{"start": 9100, "end": 9900, "text": "Hello all."}]}]
+
+    def count(self, path: str) -> int:
+        return sum(1 for _, p in self.log if p == path)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                self._serve("GET")
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._serve("POST")
+
+            def _serve(self, method: str) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}") if length else {}
+                with fake._lock:
+                    fake.log.append((method, parts.path))
+                    status, payload, headers = fake._answer(method, parts.path, parse_qs(parts.query), body,
+                                                            self.headers.get("Authorization", ""))
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+    def _answer(self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any],
+                auth: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        request_id = uuid.uuid4().hex[:18]
+        expected = "Basic " + base64.b64encode(f"{self.access_key}:{self.secret}".encode()).decode()
+        if auth != expected:
+            return 401, {"requestId": request_id, "errors": ["Unauthorized"]}, {}
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.rate:
+            self.throttled += 1
+            return 429, {"requestId": request_id, "errors": ["Too many requests"]}, {
+                "Retry-After": str(self.retry_after)}
+        self._recent.append(now)
+        if self.faults:
+            status = self.faults.popleft()
+            return status, {"requestId": request_id, "errors": [f"fault {status}"]}, (
+                {"Retry-After": str(self.retry_after)} if status == 429 else {})
+        if method == "GET" and path == "/v2/calls":
+            return self._list(query, request_id)
+        if method == "POST" and path == "/v2/calls/transcript":
+            ids = body.get("filter", {}).get("callIds") or []
+            records = [{"callId": i, "transcript": self.transcripts[i]} for i in ids if i in self.transcripts]
+            return self._page(records, "callTranscripts", body.get("cursor"), request_id)
+        if method == "POST" and path == "/v2/calls/extensive":
+            return self._extensive(body, request_id)
+        return 404, {"requestId": request_id, "errors": ["Not found"]}, {}
+
+    def _list(self, query: dict[str, list[str]], request_id: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        since = datetime.fromisoformat(query["fromDateTime"][0])
+        until = datetime.fromisoformat(query["toDateTime"][0])
+        workspace = (query.get("workspaceId") or [None])[0]
+        calls = sorted((c for i, c in self.calls.items() if i not in self.hidden
+                        and workspace in (None, c["workspaceId"])
+                        and since <= datetime.fromisoformat(c["started"]) < until),
+                       key=lambda c: datetime.fromisoformat(c["started"]))
+        listed = [{k: v for k, v in c.items() if k not in ("parties", "context")} for c in calls]
+        return self._page(listed, "calls", (query.get("cursor") or [None])[0], request_id)
+
+    def _extensive(self, body: dict[str, Any], request_id: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        ids = body.get("filter", {}).get("callIds") or []
+        selector = body.get("contentSelector") or {}
+        records = []
+        for i in ids:
+            if i not in self.calls:
+                continue
+            call = self.calls[i]
+            record: dict[str, Any] = {"metaData": {k: call[k] for k in ("id", "url", "title", "started")}}
+            if selector.get("context") in ("Extended", "Basic"):
+                record["context"] = call["context"]
+            if (selector.get("exposedFields") or {}).get("parties"):
+                record["parties"] = call["parties"]
+            records.append(record)
+        return self._page(records, "calls", body.get("cursor"), request_id)
+
+    def _page(self, records: list[dict[str, Any]], key: str, cursor: str | None,
+              request_id: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if not records:
+            return 404, {"requestId": request_id, "errors": [NOT_FOUND]}, {}
+        start = int(base64.b64decode(cursor).decode()) if cursor else 0
+        page = records[start:start + self.page_size]
+        info: dict[str, Any] = {"totalRecords": len(records), "currentPageSize": len(page),
+                                "currentPageNumber": start // self.page_size}
+        if start + self.page_size < len(records):
+            info["cursor"] = base64.b64encode(str(start + self.page_size).encode()).decode()
+        return 200, {"requestId": request_id, "records": info, key: page}, {}
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        return None  # a client that hung up (a killed pull) is not the fake's problem
