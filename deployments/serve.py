@@ -12,6 +12,7 @@ from flows.backfill import backfill
 from flows.nightly import nightly
 from flows.process import process_transcripts
 from flows.pull import pull_transcripts
+from flows.push_crm import push_crm
 from lib.settings import Settings
 
 
@@ -33,6 +34,10 @@ async def build_deployments(settings: Settings) -> list[Any]:
         await pull_transcripts.ato_deployment(
             name="pull-transcripts", tags=["asmis"],
             description="Pull new calls from ASMIS_SOURCES (Gong, object storage, folders, Zoom) now.",
+        ),
+        await push_crm.ato_deployment(
+            name="push-crm", tags=["asmis"],
+            description="Write changed deals' MEDDPICC roll-ups to ASMIS_CRM; a person's value is never overwritten.",
         ),
     ]
 

@@ -1,4 +1,5 @@
-"""nightly: pull new calls from the sources, then process everything new, on a schedule."""
+"""nightly: pull new calls from the sources, process everything new, on a schedule; then write changed
+deals to the CRM and send the Slack digest, each when configured."""
 
 from __future__ import annotations
 
@@ -6,15 +7,19 @@ from prefect import flow
 
 from flows.process import process_transcripts
 from flows.pull import pull_transcripts
+from flows.push_crm import push_crm
+from lib.digest.send import slack_configured
 from lib.models import LLMMode
 from lib.run.pipeline import RunSummary
 from lib.settings import get_settings
+from tasks.crm import send_slack_digest
 
 
 @flow(name="nightly", log_prints=False, persist_result=False)
 async def nightly(task_batch: int | None = None, llm_mode: LLMMode | None = None, pull: bool = True) -> RunSummary:
     """Pull new transcripts from ASMIS_SOURCES, collect ended Message Batches, then run both agents on every
-    transcript that has no result yet.
+    transcript that has no result yet; then push the deals whose roll-up changed to ASMIS_CRM and send the
+    Slack digest, when configured.
 
     Args:
         task_batch: Transcripts per agent task (empty: ASMIS_TASK_BATCH).
@@ -22,6 +27,12 @@ async def nightly(task_batch: int | None = None, llm_mode: LLMMode | None = None
             the next night's collects.
         pull: Pull from the sources first (a source that cannot be read is reported; the run goes on).
     """
-    if pull and get_settings().sources.strip():
+    settings = get_settings()
+    if pull and settings.sources.strip():
         await pull_transcripts()
-    return await process_transcripts(task_batch=task_batch, llm_mode=llm_mode, wait=False)
+    summary = await process_transcripts(task_batch=task_batch, llm_mode=llm_mode, wait=False)
+    if settings.crm is not None:
+        await push_crm()
+    if slack_configured(settings):
+        await send_slack_digest()
+    return summary

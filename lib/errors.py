@@ -83,9 +83,29 @@ class PermanentAgentError(AgentError):
     large, or output that never validated)."""
 
 
+class CrmError(AsmisError):
+    """The CRM could not be used."""
+
+    retryable = False
+
+
+class CrmUnavailable(CrmError):
+    """The CRM could not be reached (network, 5xx or 429 after every retry)."""
+
+    retryable = True
+
+
+class CrmAuthError(CrmError):
+    """The CRM refused the credentials."""
+
+
+class DigestError(AsmisError):
+    """The Slack digest could not be sent."""
+
+
 def is_retryable(exc: BaseException | None) -> bool:
     """True for failures a later attempt can outlive (rate limits, overload, a lost connection)."""
-    return isinstance(exc, AgentError | DatabaseError | SourceError) and exc.retryable
+    return isinstance(exc, AgentError | DatabaseError | SourceError | CrmError) and exc.retryable
 
 
 class BatchIncomplete(RetryableAgentError):

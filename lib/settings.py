@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lib.errors import ConfigError
@@ -73,6 +73,28 @@ class Settings(BaseSettings):
         "for now (a passing failure) and the next pull carries on.")
     pull_http_retries: int = Field(3, ge=0, le=10, description="Retries of a source API request on 5xx or a lost "
                                    "connection, before the source fails for this pull.")
+    # Outlet (issue 20): CRM write-back and the Slack digest. The vendors' own variable names are read as
+    # their docs spell them (SALESFORCE_*, HUBSPOT_ACCESS_TOKEN, SLACK_BOT_TOKEN).
+    crm: Literal["salesforce", "hubspot"] | None = Field(
+        None, description="Where `asmis crm push` and the nightly run write roll-ups (unset: no CRM).")
+    crm_mapping: Path | None = Field(None, description="JSON file: roll-up key -> CRM field name (null: skip).")
+    crm_max_retries: int = Field(4, ge=0, le=10, description="Retries of a CRM call answered 429 or 5xx.")
+    crm_retry_wait_cap_seconds: float = Field(
+        30.0, gt=0, description="Longest a Retry-After may park one CRM or Slack call.")
+    salesforce_instance_url: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_INSTANCE_URL"))
+    salesforce_access_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SALESFORCE_ACCESS_TOKEN"))
+    salesforce_username: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_USERNAME"))
+    salesforce_password: SecretStr | None = Field(None, validation_alias=AliasChoices("SALESFORCE_PASSWORD"))
+    salesforce_security_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SALESFORCE_SECURITY_TOKEN"))
+    salesforce_domain: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_DOMAIN"))
+    salesforce_api_version: str = Field("62.0", description="Salesforce REST API version.")
+    hubspot_access_token: SecretStr | None = Field(None, validation_alias=AliasChoices("HUBSPOT_ACCESS_TOKEN"))
+    hubspot_api_url: str = Field("https://api.hubapi.com", description="HubSpot API base URL.")
+    slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook for the digest.")
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_channel: str | None = Field(None, description="Channel for the digest with SLACK_BOT_TOKEN.")
+    slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL.")
     # asmis doctor (issue 24)
     doctor_timeout_seconds: float = Field(
         5.0, gt=0, le=120, description="How long `asmis doctor` waits for each group of checks before it fails.")
@@ -81,6 +103,12 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
     command_timeout: float = Field(60.0, gt=0)
+
+    @field_validator("crm", "crm_mapping", "salesforce_instance_url", "salesforce_username", "salesforce_domain",
+                     "slack_channel", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("data_dir", "cache_dir")
     @classmethod

@@ -30,7 +30,7 @@ def test_every_command_and_option_has_help() -> None:
     names = {name for name, _ in commands}
     assert {"demo", "db migrate", "db url", "db start", "db stop", "ingest", "prompts sync", "prompts list",
             "run", "backfill", "results", "serve", "cache stats", "cache clear", "server start", "server stop",
-            "server url"} <= names
+            "server url", "crm push", "crm status", "crm check", "digest"} <= names
     for name, command in commands:
         assert (command.help or "").strip(), f"`asmis {name}` has no help"
         for param in command.params:

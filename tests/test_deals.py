@@ -9,6 +9,7 @@ the third call lowers several statuses; a competitor is named on the second call
 from __future__ import annotations
 
 import asyncio
+import csv
 import hashlib
 import io
 import json
@@ -243,18 +244,89 @@ def test_a_call_not_analysed_yet_counts_as_a_call_but_not_as_evidence() -> None:
     assert rollup.warnings == []  # one analysed call is below every threshold
 
 
-def test_names_merge_within_a_side_only() -> None:
+def test_names_merge_by_identity_whatever_side_a_call_gave() -> None:
     written = [("buyer", "Olivia"), ("buyer", "Olivia Grant"), ("buyer", "Grant, Olivia"), ("buyer", "olivia  grant"),
-               ("seller", "Olivia Brooks"), ("unknown", "Dr. Olivia Grant"), ("seller", "Sam")]
+               ("seller", "Olivia Brooks"), ("unknown", "Dr. Olivia Grant"), ("seller", "Sam"),
+               ("seller", "Olivia Grant")]
     people = resolve_people(written)
-    grant = ("buyer", ("olivia", "grant"))
-    assert {name: people[(side, name)] for side, name in written if people[(side, name)] == grant}.keys() == {
+    grant = ("olivia", "grant")
+    assert {name for side, name in written if people[(side, name)] == grant} == {
         "Olivia", "Olivia Grant", "Grant, Olivia", "olivia  grant", "Dr. Olivia Grant"}
-    assert people[("seller", "Olivia Brooks")] == ("seller", ("olivia", "brooks"))
-    assert people[("seller", "Sam")] == ("seller", ("sam",))
+    assert people[("seller", "Olivia Grant")] == grant  # a call that put her on the seller side
+    assert people[("seller", "Olivia Brooks")] == ("olivia", "brooks")
+    assert people[("seller", "Sam")] == ("sam",)
     # Two Olivias on one side: a lone "Olivia" could be either, so it stays apart.
     ambiguous = resolve_people([("buyer", "Olivia"), ("buyer", "Olivia Grant"), ("buyer", "Olivia Park")])
-    assert ambiguous[("buyer", "Olivia")] == ("buyer", ("olivia",))
+    assert ambiguous[("buyer", "Olivia")] == ("olivia",)
+
+
+def _person(name: str, side: str, role: str, title: str | None = None) -> dict[str, Any]:
+    return {"name": name, "title": title, "side": side, "role": role, "influence": "unknown",
+            "sentiment": "unknown", "evidence": []}
+
+
+def _people_call(transcript_id: int, day: int, people: list[dict[str, Any]]) -> DealCall:
+    data = stored_data()["01-discovery.vtt"]
+    return DealCall(transcript_id=transcript_id, occurred_at=datetime(2025, 3, day, tzinfo=UTC), title=None,
+                    format="txt", meddpic=data["meddpic"], stakeholders={"people": people, "relationships": []})
+
+
+def test_one_person_on_three_sides_is_one_stakeholder_with_the_side_most_calls_agree_on() -> None:
+    """The held-out case: the same full name as buyer, seller and unknown on three calls."""
+    calls = [_people_call(1, 3, [_person("Dana Reyes", "buyer", "champion")]),
+             _people_call(2, 10, [_person("Dana Reyes", "seller", "unknown")]),
+             _people_call(3, 17, [_person("Dana Reyes", "unknown", "champion"),
+                                  _person("Theo Park", "buyer", "user")]),
+             _people_call(4, 24, [_person("Dana Reyes", "buyer", "influencer")])]
+    rollup = build_rollup("D", calls, DealRules(), datetime(2025, 3, 25, tzinfo=UTC))
+    dana = [p for p in rollup.stakeholders if p.name == "Dana Reyes"]
+    # buyer on calls 1 and 4, seller on 2: buyer; champion on calls 1 and 3, influencer once: champion.
+    assert [(p.side, p.role, p.calls_seen) for p in dana] == [("buyer", "champion", 4)]
+    conflicts = [w for w in rollup.warnings if w.code == "side_conflict"]
+    assert [w.message for w in conflicts] == [
+        "Dana Reyes: buyer on call #1 (2025-03-03); seller on call #2 (2025-03-10); buyer on call #4 "
+        "(2025-03-24) (the deal says buyer)"]
+    theo = next(p for p in rollup.stakeholders if p.name == "Theo Park")
+    assert (theo.side, theo.role) == ("buyer", "user")
+
+
+def test_a_budget_holder_is_the_economic_buyer_over_the_most_frequent_one() -> None:
+    calls = [_people_call(1, 3, [_person("Dana Reyes", "buyer", "economic_buyer"),
+                                 _person("Karen Liu", "buyer", "economic_buyer", "CFO")]),
+             _people_call(2, 10, [_person("Dana Reyes", "buyer", "economic_buyer"),
+                                  _person("Karen Liu", "buyer", "influencer", "CFO")]),
+             _people_call(3, 17, [_person("Dana Reyes", "buyer", "influencer")])]
+    rollup = build_rollup("D", calls, DealRules(), datetime(2025, 3, 18, tzinfo=UTC))
+    roles = {p.name: p.role for p in rollup.stakeholders}
+    assert roles == {"Karen Liu": "economic_buyer", "Dana Reyes": "influencer"}
+    # Without a budget title anywhere, the most frequent role stands.
+    plain = [_people_call(c.transcript_id, c.occurred_at.day, [
+        {**p, "title": None} for p in (c.stakeholders or {})["people"]]) for c in calls]
+    roles = {p.name: p.role for p in build_rollup("D", plain, DealRules(), datetime(2025, 3, 18, tzinfo=UTC)).stakeholders}
+    assert roles == {"Dana Reyes": "economic_buyer", "Karen Liu": "influencer"}
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_escaped(settings: Settings) -> None:
+    from lib.deals.export import spreadsheet_safe
+
+    assert [spreadsheet_safe(v) for v in ("=HYPERLINK(\"x\")", "+1", "-2", "@SUM(A1)", "\tx", "plain", "")] == [
+        "'=HYPERLINK(\"x\")", "'+1", "'-2", "'@SUM(A1)", "'\tx", "plain", ""]
+
+
+def test_the_csv_export_escapes_a_formula_a_call_gave() -> None:
+    from lib.deals.models import StoredDeal
+
+    evil = "=cmd|' /C calc'!A0"
+    calls = [_people_call(1, 3, [_person(evil, "buyer", "champion")])]
+    rollup = build_rollup("-1 OPP", calls, DealRules(), datetime(2025, 3, 4, tzinfo=UTC))
+    stored = StoredDeal(deal_id=rollup.deal_id, rollup=rollup, calls=1, first_call_at=rollup.first_call_at,
+                        last_call_at=rollup.last_call_at, result_ids=[], previous_rollup=None, changed_by=None,
+                        updated_at=datetime(2025, 3, 4, tzinfo=UTC))
+    out = io.StringIO()
+    write_csv([stored], out)
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert (row["champion_name"], row["deal_id"]) == ("'" + evil, "'-1 OPP")
+    assert row["calls"] == "1"  # a cell that does not start like a formula is as it was
 
 
 def test_a_gong_opportunity_sets_the_deal_id() -> None:

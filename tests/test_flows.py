@@ -158,7 +158,8 @@ async def test_a_served_deployment_runs_with_parameters(flow_settings: Settings,
 
     await seed(pool, 3)
     deployments = await build_deployments(flow_settings)
-    assert [d.name for d in deployments] == ["nightly", "process-transcripts", "backfill", "pull-transcripts"]
+    assert [d.name for d in deployments] == ["nightly", "process-transcripts", "backfill", "pull-transcripts",
+                                             "push-crm"]
     assert deployments[0].schedules and deployments[0].schedules[0].schedule.cron == "0 2 * * *"
     runner = Runner(query_seconds=0.5, limit=2, pause_on_shutdown=False)
     ids = [await runner.aadd_deployment(deployment) for deployment in deployments]

@@ -14,7 +14,7 @@ TOP = ("lib", "tasks", "flows", "deployments")
 ROOMS = [
     "lib.errors", "lib.settings", "lib.models",
     "lib.transcripts", "lib.cache", "lib.db", "lib.agents.schemas", "lib.llm", "lib.agents", "lib.prompt_files",
-    "lib.deals", "lib.batches", "lib.intake",
+    "lib.deals", "lib.batches", "lib.intake", "lib.crm", "lib.digest",
     "lib.run", "lib.views", "lib.prefect_local", "lib.doctor",
     "tasks", "flows", "deployments", "lib.cli",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 # isort: off
 # Registered in the order `asmis --help` lists them (commands first, then groups, each as imported).
-from lib.cli import db, prompts, ingest, results, cache, batches, server, deals, run, pull, doctor  # noqa: F401
+from lib.cli import db, prompts, ingest, results, cache, batches, server, deals, run, pull, crm, digest, doctor  # noqa: F401
 # isort: on
 from lib.cli.app import app, console
 from lib.errors import AsmisError

@@ -1,6 +1,8 @@
 """A row per deal for a CRM import: Salesforce and HubSpot map each column onto a custom field (the
 README has the mapping). Every value comes from the roll-up, so the same roll-up exports the same row.
-Values are plain: dates as YYYY-MM-DD, lists joined with '; '."""
+Values are plain: dates as YYYY-MM-DD, lists joined with '; '. A cell a spreadsheet would run as a
+formula (starting with =, +, -, @, a tab or a carriage return) is written with a leading apostrophe, as
+OWASP's CSV-injection advice has it: text a customer said on a call must never execute in Excel."""
 
 from __future__ import annotations
 
@@ -35,11 +37,18 @@ def _people(rollup: DealRollup, role: str) -> str:
     return "; ".join(p.name for p in rollup.stakeholders if p.side == "buyer" and p.role == role)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 def write_csv(deals: Iterable[StoredDeal], out: IO[str]) -> int:
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     count = 0
     for deal in deals:
-        writer.writerow(csv_row(deal))
+        writer.writerow({k: spreadsheet_safe(v) for k, v in csv_row(deal).items()})
         count += 1
     return count

@@ -1,20 +1,21 @@
-"""One person across a deal's calls, however each call's stakeholder map wrote the name.
+"""One person across a deal's calls, however each call's stakeholder map wrote the name, and whatever
+side each call put them on.
 
-"Olivia", "Olivia Grant", "olivia grant" and "Grant, Olivia" are one person when they are on the same
-side: a full name is an identity, and a lone first name joins the one full name on that side that starts
-with it (two Olivias on the buyer side keep a lone "Olivia" apart, rather than guess). A person whose
-side a call could not tell joins the one matching buyer or seller, if there is exactly one. Buyers and
-sellers are never merged with each other.
+"Olivia", "Olivia Grant", "olivia grant" and "Grant, Olivia" are one person: a full name is an identity
+whatever side or role a call gave it (the per-call extraction can put one person on the buyer side once
+and the seller side once; the roll-up then takes the side most calls agree on and warns). A lone first
+name joins the one full name that starts with it; when several do ("Olivia Grant" a buyer, "Olivia
+Brooks" a seller), it joins the one on its own side, if there is exactly one, and otherwise stays apart
+rather than guess.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-Identity = tuple[str, tuple[str, ...]]  # (side, the full name's lower-cased words)
+Identity = tuple[str, ...]  # the full name's lower-cased words
 
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof"})
-_SIDES = ("buyer", "seller")
 
 
 def natural_name(name: str) -> str:
@@ -35,21 +36,19 @@ def name_key(name: str) -> tuple[str, ...]:
 def resolve_people(people: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Identity]:
     """Map each (side, name as written) to the identity of the person it names."""
     entries = {(side, name) for side, name in people}
-    full: dict[str, set[tuple[str, ...]]] = {}
+    full_sides: dict[tuple[str, ...], set[str]] = {}
     for side, name in entries:
         key = name_key(name)
         if len(key) > 1:
-            full.setdefault(side, set()).add(key)
+            full_sides.setdefault(key, set()).add(side)
     resolved: dict[tuple[str, str], Identity] = {}
     for side, name in entries:
         key = name_key(name)
-        sides = _SIDES if side not in _SIDES else (side,)
-        candidates = [(s, k) for s in sides for k in full.get(s, ()) if _same_person(key, k)]
-        resolved[(side, name)] = candidates[0] if len(candidates) == 1 else (side, key)
+        if len(key) != 1:
+            resolved[(side, name)] = key
+            continue
+        candidates = [k for k in full_sides if k[0] == key[0]]
+        if len(candidates) > 1:
+            candidates = [k for k in candidates if side in full_sides[k]]
+        resolved[(side, name)] = candidates[0] if len(candidates) == 1 else key
     return resolved
-
-
-def _same_person(key: tuple[str, ...], full_key: tuple[str, ...]) -> bool:
-    if len(key) > 1:
-        return key == full_key
-    return bool(key) and full_key[0] == key[0]

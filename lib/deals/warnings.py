@@ -9,7 +9,7 @@ from lib.deals.models import DealElement, DealWarning
 from lib.deals.stakeholders import PersonTrack
 
 CODES = ("no_economic_buyer", "no_champion", "competitor_named", "paper_process_not_started", "no_recent_call",
-         "champion_sentiment_negative")
+         "champion_sentiment_negative", "side_conflict")
 
 
 def deal_warnings(elements: dict[str, DealElement], people: list[PersonTrack], calls: list[DealCall],
@@ -37,12 +37,19 @@ def deal_warnings(elements: dict[str, DealElement], people: list[PersonTrack], c
         if turned is not None:
             found.append(DealWarning(code="champion_sentiment_negative", message=f"champion {person.name} "
                                      f"turned negative on call {call_label(turned)}"))
+    found += [side_conflict(person) for person in people if len({s for _, s in person.side_by_call()}) > 1]
     return found
+
+
+def side_conflict(person: PersonTrack) -> DealWarning:
+    """One person the calls put on both sides: the roll-up took the side most calls agree on."""
+    calls = "; ".join(f"{side} on call {call_label(call)}" for call, side in person.side_by_call())
+    return DealWarning(code="side_conflict", message=f"{person.name}: {calls} (the deal says {person.side})")
 
 
 def _turned_negative(person: PersonTrack) -> DealCall | None:
     """The call where a buyer-side champion's sentiment became negative, if it still is."""
-    if person.identity[0] != "buyer" or not person.was("champion"):
+    if person.side != "buyer" or not person.was("champion"):
         return None
     sentiments = person.sentiments()
     if not sentiments or sentiments[-1][1] != "negative":

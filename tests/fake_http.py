@@ -1,0 +1,134 @@
+"""A JSON HTTP(S) server on loopback for the vendor fakes: a thread, a route table, a request log, and
+faults to inject (a status with a body and headers, for the next N requests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # JSON-encoded unless bytes or str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Request], Reply]
+
+
+class FakeServer:
+    """Subclasses implement `handle(request) -> Reply`."""
+
+    def __init__(self, certificate: tuple[Path, Path] | None = None) -> None:
+        self.requests: list[Request] = []
+        self.faults: list[Reply] = []
+        self._lock = threading.Lock()
+        fake = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _any(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Request(self.command, parts.path, parse_qs(parts.query),
+                                  {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+                with fake._lock:
+                    fake.requests.append(request)
+                    fault = fake.faults.pop(0) if fake.faults else None
+                reply = fault or fake.handle(request)
+                body = reply.body
+                data = body if isinstance(body, bytes) else body.encode() if isinstance(body, str) else (
+                    b"" if body is None else json.dumps(body).encode())
+                self.send_response(reply.status)
+                if not isinstance(body, bytes | str) and body is not None:
+                    self.send_header("Content-Type", "application/json;charset=UTF-8")
+                for k, v in reply.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.scheme = "http"
+        if certificate is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(certificate[0]), str(certificate[1]))
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
+        self.port = self.server.server_address[1]
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def handle(self, request: Request) -> Reply:
+        raise NotImplementedError
+
+    def fail_next(self, *faults: Reply) -> None:
+        with self._lock:
+            self.faults.extend(faults)
+
+    def calls(self, method: str, contains: str = "") -> list[Request]:
+        return [r for r in self.requests if r.method == method and contains in r.path]
+
+    def __enter__(self) -> FakeServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def make_test_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost (cert.pem, key.pem), made with `cryptography`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "asmis test CA")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=7))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
