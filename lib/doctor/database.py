@@ -4,6 +4,7 @@ They never start or create anything: a stopped embedded server is reported, not 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from lib.db.connect import create_pool
 from lib.db.embedded import EmbeddedPostgres
 from lib.db.migrate import load_migrations
 from lib.doctor.check import Check, DoctorContext, fail, ok, warn
@@ -82,6 +84,27 @@ async def connected(ctx: DoctorContext, target: Target) -> AsyncIterator[asyncpg
         yield conn
     finally:
         await conn.close(timeout=ctx.io_timeout)
+
+
+@asynccontextmanager
+async def database_pool(ctx: DoctorContext) -> AsyncIterator[asyncpg.Pool | None]:
+    """A one-connection pool on the database for checks that read through a repository; None when the
+    database is not reachable (the `database` check says why)."""
+    target = database_target(ctx)
+    if target.problem is not None or target.dsn is None:
+        yield None
+        return
+    small = ctx.settings.model_copy(update={"pool_min_size": 1, "pool_max_size": 1,
+                                            "command_timeout": ctx.io_timeout})
+    try:
+        pool = await asyncio.wait_for(create_pool(target.dsn, small), ctx.io_timeout)
+    except (TimeoutError, AsmisError):
+        yield None
+        return
+    try:
+        yield pool
+    finally:
+        await pool.close()
 
 
 async def check_database(ctx: DoctorContext) -> list[Check]:

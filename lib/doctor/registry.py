@@ -6,6 +6,7 @@ from lib.doctor.check import Group
 from lib.doctor.database import check_database, check_prompts
 from lib.doctor.llm import check_llm, load_sdk
 from lib.doctor.prefect_api import check_prefect
+from lib.doctor.sources import check_sources
 from lib.doctor.storage import check_cache_dir, check_disk
 
 GROUPS: list[Group] = [
@@ -13,6 +14,7 @@ GROUPS: list[Group] = [
     Group("prompts", check_prompts, "check that the database server answers"),
     Group("llm", check_llm, "check the network to the Anthropic API (ANTHROPIC_BASE_URL when set)", load_sdk),
     Group("prefect", check_prefect, "check that the Prefect API answers: `curl <PREFECT_API_URL>/health`"),
+    Group("sources", check_sources, "check the network to the sources in ASMIS_SOURCES (`asmis sources`)"),
     Group("cache dir", check_cache_dir, "check the filesystem of ASMIS_CACHE_DIR"),
     Group("disk", check_disk, "check the filesystem of ASMIS_DATA_DIR"),
 ]
