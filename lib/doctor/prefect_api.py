@@ -17,7 +17,8 @@ from lib.doctor.redact import redact_url
 from lib.prefect_local.target import local_server, user_api_url
 
 NAME = "prefect"
-DEPLOYMENTS = ("nightly", "process-transcripts", "backfill")  # deployments/serve.py, deployments/prefect.yaml
+# deployments/serve.py and deployments/prefect.yaml
+DEPLOYMENTS = ("nightly", "process-transcripts", "backfill", "pull-transcripts", "push-crm")
 # Workers and `asmis serve` poll every 10-15 s by default (PREFECT_WORKER_QUERY_SECONDS); tasks/chunks.py
 # dispatches to a deployment only when it was polled within the same window.
 POLLED_WITHIN = timedelta(seconds=90)
