@@ -11,6 +11,7 @@ from flows.push_crm import push_crm
 from lib.digest.send import slack_configured
 from lib.models import LLMMode
 from lib.run.pipeline import RunSummary
+from lib.run.runtime import runtime_in_use
 from lib.settings import get_settings
 from tasks.crm import send_slack_digest
 
@@ -28,11 +29,12 @@ async def nightly(task_batch: int | None = None, llm_mode: LLMMode | None = None
         pull: Pull from the sources first (a source that cannot be read is reported; the run goes on).
     """
     settings = get_settings()
-    if pull and settings.sources.strip():
-        await pull_transcripts()
-    summary = await process_transcripts(task_batch=task_batch, llm_mode=llm_mode, wait=False)
-    if settings.crm is not None:
-        await push_crm()
-    if slack_configured(settings):
-        await send_slack_digest()
+    async with runtime_in_use():  # one pool for the whole night, closed at its end
+        if pull and settings.sources.strip():
+            await pull_transcripts()
+        summary = await process_transcripts(task_batch=task_batch, llm_mode=llm_mode, wait=False)
+        if settings.crm is not None:
+            await push_crm()
+        if slack_configured(settings):
+            await send_slack_digest()
     return summary

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from lib.run.runtime import runtime_in_use
 from tasks.crm import publish_crm_push, push_crm_deals
 
 
@@ -15,6 +16,7 @@ async def push_crm(deal_ids: list[str] | None = None, dry_run: bool = False) -> 
         deal_ids: Only these deals (empty: every deal whose roll-up changed since the last push).
         dry_run: Read the CRM and decide, but write nothing.
     """
-    outcome = await push_crm_deals(deal_ids, dry_run)
-    await publish_crm_push(outcome)
+    async with runtime_in_use():  # the tasks' pool, closed at the end of the run (else it outlives it)
+        outcome = await push_crm_deals(deal_ids, dry_run)
+        await publish_crm_push(outcome)
     return outcome.counts
