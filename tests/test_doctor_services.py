@@ -226,3 +226,15 @@ def test_invalid_settings_are_one_failed_check(settings: Settings, monkeypatch: 
     assert result.exit_code == 1, result.output
     [check] = json.loads(result.stdout)["checks"]
     assert check["name"] == "settings" and check["status"] == "fail" and "ASMIS_LLM_CONCURRENCY" in check["detail"]
+
+
+def test_the_command_imports_no_prefect(settings: Settings) -> None:
+    """Doctor must answer fast: its Prefect check is plain REST, not the Prefect client."""
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom typer.testing import CliRunner\nfrom lib.cli.main import app\n"
+              "result = CliRunner().invoke(app, ['doctor', '--json'])\n"
+              "print(result.exit_code, sorted(m for m in sys.modules if m == 'prefect' or m.startswith('prefect.')))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert done.stdout.strip() == "0 []", done.stdout + done.stderr
