@@ -29,8 +29,8 @@ def doctor(
         "--send-test", help="Also post a test message where a check could (Slack); without it nothing is posted.")]
     = False,
 ) -> None:
-    """Check the database, prompts, LLM provider, Prefect, cache and disk: one line each, with the fix.
-    Exit 1 when a check failed (warnings allowed)."""
+    """Check the database, prompts, LLM key, Prefect, sources, CRM, Slack, cache and disk: one line each,
+    with the fix. Exit 1 when a check failed (warnings allowed)."""
     try:
         settings = get_settings()
     except ConfigError as exc:  # the doctor is what one runs when settings are wrong: say it as a check
