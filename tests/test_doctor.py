@@ -170,11 +170,19 @@ async def test_prompts_none_active_then_synced_then_edited(settings: Settings, p
 
 async def test_cache_dir_writable_or_not(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     [check] = await run_group(GROUP["cache dir"])
-    assert check.status == "ok" and (tmp_path / "cache").is_dir()
+    assert check.status == "ok" and "does not exist yet" in check.detail
+    assert not (tmp_path / "cache").exists()  # the doctor makes nothing
+    (tmp_path / "cache").mkdir()
+    [check] = await run_group(GROUP["cache dir"])
+    assert check.status == "ok" and check.detail.endswith("is writable")
+    assert list((tmp_path / "cache").iterdir()) == []  # its probe file is gone
     (tmp_path / "a-file").write_text("not a directory")
     monkeypatch.setenv("ASMIS_CACHE_DIR", str(tmp_path / "a-file" / "cache"))
     [check] = await run_group(GROUP["cache dir"])
-    assert check.status == "fail" and "not writable" in check.detail and "ASMIS_CACHE_DIR" in check.fix
+    assert check.status == "fail" and "cannot be made" in check.detail and "ASMIS_CACHE_DIR" in check.fix
+    monkeypatch.setenv("ASMIS_CACHE_DIR", str(tmp_path / "a-file"))  # exists, but is no directory
+    [check] = await run_group(GROUP["cache dir"])
+    assert check.status == "fail" and "not writable" in check.detail
 
 
 async def test_disk_space_against_the_threshold(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,8 +25,12 @@ async def check_disk(ctx: DoctorContext) -> list[Check]:
 def _cache_dir(path: Path) -> Check:
     name = "cache dir"
     fix = "set ASMIS_CACHE_DIR to a directory this user can write, or fix its permissions"
+    if not path.exists():  # made on first use: the doctor only asks whether it could be
+        parent = _existing(path)
+        if parent.is_dir() and os.access(parent, os.W_OK | os.X_OK):
+            return ok(name, f"{path} does not exist yet; {parent} lets it be made on first use")
+        return fail(name, f"{path} cannot be made: {parent} is not a writable directory", fix)
     try:
-        path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".asmis-doctor-", delete=True) as probe:
             probe.write(b"ok")
             probe.flush()
