@@ -21,9 +21,10 @@ from tasks.retry import TASK_DEFAULTS
 @task(name="pull-source", task_run_name="pull {source}", cache_policy=NO_CACHE, **TASK_DEFAULTS)
 async def pull_one_source(source: str, since: datetime | None = None) -> SourceReport:
     """Pull new transcripts from one source; a passing failure (5xx, unreachable, 429) raises to be retried."""
-    await _credentials_from_secret_blocks()
+    spec = parse_source(source)
+    await _credentials_from_secret_blocks(spec.kind.upper() + "_")
     rt = await current_runtime()
-    report = await pull_source(rt.pool, rt.settings, parse_source(source), since=since)
+    report = await pull_source(rt.pool, rt.settings, spec, since=since)
     if report.error and report.retryable:
         raise SourceError(report.error, source=source, retryable=True)
     get_run_logger().info("pulled %s: %s", source, report.counts() if report.ok else report.error)
@@ -37,13 +38,13 @@ async def publish_pull_summary(reports: list[SourceReport]) -> None:
                                     description="ASMIS intake: transcripts pulled per source")
 
 
-async def _credentials_from_secret_blocks() -> None:
+async def _credentials_from_secret_blocks(prefix: str) -> None:
     """A credential the environment lacks may come from a Prefect Secret block of the same name, spelled
     as block names are (GONG_ACCESS_KEY_SECRET: `gong-access-key-secret`). The environment wins."""
     from prefect.blocks.system import Secret
 
     for name in CREDENTIAL_VARIABLES:
-        if os.environ.get(name):
+        if not name.startswith(prefix) or os.environ.get(name):
             continue
         try:
             block = await Secret.aload(name.lower().replace("_", "-"))

@@ -215,3 +215,14 @@ def test_run_pull_pulls_then_processes(flow_settings: Settings, tmp_path: Path,
     assert again.exit_code == 0 and "unchanged 2" in again.output and "nothing to do" in again.output
     old = runner.invoke(app, ["pull", "--since", "2020-01-01", "--json"])
     assert old.exit_code == 0 and json.loads(old.output)[0]["since"].startswith("2020-01-01T00:00:00+00:00")
+
+
+async def test_two_items_with_the_same_content_share_one_transcript(pool: asyncpg.Pool, settings: Settings,
+                                                                   tmp_path: Path) -> None:
+    folder = folder_of(tmp_path, 1)
+    (folder / "copy-of-call-000.txt").write_text(TXT.format(n=0))
+    report = await pull_source(pool, settings, parse_source(str(folder)))
+    assert report.error is None and report.new == 2 and len(set(report.transcript_ids)) == 1
+    assert await pool.fetchval("SELECT count(*) FROM transcripts") == 1
+    items = await pool.fetch("SELECT state, transcript_id FROM intake_items")
+    assert {(r["state"], r["transcript_id"]) for r in items} == {("stored", report.transcript_ids[0])}

@@ -43,6 +43,7 @@ ON CONFLICT DO NOTHING RETURNING id
 """  # noqa: S608 - column names are constants; values are parameters
 # Whichever uniqueness rule transcripts have (per source, or across sources), the row holding this content.
 _SAME_CONTENT = "SELECT id FROM transcripts WHERE content_sha256 = $1 ORDER BY (source = $2) DESC, id LIMIT 1"
+_SAME_ITEM = "SELECT id FROM transcripts WHERE source = $1 AND external_id = $2 ORDER BY id LIMIT 1"
 _UPDATE = f"""
 UPDATE transcripts SET ({", ".join(_COLUMNS[2:])}) = ({", ".join(f"${i}" for i in range(3, len(_COLUMNS) + 1))}),
     claimed_by = NULL, claim_expires_at = NULL
@@ -157,6 +158,10 @@ async def _write(conn: asyncpg.Connection, record: NewTranscript, item: asyncpg.
     new_id = await conn.fetchval(_INSERT, *values)
     if new_id is None:  # the same content is already stored (another item, another source): link to it
         new_id = await conn.fetchval(_SAME_CONTENT, record.content_sha256, record.source)
+    if new_id is None:  # a row for this (source, external id) that the item lost track of: update it
+        new_id = await conn.fetchval(_SAME_ITEM, record.source, record.external_id)
+        await conn.execute(_UPDATE, new_id, *values[1:])
+        await conn.execute(_FORGET_RESULTS, new_id)
     return ("new" if item["state"] != "stored" else "changed"), int(new_id)
 
 
