@@ -33,8 +33,10 @@ async def nightly(task_batch: int | None = None, llm_mode: LLMMode | None = None
         if pull and settings.sources.strip():
             await pull_transcripts()
         summary = await process_transcripts(task_batch=task_batch, llm_mode=llm_mode, wait=False)
-        if settings.crm is not None:
-            await push_crm()
+        # A CRM that cannot be reached fails the run, but only after the digest has gone out.
+        pushed = await push_crm(return_state=True) if settings.crm is not None else None
         if slack_configured(settings):
             await send_slack_digest()
+    if pushed is not None and pushed.is_failed():
+        await pushed.aresult()  # raises the push's error
     return summary

@@ -16,7 +16,7 @@ async def push_crm(deal_ids: list[str] | None = None, dry_run: bool = False) -> 
         deal_ids: Only these deals (empty: every deal whose roll-up changed since the last push).
         dry_run: Read the CRM and decide, but write nothing.
     """
-    async with runtime_in_use():  # the tasks' pool, closed at the end of the run (else it outlives it)
+    async with runtime_in_use():  # the pool the tasks share, closed when the flow ends
         outcome = await push_crm_deals(deal_ids, dry_run)
         await publish_crm_push(outcome)
     return outcome.counts

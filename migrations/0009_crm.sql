@@ -6,6 +6,7 @@ CREATE TABLE crm_pushes (
     id           bigserial   PRIMARY KEY,
     crm          text        NOT NULL,
     dry_run      boolean     NOT NULL DEFAULT false,
+    full_push    boolean     NOT NULL DEFAULT true,  -- every deal asked (not `--deal`): marks "changed since"
     started_at   timestamptz NOT NULL DEFAULT now(),
     finished_at  timestamptz,
     deals        integer     NOT NULL DEFAULT 0,

@@ -30,7 +30,7 @@ async def push_crm_deals(deal_ids: list[str] | None = None, dry_run: bool = Fals
     rt = await current_runtime()
     client = crm_client(rt.settings)
     ids = deal_ids if deal_ids is not None else await deals_changed_since_last_push(rt.pool, client.name)
-    report = await push_deals(rt.pool, rt.settings, client, ids, dry_run=dry_run)
+    report = await push_deals(rt.pool, rt.settings, client, ids, dry_run=dry_run, full=deal_ids is None)
     counts = {"deals": len(report.deals), "fields_written": report.fields_written, "conflicts": report.conflicts,
               "not_found": report.count("not found"), "not_written": report.count("not written")}
     return PushOutcome(counts, push_markdown(report))

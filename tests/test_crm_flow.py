@@ -69,3 +69,23 @@ async def test_nightly_pushes_changed_deals_then_sends_one_digest(
     assert await pool.fetchval("SELECT count(*) FROM crm_writes") == writes
     assert len(hubspot.calls("POST", "/batch/update")) == 1 and len(slack.messages) == 1
     assert uuid.UUID(summary.run_id)
+
+
+async def test_a_crm_that_refuses_fails_the_night_after_the_digest_went_out(
+        outlet: tuple[FakeHubSpot, FakeSlack], pool: asyncpg.Pool, llm: FakeMessagesAPI,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.nightly import nightly
+    from lib.errors import CrmAuthError
+    from lib.settings import get_settings
+
+    hubspot, slack = outlet
+    hubspot.add_deal(DEALS[0])
+    await TranscriptRepository(pool).add(synthetic_transcript(400).model_copy(update={"deal_id": DEALS[0]}))
+    await sync_prompts(PromptRepository(pool))
+    monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", "pat-na1-WRONG")
+    get_settings.cache_clear()
+    with pytest.raises(CrmAuthError, match="hubspot refused the credentials"):
+        await nightly()
+    [message] = slack.messages
+    assert DEALS[0] in message["text"]
+    assert await pool.fetchval("SELECT count(*) FROM agent_results WHERE status = 'completed'") == 2

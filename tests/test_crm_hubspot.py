@@ -142,12 +142,13 @@ def test_check_create_makes_the_group_and_properties(settings: Settings, monkeyp
 
 def test_more_than_a_batch_of_deals_is_split_into_batches(hs: FakeHubSpot, settings: Settings) -> None:
     ids = [str(30000000 + i) for i in range(120)]
-    prepare_deals(settings, copies=tuple(ids))
+    prepare_deals(settings, copies=(*ids, "39999999"))  # the last a number HubSpot does not know (a 207)
     for deal_id in ids:
         hs.add_deal(deal_id)
     report = push()
     assert sum(d["outcome"] == "written" for d in report["deals"]) == 120
-    assert [len(r.json()["inputs"]) for r in hs.calls("POST", "/batch/read")] == [50, 50, 20]
+    assert deal_of(report, "39999999")["outcome"] == "not found"
+    assert [len(r.json()["inputs"]) for r in hs.calls("POST", "/batch/read")] == [50, 50, 21]
     assert [len(r.json()["inputs"]) for r in updates(hs)] == [100, 20]
     assert fetch(settings, "SELECT count(DISTINCT record_id) AS n FROM crm_writes WHERE state = 'confirmed'") == [
         {"n": 120}]

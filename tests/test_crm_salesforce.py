@@ -110,6 +110,9 @@ def test_a_reps_edit_between_pushes_survives_and_is_reported(sf: FakeSalesforce,
     found = json.loads(status.output)
     assert [(c["deal_id"], c["field"]) for c in found["conflicts"]] == [(DEAL, CHAMPION)]
     assert found["last_push"]["conflicts"] == 1 and CHAMPION in found["deals"][0]["fields"]
+    shown = runner.invoke(app, ["crm", "status"]).output
+    assert "open conflicts: 1" in shown and f"{DEAL} {CHAMPION}: the CRM has 'Olivia is our champion" in shown
+    assert "MEDDPICC_Metrics__c, MEDDPICC_Updated_At__c" in shown  # the fields the last push wrote, together
 
     taken = deal_of(push("--overwrite", CHAMPION))
     assert list(taken["written"]) == [CHAMPION, "MEDDPICC_Updated_At__c"] and taken["conflicts"] == []
@@ -198,8 +201,14 @@ def test_5xx_answers_are_retried(sf: FakeSalesforce, settings: Settings) -> None
     assert failed.exit_code == 1 and "salesforce" in failed.output and "503" in failed.output
 
 
-def test_crm_check_names_what_is_missing(sf: FakeSalesforce, settings: Settings) -> None:
+def test_crm_check_names_what_is_missing_and_a_push_refuses_before_writing(sf: FakeSalesforce,
+                                                                           settings: Settings) -> None:
+    prepare_deals(settings)
+    sf.add_opportunity(DEAL)
     del sf.fields["MEDDPICC_Paper_Process__c"]
+    refused = runner.invoke(app, ["crm", "push"])
+    assert refused.exit_code == 1 and "Opportunity has no field MEDDPICC_Paper_Process__c" in refused.output
+    assert patches(sf) == [] and fetch(settings, "SELECT count(*) AS n FROM crm_writes") == [{"n": 0}]
     sf.fields["MEDDPICC_Score__c"]["type"] = "string"
     check = runner.invoke(app, ["crm", "check"])
     assert check.exit_code == 1
@@ -239,3 +248,58 @@ def test_a_sigkill_between_the_write_and_its_record_does_not_make_asmis_see_its_
     report = deal_of(push())
     assert report["conflicts"] == [] and CHAMPION in report["written"]
     assert sf.records[DEAL][CHAMPION].startswith("identified: Olivia Grant pushes for us.")
+
+
+def test_the_nightly_set_is_what_changed_since_the_last_full_push(sf: FakeSalesforce, settings: Settings) -> None:
+    import asyncio
+
+    from lib.crm.push import deals_changed_since_last_push
+    from lib.db import open_database
+
+    async def changed() -> list[str]:
+        async with open_database(settings) as pool:
+            return await deals_changed_since_last_push(pool, "salesforce")
+
+    ids = prepare_deals(settings, copies=("006B", "006C"))
+    for record_id in ids:
+        sf.add_opportunity(record_id)
+    assert asyncio.run(changed()) == sorted(ids)  # before any push: every deal
+    push()
+    # Within the margin after a push its deals still count as changed: pushing them again writes nothing.
+    fetch(settings, "UPDATE crm_pushes SET started_at = started_at + interval '1 hour' RETURNING id")
+    assert asyncio.run(changed()) == []
+    edit_rollup(settings, "006B", ["elements", "metrics", "summary"], "Dispatch time down 30%.")
+    fetch(settings, "UPDATE deals SET updated_at = now() + interval '2 hours' WHERE deal_id = '006B' RETURNING 1")
+    push("--deal", "006C")  # a push of named deals does not move the mark
+    assert asyncio.run(changed()) == ["006B"]
+
+
+def test_more_than_200_records_are_written_in_collections_of_200(sf: FakeSalesforce, settings: Settings) -> None:
+    ids = prepare_deals(settings, copies=tuple(f"006{n:015d}" for n in range(201)))
+    for record_id in ids:
+        sf.add_opportunity(record_id)
+    report = push()
+    assert sum(d["outcome"] == "written" for d in report["deals"]) == 202
+    assert [len(r.json()["records"]) for r in patches(sf)] == [200, 2]
+    assert all(sf.records[i]["MEDDPICC_Score__c"] == 7.0 for i in ids)
+
+
+def test_a_mapping_file_renames_fields_and_leaves_some_out(sf: FakeSalesforce, settings: Settings, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from lib.settings import get_settings
+
+    prepare_deals(settings)
+    sf.add_opportunity(DEAL)
+    sf.fields["Champion_Notes__c"] = {"type": "textarea", "length": 32768}
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"champion": "Champion_Notes__c", "warnings": None}))
+    monkeypatch.setenv("ASMIS_CRM_MAPPING", str(mapping))
+    get_settings.cache_clear()
+    written = deal_of(push())["written"]
+    assert "Champion_Notes__c" in written and CHAMPION not in written and "MEDDPICC_Warnings__c" not in written
+    assert len(written) == len(ALL_FIELDS) - 1
+    assert sf.records[DEAL]["Champion_Notes__c"].startswith("identified:")
+
+    mapping.write_text(json.dumps({"champion": "X__c", "chmapion": "Y__c"}))
+    bad = runner.invoke(app, ["crm", "push"])
+    assert bad.exit_code == 1 and "unknown key(s) chmapion" in bad.output and str(mapping) in bad.output

@@ -4,7 +4,6 @@ No Prefect here: the push is the same lib code the push-crm flow's task runs."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Annotated, Any
 
@@ -80,9 +79,9 @@ def check(create: Annotated[bool, typer.Option(
     settings = _configured()
     client, fields = crm_client(settings), crm_fields(settings)
     if create:
-        made = asyncio.run(asyncio.to_thread(client.create, fields))
+        made = client.create(fields)
         console.print(f"{client.name}: created {', '.join(made) if made else 'nothing (all there)'}", highlight=False)
-    problems = asyncio.run(asyncio.to_thread(client.check, fields))
+    problems = client.check(fields)
     for problem in problems:
         console.print(f"{client.name}: {problem}", highlight=False, markup=False)
     if problems:

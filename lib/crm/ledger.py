@@ -15,7 +15,7 @@ import asyncpg
 from lib.crm.decide import Conflict
 from lib.db.connect import db_errors
 
-_START = "INSERT INTO crm_pushes (crm, dry_run) VALUES ($1, $2) RETURNING id"
+_START = "INSERT INTO crm_pushes (crm, dry_run, full_push) VALUES ($1, $2, $3) RETURNING id"
 _FINISH = """
 UPDATE crm_pushes SET finished_at = now(), deals = $2, written = $3, conflicts = $4, not_found = $5, error = $6
 WHERE id = $1
@@ -63,9 +63,9 @@ class CrmLedger:
         self.pool = pool
         self.crm = crm
 
-    async def start_push(self, dry_run: bool = False) -> int:
+    async def start_push(self, *, full: bool = True, dry_run: bool = False) -> int:
         with db_errors(operation="start a CRM push"):
-            return int(await self.pool.fetchval(_START, self.crm, dry_run))
+            return int(await self.pool.fetchval(_START, self.crm, dry_run, full))
 
     async def finish_push(self, push_id: int, *, deals: int, written: int, conflicts: int, not_found: int,
                           error: str | None = None) -> None:

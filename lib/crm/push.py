@@ -27,10 +27,18 @@ from lib.settings import Settings
 
 logger = logging.getLogger(__name__)
 Outcome = Literal["written", "would write", "unchanged", "not found", "not written", "nothing to write"]
+# Changed since the last full push that finished, or left unwritten by it (a record the CRM refused).
+# The margin takes in a refresh that committed while that push was starting: a deal looked at twice is
+# only read twice (a push of an unchanged deal writes nothing), a deal missed would wait for its next change.
 _CHANGED_SINCE_PUSH = """
-SELECT deal_id FROM deals WHERE updated_at > coalesce(
-    (SELECT max(started_at) FROM crm_pushes WHERE crm = $1 AND NOT dry_run AND finished_at IS NOT NULL
-       AND error IS NULL), '-infinity') ORDER BY deal_id
+WITH last AS (
+    SELECT max(id) AS id, max(started_at) AS at FROM crm_pushes
+    WHERE crm = $1 AND full_push AND NOT dry_run AND finished_at IS NOT NULL AND error IS NULL)
+SELECT deal_id FROM deals WHERE updated_at > coalesce((SELECT at FROM last) - interval '5 minutes', '-infinity')
+UNION
+SELECT w.deal_id FROM crm_writes w JOIN deals d ON d.deal_id = w.deal_id
+WHERE w.crm = $1 AND w.push_id = (SELECT id FROM last) AND w.state <> 'confirmed'
+ORDER BY 1
 """
 
 
@@ -93,8 +101,11 @@ async def deals_changed_since_last_push(pool: asyncpg.Pool, crm: str) -> list[st
 
 
 async def push_deals(pool: asyncpg.Pool, settings: Settings, client: CrmClient, deal_ids: list[str] | None, *,
-                     dry_run: bool = False, overwrite: Collection[str] = (), now: datetime | None = None) -> PushReport:
-    """Push the roll-ups of `deal_ids` (None: every deal). One push per CRM at a time."""
+                     dry_run: bool = False, overwrite: Collection[str] = (), now: datetime | None = None,
+                     full: bool | None = None) -> PushReport:
+    """Push the roll-ups of `deal_ids` (None: every deal). One push per CRM at a time. `full` (default:
+    every deal asked) marks the push as the one "changed since the last push" counts from; a push of a few
+    named deals must not, or the deals changed before it would never go out."""
     fields = crm_fields(settings)
     unknown = sorted(set(overwrite) - {f.name for f in fields} - {f.key for f in fields})
     if unknown:
@@ -107,16 +118,20 @@ async def push_deals(pool: asyncpg.Pool, settings: Settings, client: CrmClient, 
     async with pool.acquire() as lock:
         await lock.execute("SELECT pg_advisory_lock(hashtext('crm-push:' || $1))", client.name)
         try:
-            return await _push(pool, client, fields, deals, dry_run, overwrite, now or datetime.now(UTC))
+            return await _push(pool, client, fields, deals, dry_run, overwrite, now or datetime.now(UTC),
+                               deal_ids is None if full is None else full)
         finally:
             await lock.execute("SELECT pg_advisory_unlock(hashtext('crm-push:' || $1))", client.name)
 
 
 async def _push(pool: asyncpg.Pool, client: CrmClient, fields: list[CrmField], deals: list[StoredDeal],
-                dry_run: bool, overwrite: Collection[str], now: datetime) -> PushReport:
+                dry_run: bool, overwrite: Collection[str], now: datetime, full: bool) -> PushReport:
     ledger = CrmLedger(pool, client.name)
     report = PushReport(client.name, dry_run, None, [])
     if not deals:
+        if not dry_run and full:  # nothing changed: the mark still moves
+            report.push_id = await ledger.start_push(full=True)
+            await ledger.finish_push(report.push_id, deals=0, written=0, conflicts=0, not_found=0)
         return report
     lengths = await asyncio.to_thread(client.field_lengths, fields)
     fields = [replace(f, length=lengths.get(f.name, f.length)) for f in fields]
@@ -138,14 +153,15 @@ async def _push(pool: asyncpg.Pool, client: CrmClient, fields: list[CrmField], d
                                      {k: normalise(state.values.get(k), kinds[k]) for k in plan.writes},
                                      plan.unchanged, plan.conflicts))
     if not dry_run:
-        await _write(ledger, client, fields, report)
+        await _write(ledger, client, fields, report, full)
     logger.info("crm push", extra={"crm": client.name, "dry_run": dry_run, "deals": len(report.deals),
                                    "fields": sum(len(d.written) for d in report.deals), "conflicts": report.conflicts})
     return report
 
 
-async def _write(ledger: CrmLedger, client: CrmClient, fields: list[CrmField], report: PushReport) -> None:
-    push_id = report.push_id = await ledger.start_push()
+async def _write(ledger: CrmLedger, client: CrmClient, fields: list[CrmField], report: PushReport,
+                 full: bool) -> None:
+    push_id = report.push_id = await ledger.start_push(full=full)
     pending = [d for d in report.deals if d.written]
     intents = await ledger.record_intents(push_id, [Intent(d.deal_id, d.record_id, name, value)
                                                     for d in pending for name, value in d.written.items()])

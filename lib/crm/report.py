@@ -49,7 +49,10 @@ def status_lines(status: dict[str, Any]) -> list[str]:
              + (f"; failed: {push['error']}" if push["error"] else ""))]
     for deal in status["deals"]:
         lines.append(f"{deal['deal_id']}")
-        lines += [f"  {name}  written {when}" for name, when in sorted(deal["fields"].items())]
+        by_time: dict[str, list[str]] = {}
+        for name, when in sorted(deal["fields"].items()):
+            by_time.setdefault(when or "", []).append(name)
+        lines += [f"  written {when[:19].replace('T', ' ')}: {', '.join(names)}" for when, names in sorted(by_time.items())]
     lines.append(f"open conflicts: {len(status['conflicts'])}")
     for c in status["conflicts"]:
         who = f" (set by {c['set_by']})" if c["set_by"] else ""

@@ -140,9 +140,13 @@ class SalesforceClient:
         return self._describe
 
     def field_lengths(self, fields: list[CrmField]) -> dict[str, int]:
+        """From describe(); a mapped field the org lacks stops the push before anything is written."""
         known = self.describe()
-        return {f.name: int(known[f.name].get("length") or f.length or 0) or (f.length or 0)
-                for f in fields if f.kind == "text" and f.name in known}
+        missing = [f.name for f in fields if f.name not in known]
+        if missing:
+            raise CrmError(f"salesforce: Opportunity has no field {', '.join(missing)} "
+                           "(`asmis crm check` lists what an admin creates, or map it away in ASMIS_CRM_MAPPING)")
+        return {f.name: int(known[f.name].get("length") or f.length or 0) for f in fields if f.kind == "text"}
 
     def check(self, fields: list[CrmField]) -> list[str]:
         known = self.describe()
