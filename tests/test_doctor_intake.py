@@ -84,6 +84,7 @@ async def test_a_bucket_that_answers_and_an_endpoint_that_does_not(s3: Any, monk
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
     [check] = await run_group(SOURCES, timeout=3.0)
     assert check.status == "fail" and "AWS_ENDPOINT_URL" in check.fix, check
+    assert "127.0.0.1" in check.detail  # names the endpoint that did not answer
     assert SECRET_KEY[:8] not in check.detail
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from lib.doctor.check import Check, DoctorContext, fail, ok, warn
 from lib.doctor.database import database_pool
+from lib.doctor.redact import redact_url
 from lib.errors import AsmisError, ConfigError
 from lib.intake.pull import open_source
 from lib.intake.sources import SourceSpec, parse_sources
@@ -48,6 +49,18 @@ async def _overview(ctx: DoctorContext, urls: list[str]) -> dict[str, dict[str, 
             return {}
 
 
+def _where(spec: SourceSpec, ctx: DoctorContext) -> str:
+    """The endpoint a source talks to, as its variables name it (no credentials)."""
+    env = ctx.environ
+    if spec.kind == "gong":
+        return redact_url(env.get("GONG_API_BASE_URL") or "https://api.gong.io")
+    if spec.kind == "zoom":
+        return redact_url(env.get("ZOOM_API_BASE_URL") or "https://api.zoom.us/v2")
+    if spec.protocol == "s3" and (endpoint := env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")):
+        return f"{redact_url(endpoint)} (AWS_ENDPOINT_URL)"
+    return spec.url
+
+
 def _fix(spec: SourceSpec) -> str:
     return _FIXES.get(spec.kind if spec.kind != "objectstore" else spec.protocol, _FIXES["s3"])
 
@@ -63,7 +76,7 @@ async def _probe(ctx: DoctorContext, settings: Settings, spec: SourceSpec) -> in
     try:
         return len(await asyncio.wait_for(source.list_items(now - LISTING_WINDOW, now), ctx.io_timeout))
     except TimeoutError:
-        return fail(name, f"no answer within {ctx.io_timeout:g}s", _fix(spec))
+        return fail(name, f"no answer from {_where(spec, ctx)} within {ctx.io_timeout:g}s", _fix(spec))
     except AsmisError as exc:
         return fail(name, str(exc), _fix(spec))
     finally:
