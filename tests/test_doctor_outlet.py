@@ -144,3 +144,26 @@ async def test_a_bot_token_well_formed_or_not(slack: FakeSlack, monkeypatch: pyt
     [check] = await run_group(GROUP["slack"])
     assert check.status == "fail" and "does not look like a Slack bot token" in check.detail
     assert _no_part_of(check, "not-a-slack-token-8d7c6b5a", BOT_TOKEN)
+
+
+def test_the_command_posts_only_with_send_test(slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from lib.cli.main import app
+    from lib.settings import get_settings
+
+    monkeypatch.setenv("ASMIS_SLACK_WEBHOOK_URL", slack.webhook_url)
+    get_settings.cache_clear()
+    try:
+        plain = CliRunner().invoke(app, ["doctor", "--json"])
+        assert slack.messages == []
+        sent = CliRunner().invoke(app, ["doctor", "--json", "--send-test"])
+    finally:
+        get_settings.cache_clear()
+    assert plain.exit_code == 0 and sent.exit_code == 0, plain.output + sent.output
+    assert [m["text"] for m in slack.messages] == [TEST_MESSAGE]
+    [line] = [c for c in json.loads(sent.stdout)["checks"] if c["name"] == "slack"]
+    assert "a test message was posted" in line["detail"]
+    assert HOOK_PATH.rsplit("/", 1)[-1] not in plain.output + sent.output
