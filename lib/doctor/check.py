@@ -10,7 +10,6 @@ from typing import Literal
 from lib.settings import Settings
 
 Status = Literal["ok", "warn", "fail"]
-STATUSES: tuple[Status, ...] = ("ok", "warn", "fail")
 DEFAULT_TIMEOUT = 5.0
 
 
