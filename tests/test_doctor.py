@@ -125,6 +125,13 @@ async def test_a_stopped_database_fails_and_its_password_never_shows(
     assert all(DB_PASSWORD[:8] not in c.detail + c.fix for c in checks.values())
 
 
+async def test_a_database_name_the_server_does_not_have(settings: Settings, database_url: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ASMIS_DATABASE_URL", database_url.replace("/asmis_test_", "/nonesuch_", 1))
+    [check] = await run_group(GROUP["database"])
+    assert check.status == "fail" and "does not exist on the server" in check.detail and "createdb" in check.fix
+
+
 async def test_a_database_that_never_answers_fails_within_the_timeout(
         settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     with silent_server() as port:
