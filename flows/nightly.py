@@ -1,5 +1,5 @@
-"""nightly: pull new calls from the sources, then process everything new, on a schedule; then write
-changed deals to the CRM and send the Slack digest, each when configured."""
+"""nightly: pull new calls from the sources, process everything new, on a schedule; then write changed
+deals to the CRM and send the Slack digest, each when configured."""
 
 from __future__ import annotations
 
@@ -29,13 +29,13 @@ async def nightly(task_batch: int | None = None, llm_mode: LLMMode | None = None
         pull: Pull from the sources first (a source that cannot be read is reported; the run goes on).
     """
     settings = get_settings()
-    if pull and settings.sources.strip():
-        await pull_transcripts()
-    summary = await process_transcripts(task_batch=task_batch, llm_mode=llm_mode, wait=False)
-    # A CRM that cannot be reached fails the run, but only after the digest has gone out.
-    pushed = await push_crm(return_state=True) if settings.crm is not None else None
-    if slack_configured(settings):
-        async with runtime_in_use():
+    async with runtime_in_use():  # one pool for the whole night, closed at its end
+        if pull and settings.sources.strip():
+            await pull_transcripts()
+        summary = await process_transcripts(task_batch=task_batch, llm_mode=llm_mode, wait=False)
+        # A CRM that cannot be reached fails the run, but only after the digest has gone out.
+        pushed = await push_crm(return_state=True) if settings.crm is not None else None
+        if slack_configured(settings):
             await send_slack_digest()
     if pushed is not None and pushed.is_failed():
         await pushed.aresult()  # raises the push's error

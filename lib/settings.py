@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
     slack_channel: str | None = Field(None, description="Channel for the digest with SLACK_BOT_TOKEN.")
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL.")
+    # asmis doctor (issue 24)
+    doctor_timeout_seconds: float = Field(
+        5.0, gt=0, le=120, description="How long `asmis doctor` waits for each group of checks before it fails.")
+    doctor_min_free_mb: int = Field(
+        1024, ge=0, description="`asmis doctor` fails below this much free disk for ASMIS_DATA_DIR (warns below 4x).")
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
     command_timeout: float = Field(60.0, gt=0)

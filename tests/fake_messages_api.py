@@ -581,9 +581,10 @@ class FakeMessagesAPI:
     """The Messages API on 127.0.0.1, served by one asyncio loop on a background thread.
 
     Settable while running: `latency_ms`, `jitter_ms`, `hang_seconds`, `retry_after`, `api_key`,
-    `cache_min_tokens`, `answer_models`, `responder`, `rate_limits`, `script([...])`, `faults(...)` and
-    `hold()` / `release()`. Read while running: `stats()`, `last_headers`, `recorded_bodies`. `reset()` puts
-    every one of them back as the fake was built, and forgets the prompt cache, the batches and the stats.
+    `cache_min_tokens`, `answer_models`, `responder`, `rate_limits`, `revoked_keys`, `known_models`,
+    `script([...])`, `faults(...)` and `hold()` / `release()`. Read while running: `stats()`,
+    `last_headers`, `recorded_bodies`. `reset()` puts every one of them back as the fake was built, and
+    forgets the prompt cache, the batches and the stats.
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, latency_ms: float = 0.0,
@@ -596,6 +597,11 @@ class FakeMessagesAPI:
         self.latency_ms, self.jitter_ms, self.hang_seconds = latency_ms, jitter_ms, hang_seconds
         self.retry_after = retry_after  # seconds, sent as `retry-after` on 429; None sends no header
         self.api_key = api_key  # when set, any other credential gets a 401
+        # Keys revoked in the Console: the API answers them 401 authentication_error, as it does any bad key.
+        self.revoked_keys: set[str] = set()
+        # When set, a model id outside it gets what the API answers an unknown model:
+        # 404 not_found_error "model: <id>", on /v1/messages and /v1/messages/count_tokens alike.
+        self.known_models: set[str] | None = None
         self.cache_min_tokens = cache_min_tokens
         # The id a reply names for a requested id, as the API answers an alias with a dated snapshot
         # (claude-sonnet-4-5 -> claude-sonnet-4-5-20250929); an id not listed is echoed back.
@@ -707,6 +713,8 @@ class FakeMessagesAPI:
         with self._lock:
             self._script.clear()
             self._fault_rates = {}
+            self.revoked_keys = set()
+            self.known_models = None
         self.batches.reset()
 
     def hold(self, only: str | None = None) -> None:
@@ -906,10 +914,13 @@ class FakeMessagesAPI:
                 self._record(request, None)
                 return error_response(400, "The request body is not valid JSON", request_id=request_id)
         self._record(request, body)
-        if self.api_key is not None and not self._authorised(request.headers):
+        if (self.api_key is not None and not self._authorised(request.headers)) or self._revoked(request.headers):
             self._outcome("401")
             return error_response(401, "invalid x-api-key", request_id=request_id)
         route = (request.method, request.path)
+        if route[1] in ("/v1/messages", "/v1/messages/count_tokens") and (unknown := self._unknown_model(body)):
+            self._outcome("404")
+            return error_response(404, f"model: {unknown}", request_id=request_id)
         if route == ("POST", "/v1/messages"):
             return await self._messages(body, request.body, request_id, request.arrived, reader)
         if route == ("POST", "/v1/messages/count_tokens"):
@@ -933,6 +944,16 @@ class FakeMessagesAPI:
             stats = asdict(self.stats(float(window) if window else None, int(full) if full else None))
             return HttpResponse(200, stats, {})
         return error_response(404, f"Not found: {request.method} {request.path}", request_id="req_control")
+
+    def _revoked(self, headers: Mapping[str, str]) -> bool:
+        return bool(self.revoked_keys) and bool(
+            {headers.get("x-api-key"), headers.get("authorization", "").removeprefix("Bearer ")} & self.revoked_keys)
+
+    def _unknown_model(self, body: Json) -> str | None:
+        model = body.get("model") if isinstance(body, dict) else None
+        if self.known_models is None or not isinstance(model, str) or model in self.known_models:
+            return None
+        return model
 
     def _authorised(self, headers: Mapping[str, str]) -> bool:
         return self.api_key in (headers.get("x-api-key"), headers.get("authorization", "").removeprefix("Bearer "))

@@ -133,4 +133,4 @@ async def test_no_secret_or_transcript_text_in_the_result(llm: FakeMessagesAPI) 
     result = await StakeholderAgent(AnthropicProvider(MODEL)).process(_transcript(), _prompt("stakeholder"))
     dumped = result.model_dump_json()
     assert API_KEY not in dumped and _transcript().content not in dumped
-    assert await StakeholderAgent(AnthropicProvider(MODEL)).health_check() is True
+    assert (await StakeholderAgent(AnthropicProvider(MODEL)).health_check()).ok is True

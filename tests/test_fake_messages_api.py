@@ -307,6 +307,22 @@ async def test_count_tokens_models_and_plain_text(client: anthropic.AsyncAnthrop
     assert reply.content[0].type == "text" and reply.content[0].text
 
 
+async def test_a_revoked_key_and_an_unknown_model_are_refused_as_the_api_does(
+        fake: FakeMessagesAPI, client: anthropic.AsyncAnthropic) -> None:
+    fake.revoked_keys = {"sk-test-fake"}
+    with pytest.raises(anthropic.AuthenticationError):
+        await client.messages.count_tokens(model=MODEL, messages=user_message())
+    fake.revoked_keys = set()
+    fake.known_models = {MODEL}
+    assert (await client.messages.count_tokens(model=MODEL, messages=user_message())).input_tokens > 0
+    with pytest.raises(anthropic.NotFoundError, match="claude-nonesuch-9"):
+        await client.messages.count_tokens(model="claude-nonesuch-9", messages=user_message())
+    with pytest.raises(anthropic.NotFoundError):
+        await client.messages.create(model="claude-nonesuch-9", max_tokens=10, messages=user_message())
+    fake.clear_faults()
+    assert fake.known_models is None and fake.revoked_keys == set()
+
+
 def test_transcript_turns_are_found_in_common_layouts() -> None:
     transcript = Transcript("WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\n<v Ann Lee>We need this live by May.</v>\n"
                             "Speaker 2: Sure, we can plan the rollout around that date.\n")

@@ -15,7 +15,7 @@ ROOMS = [
     "lib.errors", "lib.settings", "lib.models",
     "lib.transcripts", "lib.cache", "lib.db", "lib.agents.schemas", "lib.llm", "lib.agents", "lib.prompt_files",
     "lib.deals", "lib.batches", "lib.intake", "lib.evaluation", "lib.crm", "lib.digest",
-    "lib.run", "lib.views", "lib.prefect_local",
+    "lib.run", "lib.views", "lib.prefect_local", "lib.doctor",
     "tasks", "flows", "deployments", "lib.cli",
 ]
 PREFECT_FREE = [r for r in ROOMS if r.startswith("lib.")]

@@ -245,7 +245,7 @@ async def test_provider_interface() -> None:
     assert provider.name == "offline" and provider.model == "offline-rules-2"
     assert OfflineProvider("v2").model == "offline-v2"
     assert provider.cost(Usage(10, 10)) == Decimal("0")
-    assert await provider.health_check() is True
+    assert (await provider.health_check()).ok is True
     reply = await provider.complete(request(load(EXPECTATIONS[0]["file"]), Evidence))  # type: ignore[arg-type]
     assert reply.parsed is None and reply.error
 

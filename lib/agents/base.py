@@ -19,7 +19,7 @@ from lib.agents.grounding import GroundingReport, TranscriptIndex
 from lib.agents.schemas import SCHEMA_VERSION
 from lib.cache.keys import input_hash
 from lib.errors import AgentError, PermanentAgentError, RetryableAgentError
-from lib.llm.base import LLMProvider, LLMReply, LLMRequest, Retry, Usage
+from lib.llm.base import Health, LLMProvider, LLMReply, LLMRequest, Retry, Usage
 from lib.models import AgentResult, AgentType, Prompt, Transcript
 
 M = TypeVar("M", bound=BaseModel)
@@ -62,7 +62,8 @@ class BaseAgent(ABC, Generic[M]):
                           model=self.provider.model, schema_version=self.schema_version,
                           transcript_sha256=transcript.content_sha256)
 
-    async def health_check(self) -> bool:
+    async def health_check(self) -> Health:
+        """Whether this agent's provider can answer now (`asmis doctor` asks)."""
         return await self.provider.health_check()
 
     async def process(self, transcript: Transcript, prompt: Prompt, index: TranscriptIndex | None = None

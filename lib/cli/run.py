@@ -24,6 +24,7 @@ from lib.run.runtime import runtime_in_use
 from lib.settings import get_settings
 from lib.views.backfill import backfill_table
 
+DOCTOR_HINT = "Next: `asmis doctor` says what in this setup works, and what to fix."
 TaskBatchOption = Annotated[int | None, typer.Option(
     "--task-batch", min=1, max=1000, help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")]
 BatchApiOption = Annotated[bool, typer.Option(
@@ -196,10 +197,11 @@ def demo() -> None:
             ensure_local_prefect()  # the UI the link opens: started again if it was stopped
             console.print("   the run that made these results:")
             _print_run_links(run_id)
-        return
-    console.print(summary_table(summary.rows()))
-    run_async(show_results(settings, console, ids))
-    _print_run_links(summary.run_id, summary.artifacts)
+    else:
+        console.print(summary_table(summary.rows()))
+        run_async(show_results(settings, console, ids))
+        _print_run_links(summary.run_id, summary.artifacts)
+    console.print(DOCTOR_HINT, highlight=False)
 
 
 

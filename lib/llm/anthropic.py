@@ -34,7 +34,7 @@ import pydantic
 from anthropic import AsyncAnthropic, Middleware
 
 from lib.errors import PermanentAgentError, RetryableAgentError
-from lib.llm.base import LLMReply, LLMRequest, Usage
+from lib.llm.base import Health, LLMReply, LLMRequest, Usage
 from lib.llm.pacing import Pacer
 from lib.llm.pricing import cost_usd, price_for
 from lib.llm.requests import message_params
@@ -190,14 +190,31 @@ class AnthropicProvider:
     def cost(self, usage: Usage) -> Decimal:
         return cost_usd(self.model, usage)
 
-    async def health_check(self) -> bool:
+    async def health_check(self) -> Health:
+        """Count the tokens of a one-word message: authenticated, names the model, bills nothing."""
         try:
-            await self.client().models.list(limit=1)
-        except anthropic.APIError:
-            return False
-        return True
+            counted = await self.client().messages.count_tokens(
+                model=self.model, messages=[{"role": "user", "content": "ping"}])
+        except anthropic.APIError as exc:
+            return _unhealthy(exc, self.model)
+        return Health(True, f"key accepted, model {self.model} known", tokens=counted.input_tokens)
 
     async def aclose(self) -> None:
         client = self._clients.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.close()
+
+
+def _unhealthy(exc: anthropic.APIError, model: str) -> Health:
+    """What a failed health check says; like _classify, never a header or the key."""
+    if isinstance(exc, anthropic.APIConnectionError):  # timeouts included
+        return Health(False, f"no answer from the API ({type(exc).__name__})", "unreachable")
+    status = getattr(exc, "status_code", None)
+    kind = getattr(exc, "type", None) or type(exc).__name__
+    if status in (401, 403):
+        return Health(False, f"the API key was refused ({status} {kind})", "auth")
+    if status == 404:
+        return Health(False, f"the API does not know the model {model} (404 {kind})", "model")
+    if status in _RETRY_STATUSES:
+        return Health(False, f"the API is busy ({status} {kind}); the key was not refused", "busy")
+    return Health(False, f"the API answered {status} {kind}", "other")

@@ -53,6 +53,18 @@ class LLMReply:
     batch: bool = False  # it came from a Message Batch
 
 
+@dataclass(frozen=True)
+class Health:
+    """What a provider's health check found: `detail` says what, never with a secret in it. `problem`
+    names the kind of failure: "auth" (key missing or refused), "model" (the model id is not known),
+    "unreachable" (no answer), "busy" (rate-limited or overloaded: the key was not refused), "other"."""
+
+    ok: bool
+    detail: str
+    problem: str = ""
+    tokens: int | None = None  # what the probe counted, when it counted tokens
+
+
 class LLMProvider(Protocol):
     name: str
     model: str
@@ -63,7 +75,9 @@ class LLMProvider(Protocol):
 
     def cost(self, usage: Usage) -> Decimal: ...
 
-    async def health_check(self) -> bool: ...
+    async def health_check(self) -> Health:
+        """One cheap authenticated request (no tokens billed): is the key accepted and the model known?"""
+        ...
 
 
 def render_transcript(transcript: Transcript) -> str:

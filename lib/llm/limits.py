@@ -17,7 +17,7 @@ from decimal import Decimal
 import asyncpg
 
 from lib.db.connect import db_errors
-from lib.llm.base import LLMProvider, LLMReply, LLMRequest, Usage
+from lib.llm.base import Health, LLMProvider, LLMReply, LLMRequest, Usage
 from lib.llm.pacing import Pacer
 
 SLOT_NAMESPACE = zlib.crc32(b"asmis-llm-slots") & 0x7FFFFFFF
@@ -102,7 +102,7 @@ class LimitedProvider:
     def cost(self, usage: Usage) -> Decimal:
         return self.inner.cost(usage)
 
-    async def health_check(self) -> bool:
+    async def health_check(self) -> Health:
         return await self.inner.health_check()
 
 

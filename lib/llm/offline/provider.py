@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from lib.agents.schemas import MeddpicAnalysis, StakeholderMap
-from lib.llm.base import LLMReply, LLMRequest, Usage
+from lib.llm.base import Health, LLMReply, LLMRequest, Usage
 from lib.llm.offline.analysis import Known, analyse_turns, known_people
 from lib.llm.offline.meddpic import build_meddpic
 from lib.llm.offline.stakeholders import build_stakeholder_map
@@ -42,5 +42,5 @@ class OfflineProvider:
     def cost(self, usage: Usage) -> Decimal:
         return Decimal("0")
 
-    async def health_check(self) -> bool:
-        return True
+    async def health_check(self) -> Health:
+        return Health(True, f"offline rule-based extractor {self.model}: no network, no key")
