@@ -63,11 +63,7 @@ class WorkPool:
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def flow_runs(self, flow_name: str) -> list[dict[str, object]]:
-        body = json.dumps({"flows": {"name": {"any_": [flow_name]}}}).encode()
-        request = urllib.request.Request(f"{self.api}/flow_runs/filter", data=body, method="POST",
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-            return list(json.load(response))
+        return list(_get(f"{self.api}/flow_runs/filter", {"flows": {"name": {"any_": [flow_name]}}}))  # type: ignore[call-overload]
 
 
 def _run(args: list[str], env: dict[str, str]) -> None:
@@ -84,6 +80,29 @@ def _wait_healthy(api: str, server: subprocess.Popen[bytes]) -> None:
         except OSError:
             assert server.poll() is None and time.monotonic() < deadline, "the Prefect server did not start"
             time.sleep(0.5)
+
+
+def _get(url: str, body: object | None = None) -> object:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="GET" if body is None else "POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return json.load(response)
+
+
+def _wait_polling(api: str, workers: list[subprocess.Popen[bytes]]) -> None:
+    """Until both workers are online and the deployment is READY (polled): a backfill started before that
+    rightly runs its chunks in its own process, which is not what these tests are about."""
+    deadline = time.monotonic() + 240
+    while True:
+        online = [w for w in _get(f"{api}/work_pools/asmis/workers/filter", {})  # type: ignore[union-attr]
+                  if w.get("status") == "ONLINE"]
+        deployment = _get(f"{api}/deployments/name/process-transcripts/process-transcripts")
+        if len(online) >= len(workers) and deployment.get("status") == "READY":  # type: ignore[union-attr]
+            return
+        assert all(w.poll() is None for w in workers), "a worker exited"
+        assert time.monotonic() < deadline, f"workers online: {len(online)}; deployment: {deployment}"
+        time.sleep(0.5)
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -123,6 +142,7 @@ def work_pool(flow_settings: Settings, llm: FakeMessagesAPI, prefect_database: s
                                            "--name", f"worker-{i}", "--limit", "1"], env=worker_env, cwd=ROOT,
                                           start_new_session=True,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        _wait_polling(api, procs[1:])
         yield WorkPool(env, api, caches)
     finally:
         _stop(procs)
@@ -157,7 +177,7 @@ async def test_a_backfill_spreads_its_chunks_over_two_workers_under_one_global_c
     assert stats.max_in_flight <= 3  # ASMIS_LLM_GLOBAL_LIMIT across both workers
     per_worker = [_cached(c) for c in work_pool.caches]
     print(f"results computed per worker: {per_worker}; max in flight at the fake: {stats.max_in_flight}")
-    assert all(per_worker) and sum(per_worker) == 32
+    assert all(per_worker) and sum(per_worker) == 32, out
     chunks = [r for r in work_pool.flow_runs("process-transcripts") if str(r["name"]).startswith("backfill-")]
     assert len(chunks) == 4 and {r["state_type"] for r in chunks} == {"COMPLETED"}
 
