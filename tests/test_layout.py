@@ -112,3 +112,17 @@ def test_flows_only_sequence_tasks() -> None:
                 if lines > 40:
                     long.append(f"{path.name}: {node.name} has {lines} lines")
     assert long == []
+
+
+def test_no_private_module_of_a_library_is_imported() -> None:
+    """A library's underscore modules are not its interface: they move on an upgrade (Typer's vendored
+    Click did). Any import, at any level, in our code, benchmarks and tests."""
+    ours = set(TOP) | {"tests", "benchmarks"}
+    offenders = []
+    for path in [p for top in (*TOP, "tests", "benchmarks") for p in (ROOT / top).rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else [])
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] not in ours
+                          and any(part.startswith("_") and part != "__future__" for part in n.split("."))]
+    assert offenders == []

@@ -14,7 +14,6 @@ from typing import IO, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer vendors Click: its parse errors
 from typer.core import TyperGroup
 
 from lib.errors import AsmisError
@@ -24,7 +23,10 @@ T = TypeVar("T")
 
 
 
-class OneLineUsageError(UsageError):
+USAGE_EXIT = 2  # Click's exit code for a usage error (a bad option or argument), documented on its exceptions
+
+
+class OneLineUsageError(typer.BadParameter):
     """A bad option or argument: one line naming it and what it takes (exit 2), not Click's usage block."""
 
     def show(self, file: IO[Any] | None = None) -> None:
@@ -32,7 +34,16 @@ class OneLineUsageError(UsageError):
         console_err.print(f"[red]error:[/red] {self.message}", highlight=False, soft_wrap=True)
 
 
-def _one_line(exc: UsageError) -> OneLineUsageError:
+def _is_usage_error(exc: typer.TyperException) -> bool:
+    """Typer vendors Click and exports only TyperException (the base of Click's exceptions) and
+    BadParameter, not UsageError (fastapi/typer discussion #1832): a usage error is one whose exit code is
+    Click's 2. The help printed for a bare group is one too; it is left alone, recognised by name as
+    Typer's own rich_utils does."""
+    return (getattr(exc, "exit_code", None) == USAGE_EXIT and not isinstance(exc, OneLineUsageError)
+            and type(exc).__name__ != "NoArgsIsHelpError")
+
+
+def _one_line(exc: typer.TyperException) -> OneLineUsageError:
     param = getattr(exc, "param", None)
     low, high = getattr(param, "min", None), getattr(param, "max", None)
     if param is not None and (low is not None or high is not None):  # a number out of its range, or no number
@@ -40,7 +51,8 @@ def _one_line(exc: UsageError) -> OneLineUsageError:
         allowed = f"from {low} to {high}" if low is not None and high is not None else (
             f"at least {low}" if low is not None else f"at most {high}")
         return OneLineUsageError(f"{name}: must be a number {allowed}")
-    message = re.sub(r"\bValue error, ", "", exc.format_message())
+    format_message = getattr(exc, "format_message", None)
+    message = re.sub(r"\bValue error, ", "", format_message() if callable(format_message) else str(exc))
     return OneLineUsageError(message[0].lower() + message[1:] if message[:8] == "Invalid " else message)
 
 
@@ -50,18 +62,18 @@ class OneLineErrors(TyperGroup):
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
         try:
             return super().make_context(info_name, args, parent, **extra)
-        except (NoArgsIsHelpError, OneLineUsageError):
+        except typer.TyperException as exc:
+            if _is_usage_error(exc):
+                raise _one_line(exc) from None
             raise
-        except UsageError as exc:
-            raise _one_line(exc) from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (NoArgsIsHelpError, OneLineUsageError):
+        except typer.TyperException as exc:
+            if _is_usage_error(exc):
+                raise _one_line(exc) from None
             raise
-        except UsageError as exc:
-            raise _one_line(exc) from None
 
 
 # Plain Click help: Typer's Rich panels label every flag, --help included, as taking a `<bool>` value.
