@@ -184,7 +184,7 @@ async def test_a_prefect_secret_block_may_supply_a_credential(pool: asyncpg.Pool
     assert report.error is None and report.new == 1
 
 
-async def test_a_changed_item_loses_its_old_results_so_it_is_analysed_again(
+async def test_a_changed_item_is_analysed_again_and_its_old_results_are_kept_as_superseded(
         pool: asyncpg.Pool, settings: Settings, tmp_path: Path) -> None:
     folder = folder_of(tmp_path, 1)
     spec = parse_source(str(folder))
@@ -195,6 +195,9 @@ async def test_a_changed_item_loses_its_old_results_so_it_is_analysed_again(
     changed = await pull_source(pool, settings, spec)
     assert changed.changed == 1 and changed.transcript_ids == [transcript_id]
     assert await pool.fetchval("SELECT count(*) FROM agent_results WHERE transcript_id = $1", transcript_id) == 0
+    kept = await pool.fetch("SELECT agent_type, input_hash, reason FROM superseded_results WHERE transcript_id = $1",
+                            transcript_id)
+    assert [tuple(r) for r in kept] == [("meddpic", "a" * 64, f"content changed at {spec.url}")]
     (folder / "call-000.txt").touch()  # a new mtime, the same content: read again, nothing changes
     touched = await pull_source(pool, settings, spec)
     assert (touched.changed, touched.unchanged, touched.fetched) == (0, 1, 1) and touched.transcript_ids == []

@@ -49,8 +49,12 @@ UPDATE transcripts SET ({", ".join(_COLUMNS[2:])}) = ({", ".join(f"${i}" for i i
     claimed_by = NULL, claim_expires_at = NULL
 WHERE id = $1 AND $2::text IS NOT NULL
 """  # noqa: S608 - column names are constants; values are parameters
-# A changed transcript is analysed again: its results were made from content that is gone.
-_FORGET_RESULTS = "DELETE FROM agent_results WHERE transcript_id = $1"
+# A changed transcript is analysed again: its results were made from content that is gone, so they move
+# to superseded_results (kept, never shown as current).
+_SUPERSEDE_RESULTS = """
+WITH gone AS (DELETE FROM agent_results WHERE transcript_id = $1 RETURNING *)
+INSERT INTO superseded_results SELECT gone.*, now(), 'content changed at ' || $2 FROM gone
+"""
 _START = """
 INSERT INTO intake_sources (source) VALUES ($1) ON CONFLICT (source) DO NOTHING
 """
@@ -151,7 +155,7 @@ async def _write(conn: asyncpg.Connection, record: NewTranscript, item: asyncpg.
             try:
                 async with conn.transaction():  # a savepoint: the new content may already be another row's
                     await conn.execute(_UPDATE, current, *values[1:])
-                    await conn.execute(_FORGET_RESULTS, current)
+                    await conn.execute(_SUPERSEDE_RESULTS, current, record.source)
                 return "changed", int(current)
             except asyncpg.UniqueViolationError:
                 pass
@@ -161,7 +165,7 @@ async def _write(conn: asyncpg.Connection, record: NewTranscript, item: asyncpg.
     if new_id is None:  # a row for this (source, external id) that the item lost track of: update it
         new_id = await conn.fetchval(_SAME_ITEM, record.source, record.external_id)
         await conn.execute(_UPDATE, new_id, *values[1:])
-        await conn.execute(_FORGET_RESULTS, new_id)
+        await conn.execute(_SUPERSEDE_RESULTS, new_id, record.source)
     return ("new" if item["state"] != "stored" else "changed"), int(new_id)
 
 
