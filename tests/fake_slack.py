@@ -1,6 +1,7 @@
 """A fake Slack on loopback HTTP, from Slack's public docs: an incoming webhook (POST JSON to its secret
 URL, answered 200 `ok` as text, 404 `no_service` for an unknown URL) and the Web API's chat.postMessage
-(Bearer token; answered 200 `{"ok": true, "channel", "ts"}` or 200 `{"ok": false, "error": "invalid_auth"}`).
+(Bearer token; answered 200 `{"ok": true, "channel", "ts"}` or 200 `{"ok": false, "error": "invalid_auth"}`),
+and auth.test (the token's workspace and bot user, no scope needed; `invalid_auth` for a bad token).
 Over the limit, both answer 429 with Retry-After (seconds)."""
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class FakeSlack(FakeServer):
             return Reply(200, "ok", {"Content-Type": "text/html"})
         if request.method == "POST" and request.path.startswith("/services/"):
             return Reply(404, "no_service", {"Content-Type": "text/html"})
+        if request.method == "POST" and request.path == "/api/auth.test":
+            if request.headers.get("authorization") != f"Bearer {BOT_TOKEN}":
+                return Reply(200, {"ok": False, "error": "invalid_auth"})
+            return Reply(200, {"ok": True, "url": "https://acme-sales.slack.com/", "team": "Acme Sales",
+                               "user": "asmis", "team_id": "T0001", "user_id": "U0BOT", "bot_id": "B0BOT"})
         if request.method == "POST" and request.path == "/api/chat.postMessage":
             if request.headers.get("authorization") != f"Bearer {BOT_TOKEN}":
                 return Reply(200, {"ok": False, "error": "invalid_auth"})

@@ -138,8 +138,13 @@ async def test_a_bot_token_well_formed_or_not(slack: FakeSlack, monkeypatch: pyt
     monkeypatch.setenv("ASMIS_SLACK_CHANNEL", "C0DIGEST")
     [check] = await run_group(GROUP["slack"])
     assert check.status == "ok" and "bot token well formed, channel C0DIGEST" in check.detail and slack.messages == []
+    assert "accepted by Slack (workspace Acme Sales)" in check.detail
     [check] = await run_group(GROUP["slack"], send_test=True)
     assert check.status == "ok" and [m["via"] for m in slack.messages] == ["chat.postMessage"]
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked-7f6e5d4c")  # well formed, refused by auth.test
+    [check] = await run_group(GROUP["slack"], send_test=True)
+    assert check.status == "fail" and "refused: slack auth.test: invalid_auth" in check.detail
+    assert [m["via"] for m in slack.messages] == ["chat.postMessage"] and _no_part_of(check, "xoxb-revoked-7f6e5d4c")
     monkeypatch.setenv("SLACK_BOT_TOKEN", "not-a-slack-token-8d7c6b5a")
     [check] = await run_group(GROUP["slack"])
     assert check.status == "fail" and "does not look like a Slack bot token" in check.detail

@@ -43,6 +43,24 @@ def _retries(settings: Settings) -> list[RetryHandler]:
             ServerErrorRetryHandler(max_retry_count=count)]
 
 
+def bot_workspace(settings: Settings) -> str:
+    """The workspace the bot token belongs to, from Slack's auth.test (no scope needed, nothing posted).
+    Raises DigestError naming Slack's answer, never the token."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    assert settings.slack_bot_token is not None
+    client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url,
+                       retry_handlers=_retries(settings))
+    try:
+        answer = client.auth_test()
+    except SlackApiError as exc:
+        raise DigestError(f"slack auth.test: {exc.response.get('error', 'failed')}") from None
+    except OSError as exc:
+        raise DigestError(f"slack auth.test: cannot reach ({type(exc).__name__})") from None
+    return str(answer.get("team") or answer.get("team_id") or "an unnamed workspace")
+
+
 def send_digest(settings: Settings, digest: Digest) -> str:
     """Send it; returns where it went. Raises DigestError naming Slack's answer, never the URL or token."""
     from slack_sdk import WebClient

@@ -1,14 +1,16 @@
-"""The Slack check: the webhook URL or the bot token is well formed, and nothing is posted unless
+"""The Slack check: the webhook URL or the bot token is well formed, a bot token is accepted by Slack's
+auth.test (a webhook has no request that posts nothing), and nothing is posted unless
 `asmis doctor --send-test` asks for one test message, sent the way the digest is."""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from lib.digest.message import Digest
-from lib.digest.send import destination, send_digest
+from lib.digest.send import bot_workspace, destination, send_digest
 from lib.doctor.check import Check, DoctorContext, fail, ok, warn
 from lib.errors import AsmisError
 from lib.settings import Settings
@@ -26,10 +28,16 @@ async def check_slack(ctx: DoctorContext) -> list[Check]:
     if settings.slack_webhook_url is None and settings.slack_bot_token is None:
         return [ok(NAME, "not configured (no ASMIS_SLACK_WEBHOOK_URL or SLACK_BOT_TOKEN): no digest is sent")]
     found = _well_formed(settings)
+    probe = settings.model_copy(update={"crm_max_retries": 0})
+    if found.status != "fail" and settings.slack_webhook_url is None:
+        try:
+            team = await asyncio.to_thread(bot_workspace, probe)
+        except AsmisError as exc:
+            return [fail(NAME, f"SLACK_BOT_TOKEN was refused: {exc}", _fix(settings))]
+        found = replace(found, detail=f"{found.detail}, accepted by Slack (workspace {team})")
     if found.status == "fail" or not ctx.send_test:
         return [found if found.status != "ok" else ok(NAME, f"{found.detail}; nothing posted (--send-test posts "
                                                              "one test message)")]
-    probe = settings.model_copy(update={"crm_max_retries": 0})
     try:
         where = await asyncio.to_thread(send_digest, probe, Digest(text=TEST_MESSAGE, blocks=[], deals=[]))
     except AsmisError as exc:
