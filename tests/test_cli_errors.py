@@ -147,3 +147,10 @@ def test_json_timestamps_have_one_format(settings: Settings) -> None:
         stamps = _stamps(result.output)
         assert stamps, args
         assert all(s.endswith("Z") for s in stamps), (args, [s for s in stamps if not s.endswith("Z")])
+
+
+def test_an_error_is_one_physical_line_whatever_its_length_and_brackets(tmp_path: Path) -> None:
+    where = tmp_path / ("a-long-folder-name-" * 6) / "calls [2025]"
+    result = runner.invoke(app, ["eval", str(where)])
+    assert result.exit_code == 1
+    assert result.output == f"error: {where}: not a directory\n"

@@ -14,6 +14,7 @@ from typing import IO, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from lib.errors import AsmisError
@@ -30,8 +31,7 @@ class OneLineUsageError(typer.BadParameter):
     """A bad option or argument: one line naming it and what it takes (exit 2), not Click's usage block."""
 
     def show(self, file: IO[Any] | None = None) -> None:
-        console_err = Console(stderr=True, file=file) if file is not None else Console(stderr=True)
-        console_err.print(f"[red]error:[/red] {self.message}", highlight=False, soft_wrap=True)
+        print_error(self.message, Console(stderr=True, file=file) if file is not None else Console(stderr=True))
 
 
 def _is_usage_error(exc: typer.TyperException) -> bool:
@@ -81,6 +81,12 @@ HELP_STYLE: dict[str, Any] = {"rich_markup_mode": None, "no_args_is_help": True}
 app = typer.Typer(help="ASMIS: sales-call transcripts to deal intelligence.", add_completion=False,
                   pretty_exceptions_enable=False, cls=OneLineErrors, **HELP_STYLE)
 console = Console()
+
+
+def print_error(message: str, to: Console | None = None) -> None:
+    """`error: MESSAGE` on one physical line (never wrapped at the terminal's width, so it can be grepped
+    and pasted), with any square brackets in it (a file name, a value) printed as they are, not as markup."""
+    (to or console).print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -92,7 +98,7 @@ def cli_errors(fn: Callable[P, T]) -> Callable[P, T]:
         try:
             return fn(*args, **kwargs)
         except AsmisError as exc:
-            console.print(f"[red]error:[/red] {exc}", highlight=False)
+            print_error(str(exc))
             raise typer.Exit(1) from None
 
     return wrapper

@@ -9,7 +9,7 @@ import gc
 # Registered in the order `asmis --help` lists them (commands first, then groups, each as imported).
 from lib.cli import db, prompts, ingest, results, cache, batches, server, deals, run, pull, eval, crm, digest, doctor  # noqa: F401
 # isort: on
-from lib.cli.app import app, console
+from lib.cli.app import app, print_error
 from lib.errors import AsmisError
 
 
@@ -17,7 +17,7 @@ def main() -> None:
     try:
         app()
     except AsmisError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        print_error(str(exc))
         raise SystemExit(1) from None
     finally:
         # The command is over: what is left is the interpreter's teardown, whose collections walk every
