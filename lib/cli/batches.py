@@ -27,7 +27,7 @@ def _row(b: StoredBatch) -> dict[str, object]:
 @app.command()
 @cli_errors
 def batches(
-    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000, help="How many recent batches to list.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", min=1, max=100_000, help="How many recent batches to list.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """List Message Batches, newest first: status, request counts and cost."""

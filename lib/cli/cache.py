@@ -33,7 +33,7 @@ def cache_stats() -> None:
 @cache_app.command("clear")
 @cli_errors
 def cache_clear(
-    agent: Annotated[AgentType | None, typer.Option("--agent", help="Only this agent type's results "
+    agent: Annotated[AgentType | None, typer.Option("--agent", metavar="AGENT", help="Only this agent type's results "
                                                     "(meddpic or stakeholder).")] = None,
 ) -> None:
     """Empty the cache (Postgres keeps every result; the next run will call the LLM again)."""

@@ -38,11 +38,11 @@ async def _push(deals: list[str] | None, dry_run: bool, overwrite: list[str]) ->
 @crm_app.command("push")
 @cli_errors
 def push(
-    deal: Annotated[list[str] | None, typer.Option("--deal", help="Push this deal only (repeatable).")] = None,
+    deal: Annotated[list[str] | None, typer.Option("--deal", metavar="ID", help="Push this deal only (repeatable).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read the CRM and show the writes; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the push as JSON.")] = False,
     overwrite: Annotated[list[str] | None, typer.Option(
-        "--overwrite", help="Take FIELD back from a person: write it even if someone edited it (repeatable).")] = None,
+        "--overwrite", metavar="FIELD", help="Take FIELD back from a person: write it even if someone edited it (repeatable).")] = None,
 ) -> None:
     """Write each deal's MEDDPICC fields where they are empty or still hold what ASMIS wrote; report the rest."""
     report = run_async(_push(deal or None, dry_run, overwrite or []))

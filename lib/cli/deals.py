@@ -39,10 +39,10 @@ async def load_deals(deal_id: str | None, refresh: bool) -> list[StoredDeal]:
 @app.command()
 @cli_errors
 def deals(
-    deal_id: Annotated[str | None, typer.Argument(help="Show this deal's element-by-call grid.")] = None,
+    deal_id: Annotated[str | None, typer.Argument(metavar="DEAL_ID", help="Show this deal's element-by-call grid.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON: a line per deal, or the deal's roll-up.")] = False,
     csv_file: Annotated[Path | None, typer.Option(
-        "--csv", help="Write a row per deal to FILE, columns a CRM import maps onto custom fields.")] = None,
+        "--csv", metavar="FILE", help="Write a row per deal to FILE, columns a CRM import maps onto custom fields.")] = None,
     refresh: Annotated[bool, typer.Option(
         "--refresh", help="Rebuild the roll-ups from stored results first (no LLM call).")] = False,
 ) -> None:

@@ -20,17 +20,17 @@ if TYPE_CHECKING:
 @app.command("eval")
 @cli_errors
 def eval_command(
-    directory: Annotated[Path, typer.Argument(help="A folder of calls with labels.json (or of such folders).")],
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="A folder of calls with labels.json (or of such folders).")],
     provider: Annotated[str | None, typer.Option(
-        "--provider", help="auto, anthropic or offline (default: ASMIS_LLM_PROVIDER).")] = None,
+        "--provider", metavar="PROVIDER", help="auto, anthropic or offline (default: ASMIS_LLM_PROVIDER).")] = None,
     prompt: Annotated[list[str] | None, typer.Option(
-        "--prompt", help="AGENT=VERSION: a stored prompt version (or a prompt file) instead of prompts/AGENT.md; "
+        "--prompt", metavar="AGENT=VERSION", help="AGENT=VERSION: a stored prompt version (or a prompt file) instead of prompts/AGENT.md; "
         "repeatable.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
     min_f1: Annotated[float | None, typer.Option(
-        "--min-f1", min=0.0, max=1.0, help="Exit 1 when the mean F1 is below this (with --compare: the new version's).")] = None,
+        "--min-f1", metavar="F1", min=0.0, max=1.0, help="Exit 1 when the mean F1 is below this (with --compare: the new version's).")] = None,
     compare: Annotated[str | None, typer.Option(
-        "--compare", help="AGENT=OLD,NEW: run both versions on the same calls and show what changed.")] = None,
+        "--compare", metavar="AGENT=OLD,NEW", help="AGENT=OLD,NEW: run both versions on the same calls and show what changed.")] = None,
 ) -> None:
     """Analyse labelled calls in a scratch space (nothing is stored; the cache is used as in a run) and
     print precision, recall and F1 per label."""

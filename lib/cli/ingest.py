@@ -17,12 +17,12 @@ from lib.settings import get_settings
 @app.command()
 @cli_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Transcript files or folders (.vtt .srt .txt .json .md .docx).")],
-    deal: Annotated[str | None, typer.Option("--deal", help="Deal id to attach to every file.")] = None,
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Transcript files or folders (.vtt .srt .txt .json .md .docx).")],
+    deal: Annotated[str | None, typer.Option("--deal", metavar="ID", help="Deal id to attach to every file.")] = None,
     occurred_at: Annotated[datetime | None, typer.Option(
-        "--occurred-at", help="When the calls happened (ISO 8601, UTC unless it has an offset); default: the "
+        "--occurred-at", metavar="WHEN", help="When the calls happened (ISO 8601, UTC unless it has an offset); default: the "
         "file's metadata, then its mtime.", parser=moment)] = None,
-    source: Annotated[str, typer.Option("--source", help="Where the files come from (e.g. zoom, gong).")] = "files",
+    source: Annotated[str, typer.Option("--source", metavar="LABEL", help="Where the files come from (e.g. zoom, gong).")] = "files",
 ) -> None:
     """Ingest transcripts: one line per file; bad files are reported and skipped; exit 1 if any failed."""
     settings = get_settings()

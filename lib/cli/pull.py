@@ -19,7 +19,7 @@ from lib.settings import get_settings
 from lib.views.intake import open_item_lines, pull_lines, sources_table
 
 SinceOption = Annotated[datetime | None, typer.Option(
-    "--since", help="Read back to this day (YYYY-MM-DD) instead of the high-water mark less the lookback.",
+    "--since", metavar="DAY", help="Read back to this day (YYYY-MM-DD) instead of the high-water mark less the lookback.",
     formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"])]
 
 
@@ -38,6 +38,7 @@ def pull_now(urls: list[str] | None, since: datetime | None) -> list[SourceRepor
 @cli_errors
 def pull(
     sources: Annotated[list[str] | None, typer.Argument(
+        metavar="SOURCE_URL",
         help="Source URLs (gong://, s3://bucket/prefix/, gs://, az://, a folder, zoom://); default: ASMIS_SOURCES.",
         show_default=False)] = None,
     since: SinceOption = None,

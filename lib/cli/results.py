@@ -19,9 +19,9 @@ from lib.views.results import print_transcript, results_table
 @app.command()
 @cli_errors
 def results(
-    transcript_id: Annotated[int | None, typer.Argument(min=1, help="Show this transcript's scorecard and results.")] = None,
+    transcript_id: Annotated[int | None, typer.Argument(min=1, metavar="TRANSCRIPT_ID", help="Show this transcript's scorecard and results.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=100_000, help="How many recent results to list.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", metavar="N", min=1, max=100_000, help="How many recent results to list.")] = 50,
 ) -> None:
     """List the most recent results (by transcript, then agent), or show one transcript's scorecard."""
 

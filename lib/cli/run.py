@@ -26,7 +26,7 @@ from lib.views.backfill import backfill_table
 
 DOCTOR_HINT = "Next: `asmis doctor` says what in this setup works, and what to fix."
 TaskBatchOption = Annotated[int | None, typer.Option(
-    "--task-batch", min=1, max=1000, help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")]
+    "--task-batch", metavar="N", min=1, max=1000, help="Transcripts per agent task (default: ASMIS_TASK_BATCH).")]
 BatchApiOption = Annotated[bool, typer.Option(
     "--batch-api", help="Use the Message Batches API: half the price, results within 24 h (default: ASMIS_LLM_MODE).")]
 
@@ -76,9 +76,9 @@ def _print_run_links(flow_run_id: str, artifacts: list[tuple[str, str, str]] | N
 @app.command()
 @cli_errors
 def run(
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Process at most N transcripts.")] = None,
-    agent: Annotated[list[str] | None, typer.Option("--agent", help="meddpic or stakeholder (repeatable).")] = None,
-    transcript: Annotated[list[int] | None, typer.Option("--transcript", min=1, help="Only this transcript id (repeatable).")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", metavar="N", min=1, help="Process at most N transcripts.")] = None,
+    agent: Annotated[list[str] | None, typer.Option("--agent", metavar="AGENT", help="meddpic or stakeholder (repeatable).")] = None,
+    transcript: Annotated[list[int] | None, typer.Option("--transcript", metavar="ID", min=1, help="Only this transcript id (repeatable).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Run again even where a result exists.")] = False,
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
     task_batch: TaskBatchOption = None,
@@ -133,13 +133,13 @@ async def _estimate(since: date, until: date, chunk_days: int, reprocess_stale: 
 @app.command()
 @cli_errors
 def backfill(
-    since: Annotated[datetime, typer.Option("--since", help="First day (YYYY-MM-DD), inclusive.", parser=day)],
-    until: Annotated[datetime, typer.Option("--until", help="Last day (YYYY-MM-DD), exclusive.", parser=day)],
-    chunk_days: Annotated[int, typer.Option("--chunk-days", min=1, max=3660,
+    since: Annotated[datetime, typer.Option("--since", metavar="DAY", help="First day (YYYY-MM-DD), inclusive.", parser=day)],
+    until: Annotated[datetime, typer.Option("--until", metavar="DAY", help="Last day (YYYY-MM-DD), exclusive.", parser=day)],
+    chunk_days: Annotated[int, typer.Option("--chunk-days", metavar="DAYS", min=1, max=3660,
                                             help="Days per chunk (one subflow each).")] = 30,
     reprocess_stale: Annotated[bool, typer.Option("--reprocess-stale", help="Redo results of older prompts/models.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only estimate calls, tokens and dollars.")] = False,
-    parallel: Annotated[int, typer.Option("--parallel", min=1, max=256, help="Chunks at once: flow runs on the work pool "
+    parallel: Annotated[int, typer.Option("--parallel", metavar="N", min=1, max=256, help="Chunks at once: flow runs on the work pool "
                                           "where process-transcripts is deployed, else in this process.")] = 1,
     task_batch: TaskBatchOption = None,
     batch_api: BatchApiOption = False,
