@@ -3,9 +3,12 @@ faults to inject (a status with a body and headers, for the next N requests)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import json
+import socket
+import socketserver
 import ssl
 import threading
 from collections.abc import Callable
@@ -109,8 +112,9 @@ class FakeServer:
         self.server.server_close()
 
 
-def make_test_certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1 and localhost (cert.pem, key.pem), made with `cryptography`."""
+def make_test_certificate(directory: Path, *hosts: str) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, localhost and any other hosts named (cert.pem, key.pem),
+    made with `cryptography`."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -122,7 +126,7 @@ def make_test_certificate(directory: Path) -> tuple[Path, Path]:
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
             .not_valid_after(now + dt.timedelta(days=7))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+            .add_extension(x509.SubjectAlternativeName([*(x509.DNSName(h) for h in ("localhost", *hosts)),
                                                         x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                            critical=False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -132,3 +136,58 @@ def make_test_certificate(directory: Path) -> tuple[Path, Path]:
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return cert_path, key_path
+
+
+class TunnelProxy:
+    """An HTTP proxy on loopback that answers CONNECT (the way clients reach https:// URLs through
+    HTTPS_PROXY) by tunnelling to a fake, whatever host was asked for: a vendor's fixed host name
+    (login.salesforce.com) then reaches the fake, and TLS is still checked end to end against the test
+    certificate. `hosts` records what was asked for."""
+
+    def __init__(self, target_port: int) -> None:
+        self.hosts: list[str] = []
+        proxy = self
+
+        class _Tunnel(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                head = b""
+                while b"\r\n\r\n" not in head and len(head) < 65536:
+                    chunk = self.request.recv(4096)
+                    if not chunk:
+                        return
+                    head += chunk
+                method, target = head.split(b" ", 2)[:2]
+                if method != b"CONNECT":
+                    self.request.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                    return
+                proxy.hosts.append(target.decode())
+                upstream = socket.create_connection(("127.0.0.1", target_port))
+                self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                pipe = threading.Thread(target=_pump, args=(upstream, self.request), daemon=True)
+                pipe.start()
+                _pump(self.request, upstream)
+                pipe.join(5)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Tunnel)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> TunnelProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _pump(source: socket.socket, sink: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            sink.sendall(data)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)

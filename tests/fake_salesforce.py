@@ -9,6 +9,9 @@
 - PATCH /services/data/vXX.X/composite/sobjects: `{"allOrNone", "records": [...]}` up to 200 records
   (more is 400 EXCEEDED_ID_LIMIT), answered per record `{"id", "success", "errors"}`
 - a wrong token is 401 `[{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]`
+- POST /services/Soap/u/XX.X, the SOAP `login` (username, password + security token): a `loginResponse`
+  with `sessionId` and `serverUrl` (the instance), or a 500 SOAP fault `INVALID_LOGIN`. Clients post it to
+  https://login.salesforce.com (test.salesforce.com for a sandbox): tests reach it through TunnelProxy.
 
 Its habits, as the real one has them: a Number field reads back as a JSON float (8 -> 8.0), a Date/Time
 as `2026-01-02T03:04:05.000+0000`, a null clears a field.
@@ -16,6 +19,7 @@ as `2026-01-02T03:04:05.000+0000`, a null clears a field.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +30,7 @@ from tests.fake_http import FakeServer, Reply, Request
 TOKEN = "00Dfake!AQ4AQ-DO-NOT-LEAK-salesforce"
 _RECORD = re.compile(r"^/services/data/v[\d.]+/sobjects/Opportunity/([^/]+)$")
 _DESCRIBE = re.compile(r"^/services/data/v[\d.]+/sobjects/Opportunity/describe$")
+_SOAP_LOGIN = re.compile(r"^/services/Soap/u/([\d.]+)$")
 _COLLECTION = re.compile(r"^/services/data/v[\d.]+/composite/sobjects$")
 _RETRIEVE = re.compile(r"^/services/data/v[\d.]+/composite/sobjects/Opportunity$")
 STANDARD = {"Id": {"type": "id", "length": 18, "updateable": False}, "Name": {"type": "string", "length": 120}}
@@ -46,6 +51,7 @@ class FakeSalesforce(FakeServer):
         self.token = TOKEN
         self.fields: dict[str, dict[str, Any]] = {**STANDARD, **meddpicc_fields()}
         self.records: dict[str, dict[str, Any]] = {}
+        self.logins: dict[str, str] = {}  # username -> password + security token, for the SOAP login
 
     def add_opportunity(self, record_id: str, **values: Any) -> None:
         self.records[record_id] = {"Id": record_id, "Name": f"Opportunity {record_id}", **values}
@@ -55,6 +61,8 @@ class FakeSalesforce(FakeServer):
         self.records[record_id][field] = value
 
     def handle(self, request: Request) -> Reply:
+        if (login := _SOAP_LOGIN.match(request.path)) and request.method == "POST":
+            return self._soap_login(request, login.group(1))
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Reply(401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}])
         if _DESCRIBE.match(request.path) and request.method == "GET":
@@ -82,6 +90,22 @@ class FakeSalesforce(FakeServer):
                 errors = self._update(record_id, request.json())
                 return Reply(400, errors) if errors else Reply(204)
         return Reply(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
+
+    def _soap_login(self, request: Request, version: str) -> Reply:
+        user, secret = _xml_text(request.body, "username"), _xml_text(request.body, "password")
+        if user is None or self.logins.get(user) != secret:
+            return Reply(500, _SOAP.format(
+                "<soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: Invalid "
+                "username, password, security token; or user locked out.</faultstring><detail><sf:LoginFault>"
+                "<sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>Invalid username, "
+                "password, security token; or user locked out.</sf:exceptionMessage></sf:LoginFault></detail>"
+                "</soapenv:Fault>"), {"Content-Type": "text/xml; charset=utf-8"})
+        server = f"https://127.0.0.1:{self.port}/services/Soap/u/{version}/00Dfake0000001"
+        return Reply(200, _SOAP.format(
+            f"<loginResponse><result><metadataServerUrl>{server}</metadataServerUrl><passwordExpired>false"
+            f"</passwordExpired><sandbox>false</sandbox><serverUrl>{server}</serverUrl><sessionId>{self.token}"
+            "</sessionId><userId>005fake0000001</userId></result></loginResponse>"),
+            {"Content-Type": "text/xml; charset=utf-8"})
 
     def _read(self, record_id: str, names: str) -> dict[str, Any]:
         record = self.records[record_id]
@@ -128,3 +152,13 @@ class FakeSalesforce(FakeServer):
                             "errors": [{"statusCode": e["errorCode"], "message": e["message"],
                                         "fields": e.get("fields", [])} for e in errors]})
         return Reply(200, results)
+
+
+def _xml_text(body: bytes, tag: str) -> str | None:
+    found = re.search(rf"<n1:{tag}>(.*?)</n1:{tag}>".encode(), body, re.S)
+    return html.unescape(found.group(1).decode()) if found else None
+
+
+_SOAP = ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv='
+         '"http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" '
+         'xmlns:sf="urn:fault.partner.soap.sforce.com"><soapenv:Body>{}</soapenv:Body></soapenv:Envelope>')

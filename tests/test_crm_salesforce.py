@@ -19,7 +19,7 @@ from lib.cli.main import app
 from lib.crm.values import ELLIPSIS, score
 from lib.settings import Settings
 from tests.crm_helpers import edit_rollup, fetch, prepare_deals, rollup_of
-from tests.fake_http import Reply, make_test_certificate
+from tests.fake_http import Reply, TunnelProxy, make_test_certificate
 from tests.fake_salesforce import TOKEN, FakeSalesforce
 from tests.test_deals import DEAL
 
@@ -33,7 +33,8 @@ CHAMPION = "MEDDPICC_Champion__c"
 
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    return make_test_certificate(tmp_path_factory.mktemp("tls"))
+    # Salesforce's login hosts too: the username/password login is posted there (through TunnelProxy).
+    return make_test_certificate(tmp_path_factory.mktemp("tls"), "login.salesforce.com", "test.salesforce.com")
 
 
 @pytest.fixture
@@ -303,3 +304,31 @@ def test_a_mapping_file_renames_fields_and_leaves_some_out(sf: FakeSalesforce, s
     mapping.write_text(json.dumps({"champion": "X__c", "chmapion": "Y__c"}))
     bad = runner.invoke(app, ["crm", "push"])
     assert bad.exit_code == 1 and "unknown key(s) chmapion" in bad.output and str(mapping) in bad.output
+
+
+def test_a_username_password_and_security_token_log_in_to_the_instance_salesforce_names(
+        sf: FakeSalesforce, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lib.settings import get_settings
+
+    prepare_deals(settings)
+    sf.add_opportunity(DEAL)
+    sf.logins["revops@example.com"] = "not-a-real-pass" + "SECTOKEN42"
+    with TunnelProxy(sf.port) as proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)  # login.salesforce.com / test.salesforce.com -> the fake
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")  # the instance it names is reached directly
+        monkeypatch.delenv("SALESFORCE_INSTANCE_URL")
+        monkeypatch.delenv("SALESFORCE_ACCESS_TOKEN")
+        for name, value in {"SALESFORCE_USERNAME": "revops@example.com", "SALESFORCE_PASSWORD": "not-a-real-pass",
+                            "SALESFORCE_SECURITY_TOKEN": "SECTOKEN42", "SALESFORCE_DOMAIN": "test"}.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        assert deal_of(push())["outcome"] == "written"
+        assert proxy.hosts == ["test.salesforce.com:443"]  # the sandbox's login host, once
+        assert sf.records[DEAL][CHAMPION] and patches(sf)[0].headers["authorization"] == f"Bearer {TOKEN}"
+
+        monkeypatch.setenv("SALESFORCE_PASSWORD", "a-wrong-password-77")
+        get_settings.cache_clear()
+        bad = runner.invoke(app, ["crm", "push"])
+    assert bad.exit_code == 1, bad.output
+    assert "salesforce refused the credentials (INVALID_LOGIN)" in bad.output
+    assert "a-wrong-password-77" not in bad.output and "SECTOKEN42" not in bad.output

@@ -181,6 +181,8 @@ def _wire(value: str, kind: str) -> object:
 
 
 def _code(exc: SalesforceError) -> str:
+    if isinstance(exc, SalesforceAuthenticationFailed):  # the SOAP login's fault: INVALID_LOGIN, LOGIN_MUST_USE_...
+        return str(exc.code or "")
     content = exc.content
     if isinstance(content, list) and content and isinstance(content[0], dict):
         return str(content[0].get("errorCode") or content[0].get("message") or "")
