@@ -38,6 +38,10 @@ class CacheStats:
 
 
 FLUSH_ITEMS = 32  # writes held before they go to disk in one transaction (ResultCache.flush sends the rest)
+# diskcache's SQLite defaults map up to 64 MB of the file into the process and keep a 32 MB page cache: at
+# 10k transcripts both fill, and the run's peak RSS grew with the backlog. The memory tier is the hot one;
+# the disk tier reads one row a miss, which needs neither (see benchmarks.cache for what a hit costs).
+SQLITE_SETTINGS = {"sqlite_mmap_size": 0, "sqlite_cache_size": 256}  # pages of 4 KB: 1 MB
 
 
 @dataclass
@@ -57,7 +61,7 @@ class DiskTier:
         if self._cache is None and not self.disabled:
             self._cache = self._guard("open", lambda: diskcache.Cache(
                 str(self.directory), size_limit=self.size_limit, eviction_policy="least-recently-used",
-                statistics=1, tag_index=True))
+                statistics=1, tag_index=True, **SQLITE_SETTINGS))
         return self._cache
 
     def _guard(self, what: str, op: Callable[[], Any]) -> Any:
