@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from lib.agents.schemas import MeddpicAnalysis, StakeholderMap
 from lib.llm.base import Health, LLMReply, LLMRequest, Usage
-from lib.llm.offline.analysis import Known, analyse_turns, known_people
-from lib.llm.offline.meddpic import build_meddpic
-from lib.llm.offline.stakeholders import build_stakeholder_map
+
+if TYPE_CHECKING:
+    from lib.llm.offline.analysis import Known
+
+# The rules (some 130 compiled patterns, ~90 ms to import) load at the first analysis, so a run whose
+# results all come from the cache does not pay for them.
 
 DEFAULT_MODEL = "offline-rules-2"  # bumped when the rules change: it is part of every cache key
 
@@ -24,6 +28,8 @@ class OfflineProvider:
         self.model = model if model.startswith("offline-") else f"offline-{model}"
 
     async def complete(self, request: LLMRequest) -> LLMReply:
+        from lib.llm.offline.analysis import known_people
+
         parsed = self.extract(request.output_model, request.transcript.turns,
                               known_people(request.transcript.metadata))
         if parsed is None:
@@ -33,6 +39,10 @@ class OfflineProvider:
 
     def extract(self, output_model: type[BaseModel], turns: list[dict[str, object]],
                 known: Known = ()) -> BaseModel | None:
+        from lib.llm.offline.analysis import analyse_turns
+        from lib.llm.offline.meddpic import build_meddpic
+        from lib.llm.offline.stakeholders import build_stakeholder_map
+
         if output_model is MeddpicAnalysis:
             return build_meddpic(analyse_turns(turns, known))
         if output_model is StakeholderMap:
