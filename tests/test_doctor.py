@@ -7,6 +7,7 @@ import asyncio
 import os
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -130,6 +131,18 @@ async def test_a_database_name_the_server_does_not_have(settings: Settings, data
     monkeypatch.setenv("ASMIS_DATABASE_URL", database_url.replace("/asmis_test_", "/nonesuch_", 1))
     [check] = await run_group(GROUP["database"])
     assert check.status == "fail" and "does not exist on the server" in check.detail and "createdb" in check.fix
+
+
+async def test_a_user_the_server_refuses_fails_naming_the_credentials_not_the_password(
+        settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both servers here trust local connections, so a wrong password is accepted; a role the server does
+    # not have is refused the same way (InvalidAuthorizationSpecificationError), and reaches the same line.
+    parts = urlsplit(database_url)
+    netloc = f"nosuch_role:{DB_PASSWORD}@{parts.netloc.split('@', 1)[-1]}"
+    monkeypatch.setenv("ASMIS_DATABASE_URL", urlunsplit(parts._replace(netloc=netloc)))
+    [check] = await run_group(GROUP["database"])
+    assert check.status == "fail" and "refused the user or password" in check.detail, check
+    assert "ASMIS_DATABASE_URL" in check.fix and DB_PASSWORD[:8] not in check.detail + check.fix
 
 
 async def test_a_database_that_never_answers_fails_within_the_timeout(
