@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from lib.errors import SourceError
-from lib.intake.http import SourceHTTP
+from lib.intake.http import OverHTTP, SourceHTTP
 from lib.intake.items import Fetched, Listed
 from lib.intake.sources import SourceSpec
 from lib.settings import Settings
@@ -31,7 +31,7 @@ VERSION = "gong-v2"  # a Gong call's transcript does not change once there: stor
 _HINT = "check GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET (and GONG_API_BASE_URL, your company's Gong API host)"
 
 
-class GongSource:
+class GongSource(OverHTTP):
     refetch_by_id = True
 
     def __init__(self, spec: SourceSpec, settings: Settings, *, access_key: str, secret: str,
@@ -51,14 +51,6 @@ class GongSource:
             raise SourceError(f"{spec.url}: GONG_ACCESS_KEY and GONG_ACCESS_KEY_SECRET must be set", source=spec.url)
         return cls(spec, settings, access_key=key, secret=secret,
                    base_url=os.environ.get("GONG_API_BASE_URL") or DEFAULT_BASE_URL)
-
-    @property
-    def requests(self) -> int:
-        return self.http.requests
-
-    @property
-    def throttled(self) -> int:
-        return self.http.throttled
 
     async def list_items(self, since: datetime, until: datetime) -> list[Listed]:
         params: dict[str, str] = {"fromDateTime": since.isoformat(), "toDateTime": until.isoformat()}

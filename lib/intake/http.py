@@ -131,3 +131,17 @@ def retry_after(response: httpx.Response) -> float:
         return max(0.0, float(value))
     except ValueError:
         return 60.0 if value else 1.0
+
+
+class OverHTTP:
+    """A source that talks to an API through one SourceHTTP: its request and 429 counts are the client's."""
+
+    http: SourceHTTP
+
+    @property
+    def requests(self) -> int:
+        return self.http.requests
+
+    @property
+    def throttled(self) -> int:
+        return self.http.throttled

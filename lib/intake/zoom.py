@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from lib.errors import SourceError
-from lib.intake.http import SourceHTTP
+from lib.intake.http import OverHTTP, SourceHTTP
 from lib.intake.items import Fetched, Listed
 from lib.intake.sources import SourceSpec
 from lib.settings import Settings
@@ -28,7 +28,7 @@ _HINT = "check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET (a Server-
 _MONTH = timedelta(days=30)
 
 
-class ZoomSource:
+class ZoomSource(OverHTTP):
     refetch_by_id = False
 
     def __init__(self, spec: SourceSpec, settings: Settings, *, account_id: str, client_id: str,
@@ -52,14 +52,6 @@ class ZoomSource:
         return cls(spec, settings, account_id=values[0], client_id=values[1], client_secret=values[2],
                    base_url=os.environ.get("ZOOM_API_BASE_URL") or DEFAULT_BASE_URL,
                    oauth_url=os.environ.get("ZOOM_OAUTH_URL") or DEFAULT_OAUTH_URL)
-
-    @property
-    def requests(self) -> int:
-        return self.http.requests
-
-    @property
-    def throttled(self) -> int:
-        return self.http.throttled
 
     async def list_items(self, since: datetime, until: datetime) -> list[Listed]:
         listed = []
