@@ -4,8 +4,12 @@ ids, and edits to a stored roll-up (what a new call would change)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
+from typer.testing import CliRunner
+
+from lib.cli.main import app
 from lib.db import open_database
 from lib.deals.refresh import refresh_deals
 from lib.settings import Settings
@@ -51,3 +55,10 @@ def rollup_of(settings: Settings, deal_id: str) -> Any:
 
     [row] = fetch(settings, "SELECT rollup FROM deals WHERE deal_id = $1", deal_id)
     return DealRollup.model_validate(row["rollup"])
+
+
+def push(*args: str) -> dict[str, Any]:
+    """`asmis crm push --json ARGS`, which must succeed, as JSON."""
+    result = CliRunner().invoke(app, ["crm", "push", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.output))

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from lib.cli.main import app
 from lib.settings import Settings
-from tests.crm_helpers import edit_rollup, fetch, prepare_deals, rollup_of
+from tests.crm_helpers import edit_rollup, fetch, prepare_deals, push, rollup_of
 from tests.fake_http import Reply
 from tests.fake_hubspot import TOKEN, FakeHubSpot, rate_limited
 from tests.test_deals import DEAL
@@ -40,12 +40,6 @@ def hs(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHubS
         hubspot_fixture(monkeypatch, fake)
         yield fake
     get_settings.cache_clear()
-
-
-def push(*args: str) -> dict:
-    result = runner.invoke(app, ["crm", "push", "--json", *args])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
 
 
 def deal_of(report: dict, deal_id: str = ID) -> dict:

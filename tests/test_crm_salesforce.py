@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from lib.cli.main import app
 from lib.crm.values import ELLIPSIS, score
 from lib.settings import Settings
-from tests.crm_helpers import edit_rollup, fetch, prepare_deals, rollup_of
+from tests.crm_helpers import edit_rollup, fetch, prepare_deals, push, rollup_of
 from tests.fake_http import Reply, TunnelProxy, make_test_certificate
 from tests.fake_salesforce import TOKEN, FakeSalesforce
 from tests.test_deals import DEAL
@@ -49,12 +49,6 @@ def sf(certificate: tuple[Path, Path], settings: Settings, monkeypatch: pytest.M
         get_settings.cache_clear()
         yield fake
         get_settings.cache_clear()
-
-
-def push(*args: str) -> dict:
-    result = runner.invoke(app, ["crm", "push", "--json", *args])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
 
 
 def deal_of(report: dict, deal_id: str = DEAL) -> dict:
