@@ -75,18 +75,18 @@ async def main(calls: int, rate: float) -> None:
                   f"request, Gong pages of {gong.page_size} (fake enforces 3 requests in any second)")
             first = await pull_source(pool, settings, parse_source("gong://"), now=now)
             print(line(f"first pull, {calls} Gong calls", first, gong))
-            gong.log.clear()
+            gong.requests.clear()
             print(f"  at {rate}/s, {first.requests} requests take at least {(first.requests - 1) / rate:.1f} s; "
                   f"the fake answered {gong.throttled} with 429")
             for url in (str(folder), "s3://calls/zoom/", "zoom://"):
                 report = await pull_source(pool, settings, parse_source(url))
                 print(line(f"first pull, {url.split(':')[0] if '://' in url else 'folder'}", report))
-            gong.log.clear()
+            gong.requests.clear()
             gong.throttled = 0
             for url in ("gong://", str(folder), "s3://calls/zoom/", "zoom://"):
                 report = await pull_source(pool, settings, parse_source(url), now=now + timedelta(hours=1))
                 print(line("nothing new", report, gong if url == "gong://" else None))
-                gong.log.clear()
+                gong.requests.clear()
             print(f"zoom downloads in the nothing-new pull: {zoom.count('/rec/download/') - 100}")
     finally:
         await pool.close()

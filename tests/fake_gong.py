@@ -23,22 +23,22 @@ Endpoints and shapes (https://gong.app.gong.io/settings/api/documentation):
 from __future__ import annotations
 
 import base64
-import json
 import threading
 import time
 import uuid
 from collections import deque
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_http import FakeServer, Reply, Request
 
 NOT_FOUND = "No calls found corresponding to the provided filters"
 
 
-class FakeGong:
+class FakeGong(FakeServer):
     def __init__(self, *, access_key: str = "gong-key", secret: str = "gong-secret-DO-NOT-LEAK",
                  page_size: int = 100, rate: float = 3.0, retry_after: int = 1) -> None:
+        super().__init__()
         self.access_key, self.secret = access_key, secret
         self.page_size = page_size
         self.rate = rate
@@ -46,26 +46,14 @@ class FakeGong:
         self.calls: dict[str, dict[str, Any]] = {}
         self.transcripts: dict[str, list[dict[str, Any]]] = {}
         self.hidden: set[str] = set()  # calls not listed yet (Gong lists them late)
-        self.faults: deque[int] = deque()  # statuses to answer next, whatever the request
-        self.log: list[tuple[str, str]] = []  # (method, path) of every request
         self.throttled = 0
         self._recent: deque[float] = deque()
-        self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._window = threading.Lock()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FakeGong:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def fail_with(self, *statuses: int) -> None:
+        """The next requests answer these statuses (a 429 with this fake's Retry-After)."""
+        self.fail_next(*(Reply(s, {"requestId": uuid.uuid4().hex[:18], "errors": [f"fault {s}"]},
+                               {"Retry-After": str(self.retry_after)} if s == 429 else {}) for s in statuses))
 
     def add_call(self, call_id: str, *, started: str, title: str = "Call", transcript: bool = True,
                  listed: bool = True, opportunity: str | None = None, parties: list[dict[str, Any]] | None = None,
@@ -94,41 +82,13 @@ class FakeGong:
             {"speakerId": "3003", "sentences": [{"start": 9100, "end": 9900, "text": "Hello all."}]}]
 
     def count(self, path: str) -> int:
-        return sum(1 for _, p in self.log if p == path)
+        return sum(1 for _, p in self.seen() if p == path)
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                self._serve("GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                self._serve("POST")
-
-            def _serve(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}") if length else {}
-                with fake._lock:
-                    fake.log.append((method, parts.path))
-                    status, payload, headers = fake._answer(method, parts.path, parse_qs(parts.query), body,
-                                                            self.headers.get("Authorization", ""))
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        return Handler
+    def handle(self, request: Request) -> Reply:
+        with self._window:
+            status, payload, headers = self._answer(request.method, request.path, request.query,
+                                                    request.json() or {}, request.headers.get("authorization", ""))
+        return Reply(status, payload, headers)
 
     def _answer(self, method: str, path: str, query: dict[str, list[str]], body: dict[str, Any],
                 auth: str) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -144,10 +104,6 @@ class FakeGong:
             return 429, {"requestId": request_id, "errors": ["Too many requests"]}, {
                 "Retry-After": str(self.retry_after)}
         self._recent.append(now)
-        if self.faults:
-            status = self.faults.popleft()
-            return status, {"requestId": request_id, "errors": [f"fault {status}"]}, (
-                {"Retry-After": str(self.retry_after)} if status == 429 else {})
         if method == "GET" and path == "/v2/calls":
             return self._list(query, request_id)
         if method == "POST" and path == "/v2/calls/transcript":
@@ -196,8 +152,3 @@ class FakeGong:
         if start + self.page_size < len(records):
             info["cursor"] = base64.b64encode(str(start + self.page_size).encode()).decode()
         return 200, {"requestId": request_id, "records": info, key: page}, {}
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        return None  # a client that hung up (a killed pull) is not the fake's problem

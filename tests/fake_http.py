@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -79,7 +79,8 @@ class FakeServer:
 
             do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server = _QuietServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
         self.scheme = "http"
         if certificate is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -100,16 +101,25 @@ class FakeServer:
         with self._lock:
             self.faults.extend(faults)
 
+    def seen(self) -> list[tuple[str, str]]:
+        """(method, path) of every request so far (`requests.clear()` starts again)."""
+        return [(r.method, r.path) for r in self.requests]
+
     def calls(self, method: str, contains: str = "") -> list[Request]:
         return [r for r in self.requests if r.method == method and contains in r.path]
 
-    def __enter__(self) -> FakeServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        return None  # a client that hung up (a killed pull) is not the fake's problem
 
 
 def make_test_certificate(directory: Path, *hosts: str) -> tuple[Path, Path]:

@@ -16,33 +16,23 @@
 from __future__ import annotations
 
 import base64
-import json
 import secrets
-import threading
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_http import FakeServer, Reply, Request
 
 
-class FakeZoom:
+class FakeZoom(FakeServer):
     def __init__(self, *, account_id: str = "acct-1", client_id: str = "zoom-client",
                  client_secret: str = "zoom-secret-DO-NOT-LEAK", page_size_cap: int = 300) -> None:
+        super().__init__()
         self.account_id, self.client_id, self.client_secret = account_id, client_id, client_secret
         self.page_size_cap = page_size_cap
         self.meetings: list[dict[str, Any]] = []
         self.files: dict[str, bytes] = {}
         self.tokens: set[str] = set()
         self.tokens_issued = 0
-        self.log: list[tuple[str, str]] = []
-        self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def api_url(self) -> str:
@@ -51,14 +41,6 @@ class FakeZoom:
     @property
     def oauth_url(self) -> str:
         return self.url + "/oauth/token"
-
-    def __enter__(self) -> FakeZoom:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
     def expire_tokens(self) -> None:
         self.tokens.clear()
@@ -86,42 +68,15 @@ class FakeZoom:
         return file_id
 
     def count(self, prefix: str) -> int:
-        return sum(1 for _, p in self.log if p.startswith(prefix))
+        return sum(1 for _, p in self.seen() if p.startswith(prefix))
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: object) -> None:
-                return None
-
-            def do_GET(self) -> None:  # noqa: N802
-                self._serve("GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                self._serve("POST")
-
-            def _serve(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                with fake._lock:
-                    fake.log.append((method, parts.path))
-                    status, payload, headers = fake._answer(method, parts.path, parse_qs(parts.query),
-                                                            self.headers.get("Authorization", ""))
-                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "text/vtt" if isinstance(payload, bytes) else "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        return Handler
+    def handle(self, request: Request) -> Reply:
+        with self._lock:
+            status, payload, headers = self._answer(request.method, request.path, request.query,
+                                                    request.headers.get("authorization", ""))
+        if isinstance(payload, bytes):  # the WebVTT file, or a redirect's empty body
+            headers = {"Content-Type": "text/vtt", **headers}
+        return Reply(status, payload, headers)
 
     def _answer(self, method: str, path: str, query: dict[str, list[str]],
                 auth: str) -> tuple[int, Any, dict[str, str]]:
@@ -165,8 +120,3 @@ class FakeZoom:
         return 200, {"from": since.isoformat(), "to": until.isoformat(), "page_count": -(-len(found) // size),
                      "page_size": size, "total_records": len(found), "next_page_token": token,
                      "meetings": [{k: v for k, v in m.items() if k != "user"} for m in page]}, {}
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: object, client_address: object) -> None:
-        return None  # a client that hung up (a killed pull) is not the fake's problem

@@ -69,10 +69,10 @@ async def test_a_second_pull_lists_once_and_fetches_nothing(pool: asyncpg.Pool, 
                                                            gong: FakeGong) -> None:
     gong.add_call(LONG_ID, started=started(1))
     await pull_source(pool, fast(settings), GONG, now=NOW)
-    gong.log.clear()
+    gong.requests.clear()
     report = await pull_source(pool, fast(settings), GONG, now=NOW + timedelta(hours=1))
     assert (report.new, report.unchanged) == (0, 1)
-    assert gong.log == [("GET", "/v2/calls")]
+    assert gong.seen() == [("GET", "/v2/calls")]
     assert await pool.fetchval("SELECT count(*) FROM transcripts") == 1
 
 
@@ -80,7 +80,7 @@ async def test_an_empty_window_is_404_and_not_an_error(pool: asyncpg.Pool, setti
                                                       gong: FakeGong) -> None:
     report = await pull_source(pool, fast(settings), GONG, now=NOW)
     assert report.error is None and report.listed == 0
-    assert gong.log == [("GET", "/v2/calls")]
+    assert gong.seen() == [("GET", "/v2/calls")]
     state = await pool.fetchrow("SELECT * FROM intake_sources WHERE source = 'gong://'")
     assert state["last_pull_ok"] is True
 
@@ -88,7 +88,7 @@ async def test_an_empty_window_is_404_and_not_an_error(pool: asyncpg.Pool, setti
 async def test_429_waits_for_retry_after_then_carries_on(pool: asyncpg.Pool, settings: Settings,
                                                         gong: FakeGong) -> None:
     gong.add_call(LONG_ID, started=started(1))
-    gong.faults.extend([429, 429])
+    gong.fail_with(429, 429)
     report = await pull_source(pool, fast(settings), GONG, now=NOW)
     assert report.error is None and report.new == 1
     assert report.throttled == 2 and gong.count("/v2/calls") == 3
@@ -98,7 +98,7 @@ async def test_a_retry_after_beyond_the_cap_fails_the_source_for_now(pool: async
                                                                     gong: FakeGong,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     gong.retry_after = 86400  # the daily quota is spent
-    gong.faults.append(429)
+    gong.fail_with(429)
     report = await pull_source(pool, fast(settings), GONG, now=NOW)
     assert report.error is not None and "gong://" in report.error and "429" in report.error
 
@@ -114,7 +114,7 @@ async def test_paced_at_the_real_rate_gong_never_throttles(pool: asyncpg.Pool, s
             fake.add_call(f"1{i}", started=started(1 + i))
         report = await pull_source(pool, Settings(), GONG, now=NOW)
     assert report.error is None and report.new == 2
-    assert len(fake.log) >= 6  # 2 listing pages, 2 transcript pages, 2 extensive pages
+    assert len(fake.requests) >= 6  # 2 listing pages, 2 transcript pages, 2 extensive pages
     assert fake.throttled == 0 and report.throttled == 0
 
 
@@ -169,7 +169,7 @@ async def test_wrong_credentials_fail_the_source_in_one_line_without_the_secret(
 async def test_5xx_beyond_retries_fails_the_source_as_a_passing_failure(
         pool: asyncpg.Pool, settings: Settings, gong: FakeGong, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ASMIS_PULL_HTTP_RETRIES", "1")
-    gong.faults.extend([503, 503])
+    gong.fail_with(503, 503)
     report = await pull_source(pool, Settings(), GONG, now=NOW)
     assert report.error is not None and "503" in report.error and "2 attempts" in report.error
 

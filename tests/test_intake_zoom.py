@@ -59,7 +59,7 @@ async def test_pull_pages_and_months_and_skips_meetings_without_transcripts(
 async def test_repull_downloads_nothing(pool: asyncpg.Pool, settings: Settings, zoom: FakeZoom) -> None:
     zoom.add_meeting(1, topic="Acme", start_time=at(1), vtt=VTT.format(n=1))
     await pull_source(pool, settings, ZOOM, now=NOW)
-    zoom.log.clear()
+    zoom.requests.clear()
     report = await pull_source(pool, settings, ZOOM, now=NOW)
     assert (report.new, report.unchanged) == (0, 1)
     assert zoom.count("/rec/download/") == 0 and zoom.count("/v2/users/me/recordings") == 1
