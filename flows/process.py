@@ -94,7 +94,7 @@ def _work(plan: RunPlan) -> Work:
     async def claim(limit: int, after: Claim | None, release: list[int]) -> list[Claim]:
         claims = await claim_transcripts(plan, limit, after, release)
         if claims:
-            get_run_logger().info("claimed %d transcripts", len(claims))
+            get_run_logger().info("claimed %d transcript%s", len(claims), "" if len(claims) == 1 else "s")
         return claims
 
     async def run(batch: AgentBatch) -> BatchOutcome:

@@ -85,6 +85,7 @@ def test_run_with_batch_api_and_no_wait_then_a_plain_run_collects(flow_settings:
     collected = runner.invoke(app, ["run"])
     assert collected.exit_code == 0, collected.output
     assert "batch_results" in collected.output and _interactive_calls(llm) == 0
+    assert "4/4 agent runs" in collected.output  # the collected results count in the bar (it said 4/0)
     [batch] = json.loads(runner.invoke(app, ["batches", "--json"]).output)
     assert (batch["status"], batch["succeeded"]) == ("collected", 4)
     assert "nothing to do" in runner.invoke(app, ["run", "--batch-api"]).output

@@ -154,3 +154,12 @@ def test_an_error_is_one_physical_line_whatever_its_length_and_brackets(tmp_path
     result = runner.invoke(app, ["eval", str(where)])
     assert result.exit_code == 1
     assert result.output == f"error: {where}: not a directory\n"
+
+
+def test_a_provider_the_eval_does_not_know_is_a_usage_error_and_the_version_prints() -> None:
+    from importlib.metadata import version
+
+    bad = runner.invoke(app, ["eval", str(EXAMPLES), "--provider", "foo"])
+    assert bad.exit_code == 2 and "'--provider': 'foo': expected auto, anthropic or offline" in bad.output
+    shown = runner.invoke(app, ["--version"])
+    assert shown.exit_code == 0 and shown.output == f"asmis {version('asmis')}\n"

@@ -101,6 +101,23 @@ def test_a_file_without_a_date_says_so_and_its_date_is_never_replaced_by_an_mtim
     assert dated.startswith("ingested") and "modification time" not in dated, dated
 
 
+def test_an_explicit_date_silences_what_was_doubtful_about_the_files_own(settings: Settings, tmp_path: Path) -> None:
+    note = tmp_path / "note.md"
+    note.write_text("**Date:** 04/05/2026\n\n**Ana:** Thanks for joining.\n\n**Raj:** Happy to be here.\n")
+    [line] = _ingest(str(note), "--source", "notes-a")
+    assert "could be day or month first" in line, line
+    note.write_text(note.read_text() + "\n**Ana:** One more thing.\n")  # other content: a new call
+    [line] = _ingest(str(note), "--source", "notes-b", "--occurred-at", "2026-11-01T10:00")
+    assert line.startswith("ingested") and "day or month" not in line, line
+    assert _rows(settings)[-1]["occurred_at"] == datetime(2026, 11, 1, 10, tzinfo=UTC)
+
+
+def test_a_folder_without_transcripts_says_so(settings: Settings, tmp_path: Path) -> None:
+    (tmp_path / "readme.pdf").write_bytes(b"%PDF-1.4")
+    assert _ingest(str(tmp_path)) == [f"nothing to ingest: no transcript files (.vtt .srt .txt .json .md "
+                                      f".markdown .docx) in {tmp_path}"]
+
+
 async def _database_at_0006(server_dsn: str, tmp_path: Path) -> tuple[str, str]:
     name = f"asmis_mig_{os.getpid()}_{tmp_path.name[-12:].replace('-', '_')}"
     conn = await asyncpg.connect(server_dsn)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import IO, Any, ParamSpec, TypeVar
+from typing import IO, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -81,6 +81,20 @@ HELP_STYLE: dict[str, Any] = {"rich_markup_mode": None, "no_args_is_help": True}
 app = typer.Typer(help="ASMIS: sales-call transcripts to deal intelligence.", add_completion=False,
                   pretty_exceptions_enable=False, cls=OneLineErrors, **HELP_STYLE)
 console = Console()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"asmis {version('asmis')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(show_version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
+    pass
 
 
 def print_error(message: str, to: Console | None = None) -> None:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lib.cli.app import app, cli_errors, console, run_async
-from lib.errors import ConfigError
 from lib.models import AgentType
 from lib.settings import Settings, get_settings
 
@@ -22,7 +21,8 @@ if TYPE_CHECKING:
 def eval_command(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="A folder of calls with labels.json (or of such folders).")],
     provider: Annotated[str | None, typer.Option(
-        "--provider", metavar="PROVIDER", help="auto, anthropic or offline (default: ASMIS_LLM_PROVIDER).")] = None,
+        "--provider", metavar="PROVIDER", help="auto, anthropic or offline (default: ASMIS_LLM_PROVIDER).",
+        parser=lambda value: _provider(value))] = None,
     prompt: Annotated[list[str] | None, typer.Option(
         "--prompt", metavar="AGENT=VERSION", help="AGENT=VERSION: a stored prompt version (or a prompt file) instead of prompts/AGENT.md; "
         "repeatable.")] = None,
@@ -70,11 +70,15 @@ def eval_command(
         raise typer.Exit(1)
 
 
+def _provider(value: str) -> str:
+    if value not in ("auto", "anthropic", "offline"):
+        raise typer.BadParameter(f"{value!r}: expected auto, anthropic or offline")
+    return value
+
+
 def _with_provider(settings: Settings, provider: str | None) -> Settings:
     if provider is None:
         return settings
-    if provider not in ("auto", "anthropic", "offline"):
-        raise ConfigError(f"--provider {provider!r}: expected auto, anthropic or offline")
     return settings.model_copy(update={"llm_provider": provider})
 
 

@@ -17,7 +17,7 @@ from lib.settings import get_settings
 @app.command()
 @cli_errors
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Transcript files or folders (.vtt .srt .txt .json .md .docx).")],
+    paths: Annotated[list[Path], typer.Argument(metavar="PATH", help="Transcript files or folders (.vtt .srt .txt .json .md .markdown .docx).")],
     deal: Annotated[str | None, typer.Option("--deal", metavar="ID", help="Deal id to attach to every file.")] = None,
     occurred_at: Annotated[datetime | None, typer.Option(
         "--occurred-at", metavar="WHEN", help="When the calls happened (ISO 8601, UTC unless it has an offset); default: the "
@@ -28,9 +28,10 @@ def ingest(
     settings = get_settings()
 
     from lib.intake.ingest import ingest_paths  # the parsers load only for this command
+    from lib.transcripts import SUFFIXES
 
     async def go() -> int:
-        failed = 0
+        failed = seen = 0
         async with open_database(settings) as pool:
             repo = TranscriptRepository(pool)
             async for item in ingest_paths(repo, paths, source=source, deal_id=deal, occurred_at=occurred_at,
@@ -41,6 +42,10 @@ def ingest(
                 console.print(f"[{style}]{item.outcome:9}[/{style}] {item.path}{ident}: {item.detail}",
                               highlight=False, soft_wrap=True)
                 failed += item.outcome == "failed"
+                seen += 1
+        if not seen:
+            console.print(f"nothing to ingest: no transcript files ({' '.join(SUFFIXES)}) in "
+                          f"{', '.join(str(p) for p in paths)}", highlight=False, soft_wrap=True)
         return failed
 
     if run_async(go()):

@@ -61,9 +61,11 @@ async def _run_with_progress(params: RunParams, total_calls: int, **mode: Any) -
         while not flow_run.done():
             await asyncio.wait([flow_run], timeout=0.25)
             done = sum(s.completed + s.failed for s in progress_of_all())
-            progress.update(bar, completed=min(done, total_calls))
+            # results collected from Message Batches ended since the last run come on top of the backlog
+            progress.update(bar, total=max(total_calls, done), completed=done)
         summary = flow_run.result()
-        progress.update(bar, completed=summary.completed + summary.failed)
+        done = summary.completed + summary.failed
+        progress.update(bar, total=max(total_calls, done), completed=done)
     return summary
 
 

@@ -49,9 +49,9 @@ def print_report(console: Console, report: EvalReport, title: str | None = None,
         f"({report.cache_hits} analyses from the cache)", highlight=False)
     if report.estimate is not None and report.provider == "offline":
         e = report.estimate
-        console.print(f"with {e.model} (ASMIS_MODEL, ANTHROPIC_API_KEY set): about {e.input_tokens:,} input and "
-                      f"{e.output_tokens:,} output tokens, ${e.cost_usd} for the set, ${e.per_transcript} a call "
-                      "(estimated from its characters)", highlight=False)
+        console.print(f"once ANTHROPIC_API_KEY is set, {e.model} (ASMIS_MODEL) would take about {e.input_tokens:,} "
+                      f"input and {e.output_tokens:,} output tokens: ${e.cost_usd} for the set, ${e.per_transcript} "
+                      "a call (estimated from its characters)", highlight=False)
     console.print(f"mean F1 {report.mean_f1:.3f}", style="bold", highlight=False)
 
 

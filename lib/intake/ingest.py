@@ -18,6 +18,7 @@ from lib.errors import AsmisError, TranscriptError
 from lib.models import NewTranscript
 from lib.settings import Settings
 from lib.transcripts import ParsedTranscript, iter_transcript_files, parse_file
+from lib.transcripts.dates import is_date_warning
 
 Outcome = Literal["ingested", "updated", "unchanged", "failed"]
 MTIME_NOTE = "no date in the file: using its modification time; --occurred-at sets one"
@@ -84,7 +85,9 @@ def _detail(parsed: ParsedTranscript, stored: Stored, source: str, deal_id: str 
             occurred_at: datetime | None) -> str:
     if stored.outcome == "inserted":
         turns = f"{len(parsed.turns)} turn{'s' if len(parsed.turns) != 1 else ''}"
-        notes = [f"{turns}, {len(parsed.speakers)} speakers", *parsed.warnings]
+        # --occurred-at overrides the file's own date: what was doubtful about that date is moot
+        kept = [w for w in parsed.warnings if occurred_at is None or not is_date_warning(w)]
+        notes = [f"{turns}, {len(parsed.speakers)} speakers", *kept]
         return "; ".join(notes if occurred_at or parsed.occurred_at else [*notes, MTIME_NOTE])
     where = "" if stored.stored_source == source else f" from {stored.stored_source} ({source} noted in its metadata)"
     if stored.outcome == "unchanged":

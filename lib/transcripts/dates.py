@@ -22,6 +22,13 @@ _HOURS = {"UTC": 0, "GMT": 0, "Z": 0, "ET": -5, "EST": -5, "EDT": -4, "CT": -6, 
           "IST": 5.5, "AEST": 10, "AEDT": 11, "JST": 9, "SGT": 8}
 MAX_VALUE = 120  # longer is not a date; and the parser's time grows with the text
 TZINFOS = {name: timezone(timedelta(hours=hours)) for name, hours in _HOURS.items()}
+# The warnings about a file's own date (here and in turns.parse_when): moot when --occurred-at overrides it.
+_DATE_WARNING = re.compile(r"(?: could be day or month first; read as month/day/year| has no time zone; assumed UTC"
+                           r"|: not a date| not an ISO 8601 date-time)$")
+
+
+def is_date_warning(warning: str) -> bool:
+    return _DATE_WARNING.search(warning) is not None
 
 
 def parse_header_date(value: str, warnings: list[str], field: str) -> datetime | None:
