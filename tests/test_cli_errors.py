@@ -163,3 +163,24 @@ def test_a_provider_the_eval_does_not_know_is_a_usage_error_and_the_version_prin
     assert bad.exit_code == 2 and "'--provider': 'foo': expected auto, anthropic or offline" in bad.output
     shown = runner.invoke(app, ["--version"])
     assert shown.exit_code == 0 and shown.output == f"asmis {version('asmis')}\n"
+
+
+def test_nothing_to_do_for_named_transcripts_names_them(settings: Settings) -> None:
+    runner.invoke(app, ["ingest", str(EXAMPLES / "acme-freight-2-technical-demo.txt")])
+
+    async def analysed() -> int:
+        assert settings.database_url is not None
+        conn = await asyncpg.connect(settings.database_url.get_secret_value())
+        try:
+            tid = int(await conn.fetchval("SELECT max(id) FROM transcripts"))
+            for agent in ("meddpic", "stakeholder"):  # done, as far as the backlog is concerned
+                await conn.execute("INSERT INTO agent_results (transcript_id, agent_type, input_hash, status, data, "
+                                   "model, model_requested) VALUES ($1, $2, $3, 'completed', '{}', 'm', 'm')",
+                                   tid, agent, ("a" if agent == "meddpic" else "b") * 64)
+            return tid
+        finally:
+            await conn.close()
+
+    tid = asyncio.run(analysed())
+    result = runner.invoke(app, ["run", "--transcript", str(tid)])
+    assert result.exit_code == 0 and result.output == f"nothing to do: #{tid} has its results (use --force to run again)\n"

@@ -102,8 +102,7 @@ def run(
                        reprocess_stale=reprocess_stale, task_batch=task_batch)
     summary = run_async(_run_if_needed(params, **_mode(batch_api, no_wait)))
     if summary is None:
-        console.print("nothing to do: no transcript to analyse (`asmis ingest PATH` adds some)" if force else
-                      "nothing to do: every transcript has its results (use --force to run again)")
+        console.print(_nothing_to_do(params), highlight=False)
         if source_failed:
             raise typer.Exit(1)
         return
@@ -111,6 +110,15 @@ def run(
     _print_run_links(summary.run_id, summary.artifacts)
     if summary.failed or source_failed:
         raise typer.Exit(1)
+
+
+def _nothing_to_do(params: RunParams) -> str:
+    if params.force:
+        return "nothing to do: no transcript to analyse (`asmis ingest PATH` adds some)"
+    ids = params.transcript_ids or []
+    which = ("every transcript has its results" if not ids else f"#{ids[0]} has its results" if len(ids) == 1
+             else f"#{', #'.join(str(i) for i in ids)} have their results")
+    return f"nothing to do: {which} (use --force to run again)"
 
 
 def _pull_first() -> bool:
