@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
@@ -341,7 +342,11 @@ def test_the_batches_command_lists_status_counts_and_cost(settings: Settings, tm
     assert (batch["status"], batch["requests"], batch["succeeded"], batch["provider"]) == (
         "collected", 4, 4, "offline")
     table = runner.invoke(app, ["batches"])
-    assert table.exit_code == 0 and "collec" in table.output  # a narrow terminal truncates cells
+    assert table.exit_code == 0, table.output
+    # 80 columns: every cell but the folded batch id whole, on the first line of the row
+    [row] = [line for line in table.output.splitlines() if line.strip().startswith(str(batch["id"]) + " ")]
+    assert re.search(r"\bcollected\s+4\s+4/0/0/0\s+\d+\.\d{4}\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}\s*$", row), row
+    assert all(len(line) <= 80 for line in table.output.splitlines())
 
 
 async def test_a_run_killed_after_submitting_is_collected_by_a_rerun_at_once(

@@ -40,10 +40,15 @@ def batches(
     if as_json:
         typer.echo(json.dumps([_row(b) for b in rows], indent=2))
         return
-    table = Table("id", "batch", "status", "requests", "ok", "errored", "expired", "canceled", "$", "created",
-                  box=None)
+    # Fits 80 columns: the API's batch id folds, everything else stays whole on one line.
+    table = Table(box=None)
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("batch", overflow="fold")
+    for name in ("status", "requests", "ok/err/exp/cxl", "$", "created"):
+        table.add_column(name, no_wrap=True, justify="left" if name in ("status", "created") else "right")
     for b in rows:
+        c = b.counts
         table.add_row(str(b.id), b.api_batch_id or "(not recorded yet)", b.status, str(b.requests),
-                      str(b.counts.succeeded), str(b.counts.errored), str(b.counts.expired), str(b.counts.canceled),
-                      f"{b.cost_usd:.4f}", f"{b.created_at:%Y-%m-%d %H:%M}")
+                      f"{c.succeeded}/{c.errored}/{c.expired}/{c.canceled}", f"{b.cost_usd:.4f}",
+                      f"{b.created_at:%Y-%m-%d %H:%M}")
     console.print(table if rows else "no batches yet")
