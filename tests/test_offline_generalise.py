@@ -67,3 +67,93 @@ def test_without_a_budget_cue_the_most_senior_buyer_title_is_the_likely_economic
     assert [p.name for p in people if p.role == "economic_buyer"] == ["Omar Haddad"]
     meddpic = OfflineProvider().extract(MeddpicAnalysis, turns)
     assert isinstance(meddpic, MeddpicAnalysis) and meddpic.economic_buyer.status == "partial"
+
+
+# --- rules added while tuning on evals/tune2/ ---------------------------------------------------------
+
+def _roles(*lines: tuple[str, str]) -> dict[str, str]:
+    return {p.name: p.role for p in _map(_turns(*lines)).people}
+
+
+def test_money_that_is_someones_to_move_names_the_economic_buyer() -> None:
+    roles = _roles(
+        ("Sam Reyes", "Thanks for the time today. Who else should see this?"),
+        ("Lena Park", "Tariq Bello, our operations manager, will want the numbers."),
+        ("Lena Park", "The capital for this is his to release."),
+    )
+    assert roles.get("Tariq Bello") == "economic_buyer"
+    # near miss: a task that is someone's to do is not money
+    roles = _roles(
+        ("Sam Reyes", "Thanks for the time today. Who else should see this?"),
+        ("Lena Park", "Tariq Bello, our operations manager, will want the numbers."),
+        ("Lena Park", "The rollout plan is his to write."),
+    )
+    assert roles.get("Tariq Bello") != "economic_buyer"
+
+
+def test_owning_the_line_item_or_the_say_so_names_the_economic_buyer() -> None:
+    roles = _roles(
+        ("Sam Reyes", "Thanks for the time today. How does a purchase like this happen?"),
+        ("Lena Park", "Tariq Bello, our operations manager, controls the warehouse automation line item."),
+    )
+    assert roles.get("Tariq Bello") == "economic_buyer"
+    roles = _roles(
+        ("Sam Reyes", "Thanks for the time today. How does a purchase like this happen?"),
+        ("Lena Park", "Tariq Bello, our operations manager, sees every order. Nothing moves here without Tariq's say-so."),
+    )
+    assert roles.get("Tariq Bello") == "economic_buyer"
+    roles = _roles(  # near miss: his say on the colour scheme is no one's money
+        ("Sam Reyes", "Thanks for the time today. How does a purchase like this happen?"),
+        ("Lena Park", "Tariq Bello, our operations manager, sees every order. He has opinions on the colour scheme."),
+    )
+    assert roles.get("Tariq Bello") != "economic_buyer"
+    # near miss: owning a process, not where the money sits
+    roles = _roles(
+        ("Sam Reyes", "Thanks for the time today. How does a purchase like this happen?"),
+        ("Lena Park", "Tariq Bello, our operations manager, owns the warehouse picking process."),
+    )
+    assert roles.get("Tariq Bello") != "economic_buyer"
+
+
+def test_the_speakers_own_ledger_names_them_the_economic_buyer() -> None:
+    for line in ("The freight software money is mine to move.", "Honestly, it sits on my P&L.",
+                 "I control that spend, nobody else.", "Whether we renew is my call."):
+        roles = _roles(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                       ("Lena Park", line))
+        assert roles.get("Lena Park") == "economic_buyer", line
+    # near misses: a phone call, a line on a form
+    for line in ("Sorry, that was my call dropping.", "I control the shipping schedule myself."):
+        roles = _roles(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                       ("Lena Park", line))
+        assert roles.get("Lena Park") != "economic_buyer", line
+
+
+def test_a_senior_office_known_only_by_title_can_hold_the_money() -> None:
+    roles = _roles(
+        ("Sam Reyes", "Thanks for the time today. Who approves this?"),
+        ("Lena Park", "Anything over fifty thousand goes to the Chancellor, and that budget is hers."),
+    )
+    assert roles.get("Chancellor") == "economic_buyer"
+    # a lower-case office mentioned in passing gives no one
+    roles = _roles(
+        ("Sam Reyes", "Thanks for the time today. Who approves this?"),
+        ("Lena Park", "The chancellor's newsletter mentioned the project last spring."),
+    )
+    assert "Chancellor" not in roles and "chancellor" not in roles
+
+
+def test_advocacy_already_done_or_promised_marks_a_champion() -> None:
+    for line in ("I went to bat for this tool with the leadership team last spring.",
+                 "I've already drafted the business case for you.",
+                 "I'm the one who'll carry it through the committee.",
+                 "I'll get the plant managers on board before the review."):
+        roles = _roles(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                       ("Lena Park", "We lose two days a week to manual picking errors."),
+                       ("Lena Park", line))
+        assert roles.get("Lena Park") == "champion", line
+    # near misses: a bat in a story, a case that is a legal one
+    for line in ("My son went to the bat cave exhibit.", "I've already closed the support case."):
+        roles = _roles(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                       ("Lena Park", "We lose two days a week to manual picking errors."),
+                       ("Lena Park", line))
+        assert roles.get("Lena Park") != "champion", line
