@@ -157,3 +157,38 @@ def test_advocacy_already_done_or_promised_marks_a_champion() -> None:
                        ("Lena Park", "We lose two days a week to manual picking errors."),
                        ("Lena Park", line))
         assert roles.get("Lena Park") != "champion", line
+
+
+def _meddpic(*lines: tuple[str, str]) -> MeddpicAnalysis:
+    out = OfflineProvider().extract(MeddpicAnalysis, _turns(*lines))
+    assert isinstance(out, MeddpicAnalysis)
+    return out
+
+
+def _rivals(line: str) -> list[str]:
+    found = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."), ("Lena Park", line))
+    return [e.quote for e in found.competition.evidence] if found.competition.status != "missing" else []
+
+
+def test_rivals_named_in_the_words_of_an_evaluation_are_competitors() -> None:
+    for line, rival in (("We shortlisted Freightly, Haulix and Cargoro last month.", "Haulix"),
+                        ("Honestly, the other platform we're considering, Haulix, is cheaper.", "Haulix"),
+                        ("Haulix is also on our shortlist.", "Haulix"),
+                        ("Freightly has already been in to pitch, and Haulix and Cargoro have both asked for demos.",
+                         "Cargoro"),
+                        ("Haulix's engine scored higher on the routing test.", "Haulix"),
+                        ("We're also seeing Haulix on Thursday for a demo.", "Haulix")):
+        quotes = _rivals(line)
+        assert quotes and any(rival in q for q in quotes), line
+    # near misses: a team on a list of attendees, a city that did well
+    assert _rivals("Our finance team is on the invite list for Thursday.") == []
+    assert _rivals("We are seeing growth in the north this quarter.") == []
+
+
+def test_a_vendor_trialled_years_ago_is_only_partial_competition() -> None:
+    past = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                    ("Lena Park", "Three years ago we trialled Haulix at two depots and dropped it."))
+    assert past.competition.status == "partial"
+    now = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                   ("Lena Park", "We trialled Haulix at two depots this autumn, and it is still in the running."))
+    assert now.competition.status == "identified"

@@ -109,7 +109,7 @@ def _competition(analysis: Analysis) -> MeddpicElement:
     found = [Found(a.sentence, a.span, 1) for a in alternatives]
     speakers = who([a.sentence.speaker for a in alternatives])
     summary = f"Alternatives named: {list_phrase([a.name for a in alternatives], 5)}{speakers}."
-    named = [a for a in alternatives if a.name not in (IN_HOUSE, STATUS_QUO)]
+    named = [a for a in alternatives if a.name not in (IN_HOUSE, STATUS_QUO) and not a.in_the_past]
     return element(found, summary, strong=bool(named) or len(alternatives) >= 2)
 
 
