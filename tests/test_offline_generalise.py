@@ -192,3 +192,25 @@ def test_a_vendor_trialled_years_ago_is_only_partial_competition() -> None:
     now = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
                    ("Lena Park", "We trialled Haulix at two depots this autumn, and it is still in the running."))
     assert now.competition.status == "identified"
+
+
+def _figures(line: str) -> list[str]:
+    from lib.llm.offline.elements import metric_quantities
+    from lib.llm.offline.text import split_sentences
+    return [q.text for s in split_sentences([{"speaker": "Lena Park", "text": line}]) for q in metric_quantities(s)]
+
+
+def test_figures_in_more_shapes_are_metrics() -> None:
+    assert _figures("Scrap costs us something like three hundred grand a year.") == ["three hundred grand"]
+    assert _figures("Last quarter we paid GBP 42,000 in penalties.") == ["GBP 42,000"]
+    assert _figures("Dispatchers stay three hours a night after close.") == ["three hours a night"]
+    assert _figures("A third of our appointments are rebooked.") == ["A third of our appointments"]
+    assert _figures("We had sixty-two appointments cancelled that week.") == ["sixty-two appointments"]
+    assert _figures("Last year it was 240 hours.") == ["240 hours"]
+    assert _figures("Nine hours of downtime in the busiest week.") == ["Nine hours"]
+    assert _figures("Our member renewal rate fell to 71%.") == ["71%"]
+    assert _figures("Returns run at four percent of contract value.") == ["four percent"]
+    # near misses: deal terms and meeting lengths stay out
+    assert _figures("The renewal is 9% higher than last year.") == []
+    assert _figures("We can take 5% off the contract value.") == []
+    assert _figures("Let's book the workshop for two hours.") == []

@@ -79,15 +79,18 @@ _NOT_A_METRIC = re.compile(r"\b(?:pilot|trial|POC|call|meeting|kickoff|demo|revi
 # Deal terms are not business metrics: prices, discounts, fees, caps, refunds, contract values.
 _COMMERCIAL = re.compile(r"\b(?:price|priced|pricing|proposal|proposed|quote|quoted|discount|(?<!late )(?<!payment )"
                          r"fees?|term|terms|"
-                         r"cap|caps|capped|renewal|refund|list|subscription|contract value|per (?:seat|user|employee|"
+                         r"cap|caps|capped|renewal(?! rates?)|refund|list|subscription|(?<!of )contract value|"
+                         r"per (?:seat|user|employee|"
                          r"license|month)|a year on|we'd be at|bid|offer|waive|waived|commit|commitment|"
                          r"insurance|liability)\b", ICASE)
 _TIMEFRAME = re.compile(r"(?<!close )(?<!live )(?<!done )(?<!ramp )\b(?:in|within|over|for|after|during|every|"
                         r"the first|the next|the last)\s+(?:the\s+)?(?:first\s+|next\s+|last\s+)?$", ICASE)
+_RATE = re.compile(r"\s(?:a|per|each|every)\s(?:day|night|shift|week|month)$", ICASE)
 _THRESHOLD = re.compile(r"\b(?:over|above|more than|under|below|up to|exceeds?)\s+(?:about\s+)?$", ICASE)
 _OUTCOME = re.compile(r"(?:each way|one way|on average|give or take|round trip|from when|we\'re at|it\'s taking)\b|\b(?:takes?|took|spend|spent|wast\w+|los[et]|losing|sav\w+|cut|reduc\w+|faster|slower|"
                       r"close|ramp|onboard\w*|live|turnaround|cycle|time|shave|down to|get to|goal|target|from|"
-                      r"dropped|drop|went|under|today|currently|now|average|payback|pays for itself|productivity)\b",
+                      r"dropped|drop|went|under|today|currently|now|average|payback|pays for itself|productivity|"
+                      r"downtime|outages?|delays?|late|(?:last|this) (?:year|quarter|month)|it was|we were at)\b",
                       ICASE)
 
 
@@ -132,6 +135,6 @@ def _is_metric(text: str, quantity: Quantity, commercial: bool, outcome: bool) -
         return not commercial and not _THRESHOLD.search(text, max(0, start - 20), start)
     if _NOT_A_METRIC.search(text, max(0, start - 40), end + 30) or quantity.text.lower().startswith("half"):
         return False
-    if quantity.kind == "duration":
-        return outcome and not _TIMEFRAME.search(text, max(0, start - 20), start)
+    if quantity.kind == "duration":  # 'two hours a night' is a cost however the sentence runs
+        return (outcome or _RATE.search(quantity.text) is not None) and not _TIMEFRAME.search(text, max(0, start - 20), start)
     return True
