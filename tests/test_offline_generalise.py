@@ -214,3 +214,26 @@ def test_figures_in_more_shapes_are_metrics() -> None:
     assert _figures("The renewal is 9% higher than last year.") == []
     assert _figures("We can take 5% off the contract value.") == []
     assert _figures("Let's book the workshop for two hours.") == []
+
+
+def test_on_a_churn_call_the_vendor_trying_to_keep_the_account_is_the_seller() -> None:
+    people = _map(_turns(
+        ("Omar Diaz", "Hi Ruth, thanks for getting on."),
+        ("Ruth Adeyemi", "This quarter has been rough, and I want to know what you plan to do about it."),
+        ("Ruth Adeyemi", "Honestly, my team thinks we should leave, and Haulix already did a demo for us."),
+        ("Jana Holm", "I hear you. What would it take to earn this back?"),
+        ("Jana Holm", "I can commit to a written fix plan by Friday, and I'll join your monthly check-in."),
+        ("Ruth Adeyemi", "Whether we renew is my call, and I need that plan first."),
+    )).people
+    sides = {p.name: p.side for p in people}
+    assert sides.get("Ruth Adeyemi") == "buyer" and sides.get("Jana Holm") == "seller"
+    assert {p.name: p.role for p in people}.get("Ruth Adeyemi") == "economic_buyer"
+
+
+def test_more_words_for_pain_and_fine_is_not_one_of_them() -> None:
+    def pain(line: str) -> str:
+        return _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                        ("Lena Park", line)).identified_pain.status
+    assert pain("Half our crews started late twice last week and the client was embarrassed.") != "missing"
+    assert pain("We wrote off a lot of stock after the scanner outage.") != "missing"
+    assert pain("That's fine, the hotel is booked and the cars are sorted.") == "missing"

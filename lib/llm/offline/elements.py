@@ -64,14 +64,18 @@ PAIN = rule(
     r"no visibility|lack of|miss(?:ing|ed)? (?:our|the|early|deadlines|discounts|targets|forecast)|"
     r"burn(?:ing|ed)? out|attrition|turnover|embarrassing|nobody trusts|don't trust|refunds?|late (?:payment )?"
     r"fees|duplicate|clean up|chasing|problem|challenge|headcount|short on|short-staffed|understaffed|furious|"
-    r"upset|complain\w*|angry|killing us|hurting|behind on|backlog|overtime|fell over|falls over|re-?keying)\b",
+    r"upset|complain\w*|angry|killing us|hurting|behind on|backlog|overtime|fell over|falls over|re-?keying|"
+    r"embarrass\w*|downtime|outages?|(?:start|started|starts|arrive|arrived|ran|running) late|(?:went|was|were) down|"
+    r"fines|penalt(?:y|ies)|write-?offs?|wrote off|bleed\w*)\b",
     "struggle struggled struggling struggles pain painful manual manually hand spreadsheet spreadsheets churn churned "
     "churning lose losing lost forever long costing frustrated frustrating frustration bottleneck broken "
     "break breaks breaking waste wasted wasting wastes slow error mistakes headache nightmare track tell keep "
     "visibility lack miss missing missed burn burning burned attrition turnover embarrassing nobody trust refunds "
     "refund late duplicate "
     "clean chasing problem challenge headcount short staffed understaffed furious upset complain complaints "
-    "complaining complained angry killing hurting behind backlog overtime fell falls rekeying re keying")
+    "complaining complained angry killing hurting behind backlog overtime fell falls rekeying re keying embarrassed "
+    "embarrassing embarrassment embarrass downtime outage outages start started starts arrive arrived ran running went "
+    "was were fines penalty penalties write writeoff writeoffs off wrote bleed bleeding bleeds")
 _NOT_A_METRIC = re.compile(r"\b(?:pilot|trial|POC|call|meeting|kickoff|demo|review|questionnaire|questions|"
                            r"notice (?:period|to)|(?:days'|weeks'|months') notice|implementation|syncs?|contract|"
                            r"procurement|legal|redlines?|signature|installation|(?:meeting|board) minutes|"
