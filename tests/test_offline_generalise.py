@@ -237,3 +237,16 @@ def test_more_words_for_pain_and_fine_is_not_one_of_them() -> None:
     assert pain("Half our crews started late twice last week and the client was embarrassed.") != "missing"
     assert pain("We wrote off a lot of stock after the scanner outage.") != "missing"
     assert pain("That's fine, the hotel is booked and the cars are sorted.") == "missing"
+
+
+def test_the_buyer_framing_what_they_will_judge_on_is_decision_criteria() -> None:
+    def criteria(*lines: str) -> str:
+        return _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                        *[("Lena Park", line) for line in lines]).decision_criteria.status
+    assert criteria("Here's how we're going to evaluate the vendors.") != "missing"
+    assert criteria("The app has to show each driver's route on a phone.") != "missing"
+    assert criteria("Two questions for us: whether it syncs with our ledger, and whether the drivers will use it.",
+                    "If the drivers hate it, nothing else matters.") == "identified"
+    # near misses: a process step, and how someone looked at a holiday
+    assert criteria("It has to go to the board in March.") == "missing"
+    assert criteria("I looked at the photos from the holiday.") == "missing"

@@ -24,12 +24,20 @@ CRITERIA = rule(
     r"deal[- ]?killer|killed the last vendor|has to be able to|we need (?:it|something|a system|a tool|one) (?:that|to)|"
     r"(?:it|this|that) (?:has|needs) to (?:work|run|cope|handle)|whether it (?:fixes|works|solves|handles|scales|"
     r"pays)|(?:that|this|what) matters|compare every|(?:not going to|won't|doesn't|don't) care about|"
-    r"(?:she|he|they|we|I) (?:really |only |mostly )?cares? about)",
+    r"(?:she|he|they|we|I) (?:really |only |mostly )?cares? about|"
+    # The buyer framing how they will judge: 'here's how I'm going to look at this', 'I'd want to see that live',
+    # 'it has to push the logs into ...', 'whether the techs will use it', 'nothing else matters'
+    r"how (?:I'm|I am|we're|we are|I'll|we'll|I will|we will) (?:going to )?(?:look at|judge|evaluate|score|weigh) "
+    r"(?:this|it|you|the (?:options|vendors|proposals?))|"
+    r"(?:it|this|the (?:system|tool|app|platform|product)) (?:has|needs) to (?!go\b|get\b|be\b|come\b)[a-z]+|"
+    r"whether (?:it|they|the [\w-]+|our [\w-]+) (?:will |would |can )?(?:integrates?|fits?|connects?|syncs?|use|adopt)\b|"
+    r"nothing else matters|the only thing that matters)",
     "must needs need has requirement requirements criteria non negotiable deal breaker breakers dealbreaker important "
     "matters key top priority priorities looking soc soc2 iso iso27001 gdpr hipaa sso saml audit easy ease user "
     "certified compliance evaluate scorecard adopt adopted adoption writing we'd we would i'd i'll we'll judge score "
     "compare weigh need big biggest main real killer killed able it this that d ll whether matters every care "
-    "cares")
+    "cares here how look judge evaluate score weigh want see system tool app platform product integrates integrate fits "
+    "fit connects connect syncs sync use adopt nothing only")
 PROCESS = rule(
     r"\b(?:decision by|decide by|decision (?:date|deadline)|make (?:a|the|our) (?:final )?decision|"
     r"decision[- ]making|steering committee|buying committee|committee|evaluation|shortlist|short-list|"
