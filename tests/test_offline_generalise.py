@@ -250,3 +250,33 @@ def test_the_buyer_framing_what_they_will_judge_on_is_decision_criteria() -> Non
     # near misses: a process step, and how someone looked at a holiday
     assert criteria("It has to go to the board in March.") == "missing"
     assert criteria("I looked at the photos from the holiday.") == "missing"
+
+
+def test_figures_only_the_seller_gives_are_not_the_buyers_metrics() -> None:
+    seller_only = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                           ("Sam Reyes", "Our support desk answers in under four hours, and we serve 300 customers."),
+                           ("Lena Park", "Okay, noted."))
+    assert seller_only.metrics.status == "missing"
+    buyer = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                     ("Lena Park", "We lose about 300 orders a month to picking errors."))
+    assert buyer.metrics.status != "missing"
+
+
+def test_speakers_the_host_thanks_by_name_at_the_start_are_the_other_side() -> None:
+    people = _map(_turns(
+        ("Nora Quist", "Ivo, Petra, thanks for the time."),
+        ("Ivo Brandt", "Sure."),
+        ("Petra Lind", "Mostly price per seat from my side."),
+        ("Ivo Brandt", "We lose two days a week to manual picking errors."),
+        ("Nora Quist", "Our platform would take that off your plate."),
+    )).people
+    sides = {p.name: p.side for p in people}
+    assert sides.get("Petra Lind") == "buyer" and sides.get("Nora Quist") == "seller"
+    # near miss: a name thanked late in the call, not in the opening, is left to the other cues
+    late = _map(_turns(
+        ("Nora Quist", "Welcome, let me share my screen."), ("Ivo Brandt", "Sure."), ("Nora Quist", "Here it is."),
+        ("Ivo Brandt", "Okay."), ("Nora Quist", "And this is the dashboard."), ("Ivo Brandt", "Right."),
+        ("Nora Quist", "Our platform does the rest."), ("Ivo Brandt", "Petra, thanks for the time."),
+        ("Petra Lind", "Our pricing is per seat, and we offer a discount for three years."),
+    )).people
+    assert {p.name: p.side for p in late}.get("Petra Lind") == "seller"

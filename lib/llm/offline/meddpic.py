@@ -54,7 +54,7 @@ def _metrics(analysis: Analysis) -> MeddpicElement:
     found, quantities = [], []
     for sentence in analysis.sentences:
         measured = metric_quantities(sentence)
-        if measured:
+        if measured and analysis.side_of(sentence.speaker) != "seller":  # the seller's figures are not the buyer's
             buyer = analysis.side_of(sentence.speaker) == "buyer"
             found.append(Found(sentence, measured[0].span, len(measured) + (2 if buyer else 0)))
             quantities += measured

@@ -105,6 +105,7 @@ def assign_sides(directory: Directory, sentences: list[Sentence],
     for person in directory.people:
         if person.title and SELLER_TITLES.search(person.title):
             scores[person.name] += 6
+    _greeted(directory, sentences, scores)
     scores = _pool_colleagues(directory, scores)
     sides = {name: _side(score) for name, score in scores.items()} | dict(known)
     _ensure_both_sides(sides, {name: score for name, score in scores.items() if name not in known})
@@ -113,6 +114,25 @@ def assign_sides(directory: Directory, sentences: list[Sentence],
             sides[person.name] = _introduced_side(person, sides) if person.introductions else \
                 sides.get(person.name, "unknown")
     return sides
+
+
+_GREETING = rule(r"\bthanks?\b[^.?!]{0,30}?\bfor (?:the|your) time\b|\bthanks?(?: you)?(?: both| all)? for "
+                 r"(?:making|taking|joining|getting on|hopping on|jumping on|having us)\b", "thanks thank")
+GREETED = 3
+OPENING = 6  # sentences
+
+
+def _greeted(directory: Directory, sentences: list[Sentence], scores: defaultdict[str, float]) -> None:
+    """'Callum, Sione, thanks for the time': the speakers a host thanks by name in the opening are on the
+    other side from the host, however little they say later."""
+    for sentence in sentences[:OPENING]:
+        host = sentence.speaker or ""
+        if not host or scores[host] == 0 or _GREETING.search(sentence) is None:
+            continue
+        lean = GREETED if scores[host] < 0 else -GREETED
+        for person in {p.name: p for p, _ in directory.mentioned(sentence)}.values():
+            if person.is_speaker and person.name != host:
+                scores[person.name] += lean
 
 
 def _pool_colleagues(directory: Directory, scores: defaultdict[str, float]) -> defaultdict[str, float]:
