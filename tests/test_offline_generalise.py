@@ -280,3 +280,28 @@ def test_speakers_the_host_thanks_by_name_at_the_start_are_the_other_side() -> N
         ("Petra Lind", "Our pricing is per seat, and we offer a discount for three years."),
     )).people
     assert {p.name: p.side for p in late}.get("Petra Lind") == "seller"
+
+
+def test_carrying_it_inside_in_more_words_marks_a_champion() -> None:
+    for line in ("Send me the summary and I'll put it in front of the board myself.",
+                 "Annual billing is the version I can sell.",
+                 "I take the revised quote to the steering group on Monday."):
+        status = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                          ("Lena Park", "We lose two days a week to manual picking errors."),
+                          ("Lena Park", line)).champion.status
+        assert status == "identified", line
+    # near miss: putting something in writing is not carrying it to anyone
+    status = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                      ("Lena Park", "We lose two days a week to manual picking errors."),
+                      ("Lena Park", "I'll put that in writing for you.")).champion.status
+    assert status != "identified"
+
+
+def test_a_buyer_who_says_they_will_not_push_it_is_no_champion() -> None:
+    refused = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                       ("Lena Park", "It looks great, honestly, I love the scheduling view."),
+                       ("Lena Park", "But I won't be the one selling it upstairs.")).champion
+    assert refused.status == "missing"
+    liked = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                     ("Lena Park", "It looks great, honestly, I love the scheduling view.")).champion
+    assert liked.status == "partial"

@@ -3,6 +3,8 @@ and up to three verbatim quotes."""
 
 from __future__ import annotations
 
+import re
+
 from lib.agents.schemas import Evidence, MeddpicAnalysis, MeddpicElement
 from lib.llm.offline.analysis import Analysis
 from lib.llm.offline.competition import IN_HOUSE, STATUS_QUO
@@ -22,6 +24,11 @@ from lib.llm.offline.summaries import (
 from lib.llm.offline.text import Rule
 
 MAX_EVIDENCE = 3
+# 'I'm not going to be the one pushing it upstairs', 'I won't champion this', 'don't count on me to sell it'
+_REFUSAL = re.compile(r"\b(?:I'm not going to|I am not going to|I won't|I will not|I'm not) (?:be the (?:one|person) "
+                      r"(?:pushing|selling|championing|carrying|taking)|push (?:it|this)|champion (?:it|this)|sell (?:it|this) "
+                      r"(?:upstairs|internally|in(?:side)?))\b|\bdon't count on me to (?:push|sell|champion)\b",
+                      re.IGNORECASE)
 MISSING = "Not discussed on this call."
 
 
@@ -87,6 +94,8 @@ def _champion(analysis: Analysis) -> MeddpicElement:
         found = [Found(h.sentence, h.span, h.weight) for h in profile.hits]
         strong = any(h.weight >= 3 for h in profile.hits)
         return element(found, champion_summary(profile, strong), strong)
+    if any(_REFUSAL.search(s.text) and analysis.side_of(s.speaker) == "buyer" for s in analysis.sentences):
+        return element([], "", strong=False)  # a buyer said outright they will not carry it: no champion
     return element(_positive_buyer_quotes(analysis), "A buyer spoke positively, but no one offered to sell "
                    "internally.", strong=False)
 

@@ -117,9 +117,14 @@ CHAMPION = _cues(
      r"(?:internal |inside )?(?:advocate|champion|sponsor|ally|coach|person|man|woman|guy)\b", "count consider think be", 3),
     # Carrying the deal inside, in the speaker's own words, however the sentence runs on:
     # 'I'll bundle it with the sign-offs and bring it to Ines myself', 'I'll carry this to the exec team'
-    (r"\bI(?:'ll| will|'m going to| am going to)\b[^.?!]{0,80}?\b(?:carry|take|bring|walk|pitch|present|get) "
-     r"(?:it|this|that|them|the (?:package|case|numbers|proposal|deck|business case))\s+(?:in(?:to)?|to|up to|"
-     r"in front of|upstairs|through)\b", "carry take bring walk pitch present get", 3),
+    (r"\bI(?:'ll| will|'m going to| am going to)\b[^.?!]{0,80}?\b(?:(?:carry|take|bring|walk|pitch|present|get|"
+     r"hand) (?:it|this|that|them|the (?:package|case|numbers|proposal|deck|business case|summary|memo))\s+"
+     r"(?:in(?:to)?|to|up to|in front of|upstairs|through)|put (?:it|this|that|them|the [\w-]+) in front of)\b",
+     "carry take bring walk pitch present get put hand", 3),
+    # Selling it inside in the present tense: 'that's the version I can sell', 'I take the number to the exec meeting'
+    (r"\b(?:the (?:version|deal|number|price|offer)|one) I can (?:sell|get through|get approved)\b|\bI (?:take|bring|"
+     r"walk) (?:it|this|the [\w-]+(?: [\w-]+)?) (?:to|in front of) (?:the|our|my) (?:exec|executive|leadership|board|"
+     r"committee|steering)\b", "version deal number price offer one take bring walk", 3),
     # Advocacy already done: 'I've gone to bat for this twice', 'I've already written the board paper for you'
     (r"\bI(?:'ve| have)? (?:gone|went|been going) to bat\b|\bI(?:'ve| have) (?:already |personally )?(?:written|"
      r"drafted|built|prepared|put together|pre-?wired|pre-?briefed|briefed) (?:the|a|our|my) (?:[\w-]+ )?(?:board "
@@ -138,9 +143,10 @@ CHAMPION = _cues(
      r"|\bresponds better to me\b", "lands reads goes comes works better responds", 3),
     # Coaching the seller: inside information and how to win the buyer's people over
     (r"\byou didn't hear (?:this|that|it) from me\b|\bbetween (?:you and me|us)\b|\boff the record\b|"
+     r"\bI'll tell you if (?:anything|something|it) (?:will|would|might|is going to) trip (?:him|her|them) up\b|"
      r"\bI'll tell you where (?:he|she|they)(?:'s| is|'re| are) going to\b|\bsend (?:it|that|them|the [\w-]+) to me "
      r"(?:first|before)\b|\bsend me the [\w-]+ before\b|\bhere's what I'll do\b|\bI'm not letting (?:it|this)\b",
-     "hear between record tell send here not", 2),
+     "hear between record tell send here not trip", 2),
     (r"\b(?:might|will|would|should|that'll|that would) help you (?:when|with|in front of|get)\b|"
      r"\bso you (?:can|know) (?:see )?how (?:it|this|he|she|they)\b|\bI(?:'ll| can| will) (?:also )?(?:send|share|"
      r"forward) (?:you )?(?:our|the) (?:internal|board) [\w-]+", "help so send share forward", 2),
