@@ -305,3 +305,13 @@ def test_a_buyer_who_says_they_will_not_push_it_is_no_champion() -> None:
     liked = _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
                      ("Lena Park", "It looks great, honestly, I love the scheduling view.")).champion
     assert liked.status == "partial"
+
+
+def test_ratios_and_rand_amounts_are_figures() -> None:
+    from lib.llm.offline.quantities import find_quantities
+    assert _figures("Last winter about one in six deliveries arrived damaged.") == ["one in six deliveries"]
+    assert _figures("Spoilage cost us about R1,250,000 last season.") == ["R1,250,000"]
+    assert [q.key for q in find_quantities("one in four orders")] == [(0.25, "ratio")]
+    # near misses: a time of day, a room number, a word that starts with R
+    assert find_quantities("We meet at one in the afternoon.") == []
+    assert _figures("Room R2 is booked for the review.") == []

@@ -26,10 +26,13 @@ NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + words(*NUMBER_WORDS) +
 _RANGE = rf"{NUM}(?:\s?(?:to|-|–|or)\s?{NUM})?"
 _SCALE = r"(?:\s?(?:k|K|m|M|mm|MM|bn|B)\b|\s(?:thousand|million|billion)\b)"
 CURRENCY_CODE = r"(?-i:USD|EUR|GBP|AUD|CAD|CHF|NZD|ZAR)"
+_RAND = r"(?-i:R)\s?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?\s?(?-i:k|m|million|bn)\b)"  # 'R550,000', 'R2.4m'
 # '$40k', 'EUR 180,000', 'forty thousand dollars', 'four hundred grand'
-MONEY = re.compile(rf"(?:[$€£]\s?{_RANGE}{_SCALE}?|\b{CURRENCY_CODE}\s?{_RANGE}{_SCALE}?"
+MONEY = re.compile(rf"(?:[$€£]\s?{_RANGE}{_SCALE}?|\b{CURRENCY_CODE}\s?{_RANGE}{_SCALE}?|\b{_RAND}"
                    rf"|\b{NUM}{_SCALE}?\s(?:dollars|euros|pounds|USD|EUR|GBP)\b|\b{NUM}(?:\s(?:hundred|thousand))?\sgrand\b"
                    rf"|\b\d+(?:\.\d+)?\s?[kK]\b(?!\w))", ICASE)
+# 'one in eight containers', '1 in 40 payments', 'two out of every five calls'
+RATIO = re.compile(rf"\b{NUM}\s(?:in|out of)\s(?:every\s)?{NUM}\b(?!\s(?:the|a|an)\b)(?:\s[a-z][\w-]*s\b)?", ICASE)
 PERCENT = re.compile(rf"\b{_RANGE}\s?(?:%|percent\b|per cent\b|pct\b)", ICASE)
 _UNIT = r"(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|quarters?|years?)"
 DURATION = re.compile(
