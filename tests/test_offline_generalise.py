@@ -315,3 +315,15 @@ def test_ratios_and_rand_amounts_are_figures() -> None:
     # near misses: a time of day, a room number, a word that starts with R
     assert find_quantities("We meet at one in the afternoon.") == []
     assert _figures("Room R2 is booked for the review.") == []
+
+
+def test_the_buyers_answer_to_what_would_you_need_to_see_is_criteria() -> None:
+    answered = _meddpic(("Sam Reyes", "Thanks for the time today. What would you need to see from us?"),
+                        ("Lena Park", "A clear five-year cost next to the incumbent."),
+                        ("Lena Park", "And a migration plan my drivers can follow.")).decision_criteria
+    assert answered.status == "identified"
+    # near miss: the same words with no such question before them are not read as criteria
+    unasked = _meddpic(("Sam Reyes", "Thanks for the time today. Shall we look at the calendar?"),
+                       ("Lena Park", "A clear five-year cost next to the incumbent."),
+                       ("Lena Park", "And a migration plan my drivers can follow.")).decision_criteria
+    assert unasked.status == "missing"

@@ -130,6 +130,34 @@ def cue_sentences(sentences: list[Sentence], cue: Rule, sides: dict[str, str],
     return found
 
 
+# A question that asks the buyer for their criteria: what they answer next is criteria however it is worded
+CRITERIA_QUESTION = rule(r"\bwhat (?:would|will|do|does) (?:you|your \w+|she|he|they) (?:need|want|have) to see\b|"
+                         r"\bwhat (?:matters|counts) (?:most )?(?:to|for) (?:you|her|him|them)\b|\bhow (?:will|would|do) "
+                         r"(?:you|they|she|he) (?:decide|choose|judge|evaluate|compare)\b|\bwhat (?:would|does) (?:a )?good "
+                         r"(?:outcome )?look like\b", "see matters counts decide choose judge evaluate compare good")
+ANSWERS = 2  # the buyer sentences after the question that count as its answer
+
+
+def answers_to(sentences: list[Sentence], question: Rule, sides: dict[str, str]) -> list[Found]:
+    """The buyer's statements right after a question that matches `question`, as found sentences."""
+    found = []
+    for index, sentence in enumerate(sentences):
+        if not sentence.is_question or question.search(sentence) is None:
+            continue
+        asker = sides.get(sentence.speaker or "", "unknown")
+        taken = 0
+        for answer in sentences[index + 1:index + 1 + 2 * ANSWERS]:
+            side = sides.get(answer.speaker or "", "unknown")
+            if answer.speaker == sentence.speaker or side == "seller" or side == asker or answer.is_question:
+                break
+            if len(answer.text.split()) >= 3:
+                found.append(Found(answer, (0, len(answer.text)), 2))
+                taken += 1
+                if taken == ANSWERS:
+                    break
+    return found
+
+
 def metric_quantities(sentence: Sentence) -> list[Quantity]:
     """The quantities in a sentence that measure the business, not the sales process."""
     text = sentence.text

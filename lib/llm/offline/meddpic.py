@@ -8,7 +8,17 @@ import re
 from lib.agents.schemas import Evidence, MeddpicAnalysis, MeddpicElement
 from lib.llm.offline.analysis import Analysis
 from lib.llm.offline.competition import IN_HOUSE, STATUS_QUO
-from lib.llm.offline.elements import CRITERIA, PAIN, PAPER, PROCESS, Found, cue_sentences, metric_quantities
+from lib.llm.offline.elements import (
+    CRITERIA,
+    CRITERIA_QUESTION,
+    PAIN,
+    PAPER,
+    PROCESS,
+    Found,
+    answers_to,
+    cue_sentences,
+    metric_quantities,
+)
 from lib.llm.offline.gaps import gaps_for
 from lib.llm.offline.nextsteps import find_next_steps
 from lib.llm.offline.patterns import DATE
@@ -36,7 +46,8 @@ def build_meddpic(analysis: Analysis) -> MeddpicAnalysis:
     elements = {
         "metrics": _metrics(analysis),
         "economic_buyer": _economic_buyer(analysis),
-        "decision_criteria": _keyword_element(analysis, CRITERIA, "Criteria raised", buyer_only=True),
+        "decision_criteria": _keyword_element(analysis, CRITERIA, "Criteria raised", buyer_only=True,
+                                              answers=CRITERIA_QUESTION),
         "decision_process": _keyword_element(analysis, PROCESS, "Decision steps mentioned", dates=True),
         "paper_process": _keyword_element(analysis, PAPER, "Paperwork mentioned"),
         "identified_pain": _keyword_element(analysis, PAIN, "Pain described", buyer_only=True),
@@ -107,8 +118,11 @@ def _positive_buyer_quotes(analysis: Analysis) -> list[Found]:
 
 
 def _keyword_element(analysis: Analysis, cue: Rule, label: str, buyer_only: bool = False,
-                     dates: bool = False) -> MeddpicElement:
+                     dates: bool = False, answers: Rule | None = None) -> MeddpicElement:
     found = cue_sentences(analysis.sentences, cue, analysis.sides, buyer_only)
+    if answers is not None:
+        seen = {f.sentence.position for f in found}
+        found += [f for f in answers_to(analysis.sentences, answers, analysis.sides) if f.sentence.position not in seen]
     summary = keyword_summary(label, found, cue, DATE if dates else None)
     return element(found, summary, strong=len(found) >= 2 or any(f.score >= 4 for f in found))
 
