@@ -327,3 +327,13 @@ def test_the_buyers_answer_to_what_would_you_need_to_see_is_criteria() -> None:
                        ("Lena Park", "A clear five-year cost next to the incumbent."),
                        ("Lena Park", "And a migration plan my drivers can follow.")).decision_criteria
     assert unasked.status == "missing"
+
+
+def test_a_step_tied_to_a_named_approver_is_decision_process() -> None:
+    def process(*lines: str) -> str:
+        return _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                        *[("Lena Park", line) for line in lines]).decision_process.status
+    assert process("I'll raise the order once Tariq approves the figure.",
+                   "If it's close, my deputy's judgement carries a lot of weight.") == "identified"
+    # near misses: a past event with a name, and weight that is freight
+    assert process("After Tariq left, we moved offices.", "The pallet carries a lot of weight.") == "missing"

@@ -47,13 +47,14 @@ PROCESS = rule(
     r"budget cycle|implement (?:during|in|by)|"
     r"(?:goes|go|has to go|needs to go|take it|bring it) (?:to|up to|in front of) (?:the |our )?(?:board|committee|"
     r"exec(?:utive)? team|leadership|management|CFO|COO|CEO|cabinet)|(?:exec(?:utive)? team|leadership team|board|"
-    r"committee) (?:meets|meeting|reviews?)|sign(?:s)? off first|the order is|(?:before|once) (?:we|she|he|they) "
-    r"(?:decide|sign|commit|approve)|steps between now and|get (?:it|this) (?:done|signed|approved) (?:before|by|this)|"
+    r"committee) (?:meets|meeting|reviews?)|sign(?:s)? off first|the order is|(?:before|once|after) (?:we|she|he|they|"
+    r"(?-i:[A-Z][a-z]+)) (?:decides?|signs?|commits?|approves?)|steps between now and|get (?:it|this) (?:done|signed|approved) (?:before|by|this)|"
+    r"(?:judgement|judgment|opinion|view|input|vote|recommendation) carries (?:a lot of |real |some |the most )?weight|"
     r"decid(?:e|es|ed|ing)|decision)\b",
     "decision decide decisions making committee evaluation shortlist short pilot proof poc trial timeline go live "
     "roll rollout board present recommendation approval vendor select selecting selection final business budget "
     "implement goes go has needs take bring exec executive leadership committee meets sign signs order before once "
-    "steps get decide decides decided deciding")
+    "steps get decide decides decided deciding after carries")
 PAPER = rule(
     r"\b(?:MSA|master (?:services|subscription) agreement|DPA|data processing (?:agreement|addendum)|"
     r"security (?:review|questionnaire|assessment|package)|vendor (?:onboarding|setup|registration|"
