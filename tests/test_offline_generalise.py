@@ -337,3 +337,15 @@ def test_a_step_tied_to_a_named_approver_is_decision_process() -> None:
                    "If it's close, my deputy's judgement carries a lot of weight.") == "identified"
     # near misses: a past event with a name, and weight that is freight
     assert process("After Tariq left, we moved offices.", "The pallet carries a lot of weight.") == "missing"
+
+
+def test_a_past_look_or_an_unnamed_rival_quote_is_partial_competition() -> None:
+    def competition(line: str) -> str:
+        return _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                        ("Lena Park", line)).competition.status
+    assert competition("We looked at Haulix last spring, and it went nowhere.") == "partial"
+    assert competition("We got a quote from Haulix a while back.") == "partial"
+    assert competition("To be fair, we have another quote that comes in lower.") == "partial"
+    assert competition("We're looking at Haulix this month as well.") == "identified"
+    # near miss: the seller offering another quote is no rival
+    assert competition("Sure, I can send another quote with the annual option.") == "missing"

@@ -66,7 +66,8 @@ _NAMED = (
          "did performed scored looked was came"),
 )
 _PAST = re.compile(r"\b(?:years? ago|months ago|used to|previously|back in (?:19|20)\d\d|dropped|gave up on|"
-                   r"abandoned|stopped using)\b", re.IGNORECASE)
+                   r"abandoned|stopped using|last (?:year|spring|summer|autumn|fall|winter)|a while (?:back|ago)|"
+                   r"(?:where|when|and) it died|fell through|went nowhere|didn't go anywhere)\b", re.IGNORECASE)
 _AND_ALSO = re.compile(rf"(?:,\s*|\s+and\s+|\s+or\s+|,\s+and\s+|,\s+or\s+){_PRODUCT}")
 _IN_HOUSE = rule(r"\b(?:build(?:ing)? (?:it|this|something|our own|one)?\s*(?:in-house|ourselves|internally|"
                  r"(?:in|on top of|on) (?-i:[A-Z])\w*)|in-house (?:build|tool|solution|system|option)|internal build|"
@@ -89,8 +90,13 @@ _VENDOR = RuleSet((
          rf"{_product('d')}(?:'s)?\s+(?:platform|product|team)\b(?=.*\b(?:our|we)\b)",
          "here with from at platform product team"),
 ))
-_ALL = RuleSet((*_NAMED, _IN_HOUSE, _STATUS_QUO))
+# A rival the buyer will not name: 'I have another proposal on my desk', 'the other quote is still lower'
+_UNNAMED = rule(r"\b(?:I|we)(?:'ve| have)? (?:have|got|received|had) (?:another|a competing|a rival|a cheaper|a second|"
+                r"a lower) (?:proposal|quote|bid|offer)\b|\bthe other (?:proposal|quote|bid|offer) is (?:still )?"
+                r"(?:lower|cheaper|better|less)\b", "another competing rival cheaper second lower other")
+_ALL = RuleSet((*_NAMED, _IN_HOUSE, _STATUS_QUO, _UNNAMED))
 IN_HOUSE = "an in-house build"
+UNNAMED = "a rival offer not named"
 STATUS_QUO = "the status quo"
 
 
@@ -126,7 +132,8 @@ def _mentions(sentence: Sentence) -> list[tuple[str, tuple[int, int]]]:
                 hits.append((match.group("also"), match.span()))
             hits += _conjuncts(sentence.text, match.end())
         else:
-            hits.append((IN_HOUSE if _ALL.rules[position] is _IN_HOUSE else STATUS_QUO, match.span()))
+            found = _ALL.rules[position]
+            hits.append((IN_HOUSE if found is _IN_HOUSE else UNNAMED if found is _UNNAMED else STATUS_QUO, match.span()))
     return hits
 
 

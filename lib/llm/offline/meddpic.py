@@ -7,7 +7,7 @@ import re
 
 from lib.agents.schemas import Evidence, MeddpicAnalysis, MeddpicElement
 from lib.llm.offline.analysis import Analysis
-from lib.llm.offline.competition import IN_HOUSE, STATUS_QUO
+from lib.llm.offline.competition import IN_HOUSE, STATUS_QUO, UNNAMED
 from lib.llm.offline.elements import (
     CRITERIA,
     CRITERIA_QUESTION,
@@ -132,7 +132,7 @@ def _competition(analysis: Analysis) -> MeddpicElement:
     found = [Found(a.sentence, a.span, 1) for a in alternatives]
     speakers = who([a.sentence.speaker for a in alternatives])
     summary = f"Alternatives named: {list_phrase([a.name for a in alternatives], 5)}{speakers}."
-    named = [a for a in alternatives if a.name not in (IN_HOUSE, STATUS_QUO) and not a.in_the_past]
+    named = [a for a in alternatives if a.name not in (IN_HOUSE, STATUS_QUO, UNNAMED) and not a.in_the_past]
     return element(found, summary, strong=bool(named) or len(alternatives) >= 2)
 
 
