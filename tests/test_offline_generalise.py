@@ -349,3 +349,16 @@ def test_a_past_look_or_an_unnamed_rival_quote_is_partial_competition() -> None:
     assert competition("We're looking at Haulix this month as well.") == "identified"
     # near miss: the seller offering another quote is no rival
     assert competition("Sure, I can send another quote with the annual option.") == "missing"
+
+
+def test_a_contract_counts_as_paperwork_only_as_paperwork() -> None:
+    def paper(*lines: str) -> str:
+        return _meddpic(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                        *[("Lena Park", line) for line in lines]).paper_process.status
+    # the buyer's own business contracts are not paper process
+    assert paper("We lost four contracts this year over late deliveries.",
+                 "We start new contracts in April, so timing matters.") == "missing"
+    # a passing mention of terms or a lawyer is partial, paperwork described is identified
+    assert paper("Send your standard terms and my solicitor will glance at them.") == "partial"
+    assert paper("Our counsel will redline the contract next week.",
+                 "Then the PO goes through our procurement portal.") == "identified"

@@ -59,12 +59,19 @@ PAPER = rule(
     r"\b(?:MSA|master (?:services|subscription) agreement|DPA|data processing (?:agreement|addendum)|"
     r"security (?:review|questionnaire|assessment|package)|vendor (?:onboarding|setup|registration|"
     r"assessment|risk)|set (?:you|them|us) up as a vendor|legal(?: team)? (?:review|will|needs|reviews)|"
-    r"redlines?|procurement|purchase order|(?-i:PO)|signatures?|DocuSign|contracts?|order form|SOW|"
+    r"redlines?|procurement|purchase order|(?-i:PO)|signatures?|DocuSign|order form|SOW|"
+    # A contract as paperwork, not as the buyer's own business ('we lost three contracts', 'contract value')
+    r"contracts? (?:review|redlines?|terms|draft|language|signature|negotiation|amendment|auto-renews?)|"
+    r"(?:sign|signed|signing|review|reviewed|reviewing|redline|send|sent|draft|negotiate|execute|countersign)"
+    r" (?:the |a |our |your |this |that )?contracts?|auto-renew\w*|notice (?:clause|period)|"
+    r"(?:cooperative|framework|state|purchasing|master|existing) (?:contract|agreement)|standard (?:terms|agreement|"
+    r"contract|paper)|solicitors?|(?:outside|our|in-house|external) counsel|"
     r"statement of work|NDA|terms and conditions|payment terms|net[- ]?(?:30|45|60)|W-9|"
     r"certificate of insurance|paperwork|InfoSec review)\b",
     "msa master dpa data security vendor set legal redline redlines procurement purchase po signature signatures "
     "docusign contract contracts order sow statement nda terms payment net net30 net45 net60 w certificate "
-    "paperwork infosec")
+    "paperwork infosec auto renew renews renewal notice cooperative framework state purchasing master existing "
+    "standard solicitor solicitors outside counsel in house external")
 PAIN = rule(
     r"\b(?:struggl\w+|pain(?:ful)?|manual(?:ly)?|by hand|spreadsheets?|churn\w*|"
     r"los(?:e|ing|t) (?:\w+ )?(?:customers|accounts|deals|revenue|money|time|visibility)|"
