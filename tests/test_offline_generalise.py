@@ -362,3 +362,16 @@ def test_a_contract_counts_as_paperwork_only_as_paperwork() -> None:
     assert paper("Send your standard terms and my solicitor will glance at them.") == "partial"
     assert paper("Our counsel will redline the contract next week.",
                  "Then the PO goes through our procurement portal.") == "identified"
+
+
+def test_opening_doors_and_sharing_inside_papers_marks_a_champion() -> None:
+    roles = _roles(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                   ("Lena Park", "We lose two days a week to manual picking errors."),
+                   ("Lena Park", "Here's last year's budget memo, don't share it with anyone."),
+                   ("Lena Park", "And I can get you time with our COO once the numbers are ready."))
+    assert roles.get("Lena Park") == "champion"
+    # near miss: getting the seller a coffee and sharing a screen are not doors opened
+    roles = _roles(("Sam Reyes", "Thanks for the time today. Let me show you the platform."),
+                   ("Lena Park", "We lose two days a week to manual picking errors."),
+                   ("Lena Park", "I can get you a coffee, and I'll share my screen with everyone."))
+    assert roles.get("Lena Park") != "champion"

@@ -94,7 +94,8 @@ CHAMPION = _cues(
      r"(?:carry|take|bring|pitch|sell|push) (?:this|it) (?:in(?:to)?|up|upstairs|internally|in front of)|"
      r"fight for (?:this|it)|"
      r"get (?:him|her|them|\w+) (?:comfortable|on board|bought in)|set up (?:a |some )?(?:[\w-]+ )?"
-     r"(?:call|time|meeting|intro) with|introduce you|walk (?:him|her|them) through|follow up with)",
+     r"(?:call|time|meeting|intro) with|introduce you|walk (?:him|her|them) through|follow up with|"
+     r"get you (?:some )?(?:time|a meeting|a slot|an? intro\w*) with|get you in front of)",
      "case push champion advocate sell take bring bat get set introduce walk follow carry pitch fight", 3),
     (r"\bI(?:'m| am) (?:sold|a (?:big|huge) (?:fan|believer)|convinced|really excited|all in|(?:fully |completely |"
      r"totally |100% )?behind (?:this|it|you))\b", "sold fan believer convinced excited all behind", 3),
@@ -144,9 +145,10 @@ CHAMPION = _cues(
     # Coaching the seller: inside information and how to win the buyer's people over
     (r"\byou didn't hear (?:this|that|it) from me\b|\bbetween (?:you and me|us)\b|\boff the record\b|"
      r"\bI'll tell you if (?:anything|something|it) (?:will|would|might|is going to) trip (?:him|her|them) up\b|"
+     r"\bdon't (?:forward|share|show|send) (?:it|this|that) (?:to|with) anyone\b|"
      r"\bI'll tell you where (?:he|she|they)(?:'s| is|'re| are) going to\b|\bsend (?:it|that|them|the [\w-]+) to me "
      r"(?:first|before)\b|\bsend me the [\w-]+ before\b|\bhere's what I'll do\b|\bI'm not letting (?:it|this)\b",
-     "hear between record tell send here not trip", 2),
+     "hear between record tell send here not trip forward share show", 2),
     (r"\b(?:might|will|would|should|that'll|that would) help you (?:when|with|in front of|get)\b|"
      r"\bso you (?:can|know) (?:see )?how (?:it|this|he|she|they)\b|\bI(?:'ll| can| will) (?:also )?(?:send|share|"
      r"forward) (?:you )?(?:our|the) (?:internal|board) [\w-]+", "help so send share forward", 2),
