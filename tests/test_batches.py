@@ -311,7 +311,7 @@ async def test_the_offline_provider_follows_the_same_path(pool: asyncpg.Pool, tm
     report = await run_batches(ctx, work, owner="demo", sleep=_no_sleep)
     rows = await _results(pool)
     assert len(rows) == 6 and {r["status"] for r in rows} == {"completed"}
-    assert {r["llm_mode"] for r in rows} == {"batch"} and {r["model"] for r in rows} == {"offline-rules-2"}
+    assert {r["llm_mode"] for r in rows} == {"batch"} and {r["model"] for r in rows} == {"offline-rules-3"}
     assert report.batches == 1 and all(Decimal(r["cost_usd"]) == 0 for r in rows)
     stored = await BatchRepository(pool).recent()
     assert [(b.provider, b.status, b.requests) for b in stored] == [("offline", "collected", 6)]

@@ -242,7 +242,7 @@ async def test_prompt_injection_is_just_text() -> None:
 
 async def test_provider_interface() -> None:
     provider = OfflineProvider()
-    assert provider.name == "offline" and provider.model == "offline-rules-2"
+    assert provider.name == "offline" and provider.model == "offline-rules-3"
     assert OfflineProvider("v2").model == "offline-v2"
     assert provider.cost(Usage(10, 10)) == Decimal("0")
     assert (await provider.health_check()).ok is True

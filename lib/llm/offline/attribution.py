@@ -12,6 +12,7 @@ from lib.llm.offline.patterns import FIRST_PERSON, NEGATION, PRONOUN
 from lib.llm.offline.people import Directory, Person
 from lib.llm.offline.text import Rule, RuleSet, Sentence
 
+_OWNER = re.compile(r"(?:hers|his|theirs)\b", re.IGNORECASE)
 _CLAUSE = re.compile(r"[,;:]|\s(?:and|but|so|because)\s")
 
 
@@ -72,7 +73,8 @@ def _subject(sentence: Sentence, match: re.Match[str], named: list[tuple[Person,
         return speaker
     start = _clause_start(sentence.text, match.start())
     before = [p for p, at in named if at < match.start()]
-    if PRONOUN.match(sentence.text, match.start()):  # the cue itself opens with 'she': 'she approves capex'
+    if PRONOUN.match(sentence.text, match.start()) or _OWNER.match(sentence.text, match.start()):
+        # the cue itself opens with 'she' ('she approves capex') or 'hers' ('hers to move')
         return before[-1] if before else antecedent
     if before and _position(named, before[-1]) >= start:
         return before[-1]

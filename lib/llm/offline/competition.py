@@ -43,7 +43,31 @@ _NAMED = (
          rf"pitched|proposed|reached out|sent|called|showed us|rep|sales rep|proposal|quote|pricing|offer)\b",
          "quoted offered came cheaper felt didn doesn too more less better worse strong stronger weak weaker close "
          "expensive built pitched proposed reached sent called showed rep proposal quote pricing offer"),
+    # Past and present evaluations in other verbs: 'we shortlisted Cority', 'we trialled X at four offices',
+    # 'we're also seeing X next week'
+    rule(rf"\b(?:shortlisted|short-listed|trialled|trialed|piloted|demoed|benchmarked|(?:we're|we are) (?:also )?"
+         rf"(?:seeing|meeting(?: with)?))\s+{_PRODUCT}",
+         "shortlisted short listed trialled trialed piloted demoed benchmarked seeing meeting"),
+    # Described as the rival: 'the other vendor we're looking at, Ocrolus', 'X is the other one on our list'
+    rule(rf"\bthe other (?:vendor|option|provider|platform|tool|system|one)s? (?:we're|we are|I'm|I am) "
+         rf"(?:looking at|considering|evaluating|talking to|speaking (?:to|with)|seeing)(?: is)?,?\s+{_PRODUCT}",
+         "other"),
+    rule(rf"(?<![\w.]){_PRODUCT}\s+(?:is|are) (?:also )?(?:on (?:the|our|my) (?:short-?)?list|the other (?:one|vendor|"
+         rf"option)s?\b)", "list shortlist other"),
+    # What the rival did in the evaluation: 'X has already been in to quote', 'X's team has done a demo for us',
+    # 'X's model did better than our rules'
+    rule(rf"(?<![\w.])(?:(?-i:(?P<also>[A-Z][\w.&-]*[\w]))(?:,\s*|\s+and\s+))?{_PRODUCT}"
+         rf"(?:'s (?:team|people|reps?|sales team))?\s+(?:has|have)\s+(?:already |also |both )?"
+         rf"(?:been in to (?:quote|pitch|demo|present)|(?:done|given|run) (?:us )?(?:a |their )?(?:demo|pitch|"
+         rf"presentation|trial)|asked for (?:a )?(?:meetings?|demos?|calls?))\b",
+         "been done given run asked"),
+    rule(rf"(?<![\w.]){_PRODUCT}'s\s+(?:model|product|tool|platform|system|app|demo|engine)\s+(?:did|performed|"
+         rf"scored|looked|was|came)\s+(?:better|worse|well|badly|stronger|weaker|strong|weak|higher|lower)\b",
+         "did performed scored looked was came"),
 )
+_PAST = re.compile(r"\b(?:years? ago|months ago|used to|previously|back in (?:19|20)\d\d|dropped|gave up on|"
+                   r"abandoned|stopped using|last (?:year|spring|summer|autumn|fall|winter)|a while (?:back|ago)|"
+                   r"(?:where|when|and) it died|fell through|went nowhere|didn't go anywhere)\b", re.IGNORECASE)
 _AND_ALSO = re.compile(rf"(?:,\s*|\s+and\s+|\s+or\s+|,\s+and\s+|,\s+or\s+){_PRODUCT}")
 _IN_HOUSE = rule(r"\b(?:build(?:ing)? (?:it|this|something|our own|one)?\s*(?:in-house|ourselves|internally|"
                  r"(?:in|on top of|on) (?-i:[A-Z])\w*)|in-house (?:build|tool|solution|system|option)|internal build|"
@@ -66,8 +90,13 @@ _VENDOR = RuleSet((
          rf"{_product('d')}(?:'s)?\s+(?:platform|product|team)\b(?=.*\b(?:our|we)\b)",
          "here with from at platform product team"),
 ))
-_ALL = RuleSet((*_NAMED, _IN_HOUSE, _STATUS_QUO))
+# A rival the buyer will not name: 'I have another proposal on my desk', 'the other quote is still lower'
+_UNNAMED = rule(r"\b(?:I|we)(?:'ve| have)? (?:have|got|received|had) (?:another|a competing|a rival|a cheaper|a second|"
+                r"a lower) (?:proposal|quote|bid|offer)\b|\bthe other (?:proposal|quote|bid|offer) is (?:still )?"
+                r"(?:lower|cheaper|better|less)\b", "another competing rival cheaper second lower other")
+_ALL = RuleSet((*_NAMED, _IN_HOUSE, _STATUS_QUO, _UNNAMED))
 IN_HOUSE = "an in-house build"
+UNNAMED = "a rival offer not named"
 STATUS_QUO = "the status quo"
 
 
@@ -76,6 +105,11 @@ class Alternative:
     name: str
     sentence: Sentence
     span: tuple[int, int]
+
+    @property
+    def in_the_past(self) -> bool:
+        """'Two years ago we trialled X': a named vendor tried before, not one in the running now."""
+        return _PAST.search(self.sentence.text) is not None
 
 
 def find_alternatives(sentences: list[Sentence], excluded_names: set[str]) -> list[Alternative]:
@@ -94,9 +128,12 @@ def _mentions(sentence: Sentence) -> list[tuple[str, tuple[int, int]]]:
     for position, match in _ALL.matches(sentence):
         if position < len(_NAMED):
             hits.append((match.group("product"), match.span()))
+            if match.re.groupindex.get("also") and match.group("also"):  # 'AMOS and Ramco have both asked'
+                hits.append((match.group("also"), match.span()))
             hits += _conjuncts(sentence.text, match.end())
         else:
-            hits.append((IN_HOUSE if _ALL.rules[position] is _IN_HOUSE else STATUS_QUO, match.span()))
+            found = _ALL.rules[position]
+            hits.append((IN_HOUSE if found is _IN_HOUSE else UNNAMED if found is _UNNAMED else STATUS_QUO, match.span()))
     return hits
 
 

@@ -3,10 +3,22 @@ and up to three verbatim quotes."""
 
 from __future__ import annotations
 
+import re
+
 from lib.agents.schemas import Evidence, MeddpicAnalysis, MeddpicElement
 from lib.llm.offline.analysis import Analysis
-from lib.llm.offline.competition import IN_HOUSE, STATUS_QUO
-from lib.llm.offline.elements import CRITERIA, PAIN, PAPER, PROCESS, Found, cue_sentences, metric_quantities
+from lib.llm.offline.competition import IN_HOUSE, STATUS_QUO, UNNAMED
+from lib.llm.offline.elements import (
+    CRITERIA,
+    CRITERIA_QUESTION,
+    PAIN,
+    PAPER,
+    PROCESS,
+    Found,
+    answers_to,
+    cue_sentences,
+    metric_quantities,
+)
 from lib.llm.offline.gaps import gaps_for
 from lib.llm.offline.nextsteps import find_next_steps
 from lib.llm.offline.patterns import DATE
@@ -22,6 +34,11 @@ from lib.llm.offline.summaries import (
 from lib.llm.offline.text import Rule
 
 MAX_EVIDENCE = 3
+# 'I'm not going to be the one pushing it upstairs', 'I won't champion this', 'don't count on me to sell it'
+_REFUSAL = re.compile(r"\b(?:I'm not going to|I am not going to|I won't|I will not|I'm not) (?:be the (?:one|person) "
+                      r"(?:pushing|selling|championing|carrying|taking)|push (?:it|this)|champion (?:it|this)|sell (?:it|this) "
+                      r"(?:upstairs|internally|in(?:side)?))\b|\bdon't count on me to (?:push|sell|champion)\b",
+                      re.IGNORECASE)
 MISSING = "Not discussed on this call."
 
 
@@ -29,7 +46,8 @@ def build_meddpic(analysis: Analysis) -> MeddpicAnalysis:
     elements = {
         "metrics": _metrics(analysis),
         "economic_buyer": _economic_buyer(analysis),
-        "decision_criteria": _keyword_element(analysis, CRITERIA, "Criteria raised", buyer_only=True),
+        "decision_criteria": _keyword_element(analysis, CRITERIA, "Criteria raised", buyer_only=True,
+                                              answers=CRITERIA_QUESTION),
         "decision_process": _keyword_element(analysis, PROCESS, "Decision steps mentioned", dates=True),
         "paper_process": _keyword_element(analysis, PAPER, "Paperwork mentioned"),
         "identified_pain": _keyword_element(analysis, PAIN, "Pain described", buyer_only=True),
@@ -54,7 +72,7 @@ def _metrics(analysis: Analysis) -> MeddpicElement:
     found, quantities = [], []
     for sentence in analysis.sentences:
         measured = metric_quantities(sentence)
-        if measured:
+        if measured and analysis.side_of(sentence.speaker) != "seller":  # the seller's figures are not the buyer's
             buyer = analysis.side_of(sentence.speaker) == "buyer"
             found.append(Found(sentence, measured[0].span, len(measured) + (2 if buyer else 0)))
             quantities += measured
@@ -87,6 +105,8 @@ def _champion(analysis: Analysis) -> MeddpicElement:
         found = [Found(h.sentence, h.span, h.weight) for h in profile.hits]
         strong = any(h.weight >= 3 for h in profile.hits)
         return element(found, champion_summary(profile, strong), strong)
+    if any(_REFUSAL.search(s.text) and analysis.side_of(s.speaker) == "buyer" for s in analysis.sentences):
+        return element([], "", strong=False)  # a buyer said outright they will not carry it: no champion
     return element(_positive_buyer_quotes(analysis), "A buyer spoke positively, but no one offered to sell "
                    "internally.", strong=False)
 
@@ -98,8 +118,11 @@ def _positive_buyer_quotes(analysis: Analysis) -> list[Found]:
 
 
 def _keyword_element(analysis: Analysis, cue: Rule, label: str, buyer_only: bool = False,
-                     dates: bool = False) -> MeddpicElement:
+                     dates: bool = False, answers: Rule | None = None) -> MeddpicElement:
     found = cue_sentences(analysis.sentences, cue, analysis.sides, buyer_only)
+    if answers is not None:
+        seen = {f.sentence.position for f in found}
+        found += [f for f in answers_to(analysis.sentences, answers, analysis.sides) if f.sentence.position not in seen]
     summary = keyword_summary(label, found, cue, DATE if dates else None)
     return element(found, summary, strong=len(found) >= 2 or any(f.score >= 4 for f in found))
 
@@ -109,7 +132,7 @@ def _competition(analysis: Analysis) -> MeddpicElement:
     found = [Found(a.sentence, a.span, 1) for a in alternatives]
     speakers = who([a.sentence.speaker for a in alternatives])
     summary = f"Alternatives named: {list_phrase([a.name for a in alternatives], 5)}{speakers}."
-    named = [a for a in alternatives if a.name not in (IN_HOUSE, STATUS_QUO)]
+    named = [a for a in alternatives if a.name not in (IN_HOUSE, STATUS_QUO, UNNAMED) and not a.in_the_past]
     return element(found, summary, strong=bool(named) or len(alternatives) >= 2)
 
 

@@ -19,18 +19,25 @@ NUMBER_WORDS = {
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
-    "a hundred": 100, "a dozen": 12, "a couple of": 2, "a couple": 2, "half": 0.5,
+    "a hundred": 100, "a dozen": 12, "a couple of": 2, "a couple": 2, "half": 0.5, "a quarter": 0.25,
+    "a third": 1 / 3,
 }
 NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|" + words(*NUMBER_WORDS) + r"(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?)"
 _RANGE = rf"{NUM}(?:\s?(?:to|-|–|or)\s?{NUM})?"
 _SCALE = r"(?:\s?(?:k|K|m|M|mm|MM|bn|B)\b|\s(?:thousand|million|billion)\b)"
-MONEY = re.compile(rf"(?:[$€£]\s?{_RANGE}{_SCALE}?|\b{NUM}{_SCALE}?\s(?:dollars|euros|pounds|USD|EUR|GBP)\b"
+CURRENCY_CODE = r"(?-i:USD|EUR|GBP|AUD|CAD|CHF|NZD|ZAR)"
+_RAND = r"(?-i:R)\s?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?\s?(?-i:k|m|million|bn)\b)"  # 'R550,000', 'R2.4m'
+# '$40k', 'EUR 180,000', 'forty thousand dollars', 'four hundred grand'
+MONEY = re.compile(rf"(?:[$€£]\s?{_RANGE}{_SCALE}?|\b{CURRENCY_CODE}\s?{_RANGE}{_SCALE}?|\b{_RAND}"
+                   rf"|\b{NUM}{_SCALE}?\s(?:dollars|euros|pounds|USD|EUR|GBP)\b|\b{NUM}(?:\s(?:hundred|thousand))?\sgrand\b"
                    rf"|\b\d+(?:\.\d+)?\s?[kK]\b(?!\w))", ICASE)
+# 'one in eight containers', '1 in 40 payments', 'two out of every five calls'
+RATIO = re.compile(rf"\b{NUM}\s(?:in|out of)\s(?:every\s)?{NUM}\b(?!\s(?:the|a|an)\b)(?:\s[a-z][\w-]*s\b)?", ICASE)
 PERCENT = re.compile(rf"\b{_RANGE}\s?(?:%|percent\b|per cent\b|pct\b)", ICASE)
 _UNIT = r"(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|quarters?|years?)"
 DURATION = re.compile(
     rf"\b{_RANGE}[\s-](?:(?:business|working|calendar|full|man|person)[\s-])?{_UNIT}\b"
-    r"(?:\s(?:a|per|each|every)\s(?:day|week|month|quarter|year))?", ICASE)
+    r"(?:\s(?:a|per|each|every)\s(?:day|night|shift|week|month|quarter|year))?", ICASE)
 BUSINESS_NOUNS = words(
     "customers", "accounts", "clients", "users", "reps", "seats", "licen[cs]es", "invoices", "tickets",
     "deals", "employees", "people", "clerks", "agents", "spreadsheets", "calls", "leads", "hires",
@@ -43,7 +50,8 @@ BUSINESS_NOUNS = words(
     "shippers", "carriers", "positions", "apps", "plants", "presses", "hospitals", "clinics", "offices",
     "warehouses", "technicians", "nurses", "coders", "physicians", "machines", "lines", "shifts", "SKUs", "loads",
     "routes", "properties", "buildings", "providers", "partners", "resellers", "brands", "pipelines", "dashboards",
-    "incidents", "outages", "denials", "policies", "households", "members",
+    "incidents", "outages", "denials", "policies", "households", "members", "placements", "appointments",
+    "bookings", "payments", "cases", "visits", "jobs", "inspections", "awards", "grants", "fines",
 )
 COUNT = re.compile(rf"\b{_RANGE}\s(?:[a-z][\w-]*\s){{0,2}}{BUSINESS_NOUNS}\b", ICASE)
 

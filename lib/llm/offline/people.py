@@ -134,7 +134,9 @@ def find_people(sentences: list[Sentence], products: set[str]) -> Directory:
     return Directory(people + _titled_only(sentences, people))
 
 
-_TITLE_REFERENCE = re.compile(rf"\b(?:the|our|their|your)\s+(?P<title>(?-i:{C_LEVEL}))"
+# Capitalised, the senior offices an institution has one of: 'the Provost', 'our Chancellor'
+_OFFICES = r"Provost|Chancellor|Vice[- ]Chancellor|Superintendent|Bursar|Treasurer|Comptroller"
+_TITLE_REFERENCE = re.compile(rf"\b(?:the|our|their|your)\s+(?P<title>(?-i:{C_LEVEL}|{_OFFICES}))"
                               r"(?!\s*,?\s+(?-i:[A-Z]))(?!'s office)\b", ICASE)
 
 

@@ -7,21 +7,22 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from lib.llm.offline.patterns import COUNT, DURATION, MONEY, NUMBER_WORDS, PERCENT
+from lib.llm.offline.patterns import COUNT, CURRENCY_CODE, DURATION, MONEY, NUMBER_WORDS, PERCENT, RATIO
 
-Kind = Literal["money", "percent", "duration", "count"]
+Kind = Literal["money", "percent", "ratio", "duration", "count"]
 _BY_KIND: tuple[tuple[Kind, re.Pattern[str]], ...] = (
-    ("money", MONEY), ("percent", PERCENT), ("duration", DURATION), ("count", COUNT),
+    ("money", MONEY), ("percent", PERCENT), ("ratio", RATIO), ("duration", DURATION), ("count", COUNT),
 )
 _WORD_NUMBER = "(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 _FIRST_NUMBER = re.compile(rf"\d[\d,]*(?:\.\d+)?|\b{_WORD_NUMBER}(?:[- ](?:one|two|three|four|five|six|seven|eight|nine))?\b",
                            re.IGNORECASE)
-_START = re.compile(r"[$€£]|(?<![\w.,])\d|\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b",
+_START = re.compile(rf"[$€£]|\b{CURRENCY_CODE}\s?(?=\d)|\b(?-i:R)(?=\s?\d)|(?<![\w.,])\d|\b(?:" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")\b",
                     re.IGNORECASE)
-_DIGIT_START = re.compile(r"[$€£]|(?<![\w.,])\d")
-_SCALE = re.compile(r"\d\s?(k|m|mm|bn|b)\b|\b(thousand|million|billion)\b", re.IGNORECASE)
+_DIGIT_START = re.compile(rf"[$€£]|\b{CURRENCY_CODE}\s?(?=\d)|\b(?-i:R)(?=\s?\d)|(?<![\w.,])\d")
+_SCALE = re.compile(r"\d\s?(k|m|mm|bn|b)\b|\b(thousand|million|billion|grand)\b", re.IGNORECASE)
+_HUNDRED = re.compile(r"\s+hundred\b", re.IGNORECASE)
 _MULTIPLIER = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9,
-               "billion": 1e9}
+               "billion": 1e9, "grand": 1e3}
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,12 @@ def quantity_key(text: str, kind: Kind) -> tuple[float, Kind]:
         value = float(raw.replace(",", ""))
     else:  # 'forty-two' is forty plus two; 'a couple of' is one entry
         value = float(NUMBER_WORDS.get(raw) or sum(NUMBER_WORDS[w] for w in re.split(r"[- ]", raw)))
+    if _HUNDRED.match(text, match.end()):  # 'four hundred grand' is 400 thousand
+        value *= 100
+    if kind == "ratio":  # 'one in eight' is an eighth
+        second = _FIRST_NUMBER.search(text, match.end() + 1)
+        divisor = quantity_key(second.group(), "count")[0] if second else 0.0
+        return (value / divisor if divisor else value), kind
     scale = _SCALE.search(text)
     if scale and kind == "money":
         value *= _MULTIPLIER[(scale.group(1) or scale.group(2)).lower()]

@@ -45,12 +45,21 @@ ECONOMIC_BUYER = _cues(
      "buck money budget funding spend", 3),
     # Whose it is: 'out of Lorraine's budget', 'it needs Ingrid's sign-off'; the match starts inside the name
     # so that the name is the subject before it, and 'last year's budget' is no one's
-    (r"(?<=\b(?-i:[A-Z][a-z]))[a-z]*'s (?:budget|money|sign-?off|signature|blessing|green light)\b",
-     "budget money sign signoff signature blessing green", 3),
+    (r"(?<=\b(?-i:[A-Z][a-z]))[a-z]*'s (?:budget|money|sign-?off|signature|blessing|green light|say-?so)\b",
+     "budget money sign signoff signature blessing green say sayso", 3),
     # A pronoun or name before: 'is hers to approve', 'she's the one who says yes', 'he green-lights every ...'
     (r"\b(?:hers|his|theirs) to (?:approve|sign(?: off)?|decide|authori[sz]e)\b", "hers his theirs", 3),
     (r"\bthe one who (?:says yes|signs|approves|decides|authori[sz]es|makes the (?:call|decision)|(?:cuts|writes|"
      r"signs) the (?:cheques?|checks?)|(?:holds|controls|owns) the (?:budget|money|purse))\b", "one", 3),
+    # Money that is someone's to use: 'the money for this is hers to move', 'that line is hers'
+    (r"\b(?:hers|his|theirs) to (?:move|spend|release|allocate|unlock|give|free up)\b|"
+     r"\b(?:money|budget|line|line item|spend|P&L|purse) (?:is|was|stays) (?:all )?(?:hers|his|theirs)\b",
+     "hers his theirs", 3),
+    # Owning where the money sits: 'owns the lending technology line item', 'controls the capital line'
+    (r"\b(?:owns|controls|holds|runs) (?:the|that|this|our|their) (?:[\w-]+ ){0,3}?(?:line items?|budget line|"
+     r"P&L|purse strings|cost cent(?:er|re)|spend)\b", "owns controls holds runs", 3),
+    (r"\b(?:he|she|they)(?:'s| is|'re| are) the (?:last|final) (?:stop|word|say|gate|sign-?off)\b",
+     "last final", 3),
     (r"\b(?:green-?lights?|gives? (?:it |us )?the green light|has the last (?:word|say)|gets the last word|"
      r"cuts? the (?:cheques?|checks?)|writes? the cheques?)\b", "green greenlight greenlights light last cut cuts "
      "cheque cheques write writes", 3),
@@ -61,6 +70,18 @@ ECONOMIC_BUYER = _cues(
      r"technical)|my (?:part|side)))|needs? my signature)",
      "approve sign signature", 2),
     (r"\b(?:the )?budget is mine\b|\bit's my budget\b", "budget", 3),
+    # The money is the speaker's: 'the systems money is mine to move', 'I control that spend'
+    (r"\bmine to (?:move|spend|release|allocate|approve|unlock|give)\b|\b(?:money|budget|spend|line|P&L) is "
+     r"(?:all )?mine\b", "mine", 3),
+    (r"\bI (?:control|own|hold|run|manage) (?:that|the|this|our|all (?:the|that)) (?:[\w-]+ )?(?:spend|spending|"
+     r"money|purse strings|P&L|line items?|budget line)\b", "control own hold run manage", 3),
+    # Whose ledger it hits: 'it comes out of my P&L', 'it sits on my P&L', 'comes out of my line'
+    (r"\b(?:comes?|coming|paid|funded) (?:out of|from) my (?:[\w-]+ )?(?:P&L|line|cost cent(?:er|re)|pocket)\b|"
+     r"\b(?:sits|lives|lands) (?:on|in) my (?:[\w-]+ )?(?:P&L|budget|line|books)\b", "comes coming paid funded "
+     "sits lives lands", 3),
+    # The last word, in the speaker's own voice: 'whether we stay is my call', 'I'm the last stop'
+    (r"\b(?:is|'s) my (?:call|decision)\b(?! (?:with|to|on the))|\bI(?:'m| am) the (?:last|final) "
+     r"(?:stop|word|say|gate|sign-?off)\b", "call decision last final", 3),
     # 'It would come out of my operating budget', 'But it's my call', 'I'm the one signing'
     (r"\bcomes? out of my (?:\w+ )?budget\b|\bit's my (?:call|decision|sign-?off)\b|"
      r"\bI'm the one (?:who )?(?:signs|signing|approves|approving|decides|deciding)\b",
@@ -73,7 +94,8 @@ CHAMPION = _cues(
      r"(?:carry|take|bring|pitch|sell|push) (?:this|it) (?:in(?:to)?|up|upstairs|internally|in front of)|"
      r"fight for (?:this|it)|"
      r"get (?:him|her|them|\w+) (?:comfortable|on board|bought in)|set up (?:a |some )?(?:[\w-]+ )?"
-     r"(?:call|time|meeting|intro) with|introduce you|walk (?:him|her|them) through|follow up with)",
+     r"(?:call|time|meeting|intro) with|introduce you|walk (?:him|her|them) through|follow up with|"
+     r"get you (?:some )?(?:time|a meeting|a slot|an? intro\w*) with|get you in front of)",
      "case push champion advocate sell take bring bat get set introduce walk follow carry pitch fight", 3),
     (r"\bI(?:'m| am) (?:sold|a (?:big|huge) (?:fan|believer)|convinced|really excited|all in|(?:fully |completely |"
      r"totally |100% )?behind (?:this|it|you))\b", "sold fan believer convinced excited all behind", 3),
@@ -96,18 +118,37 @@ CHAMPION = _cues(
      r"(?:internal |inside )?(?:advocate|champion|sponsor|ally|coach|person|man|woman|guy)\b", "count consider think be", 3),
     # Carrying the deal inside, in the speaker's own words, however the sentence runs on:
     # 'I'll bundle it with the sign-offs and bring it to Ines myself', 'I'll carry this to the exec team'
-    (r"\bI(?:'ll| will|'m going to| am going to)\b[^.?!]{0,80}?\b(?:carry|take|bring|walk|pitch|present|get) "
-     r"(?:it|this|that|them|the (?:package|case|numbers|proposal|deck|business case))\s+(?:in(?:to)?|to|up to|"
-     r"in front of|upstairs|through)\b", "carry take bring walk pitch present get", 3),
+    (r"\bI(?:'ll| will|'m going to| am going to)\b[^.?!]{0,80}?\b(?:(?:carry|take|bring|walk|pitch|present|get|"
+     r"hand) (?:it|this|that|them|the (?:package|case|numbers|proposal|deck|business case|summary|memo))\s+"
+     r"(?:in(?:to)?|to|up to|in front of|upstairs|through)|put (?:it|this|that|them|the [\w-]+) in front of)\b",
+     "carry take bring walk pitch present get put hand", 3),
+    # Selling it inside in the present tense: 'that's the version I can sell', 'I take the number to the exec meeting'
+    (r"\b(?:the (?:version|deal|number|price|offer)|one) I can (?:sell|get through|get approved)\b|\bI (?:take|bring|"
+     r"walk) (?:it|this|the [\w-]+(?: [\w-]+)?) (?:to|in front of) (?:the|our|my) (?:exec|executive|leadership|board|"
+     r"committee|steering)\b", "version deal number price offer one take bring walk", 3),
+    # Advocacy already done: 'I've gone to bat for this twice', 'I've already written the board paper for you'
+    (r"\bI(?:'ve| have)? (?:gone|went|been going) to bat\b|\bI(?:'ve| have) (?:already |personally )?(?:written|"
+     r"drafted|built|prepared|put together|pre-?wired|pre-?briefed|briefed) (?:the|a|our|my) (?:[\w-]+ )?(?:board "
+     r"paper|paper|business case|case|memo|deck|committee|board)\b", "gone went going written drafted built "
+     "prepared put prewired pre wired prebriefed briefed", 3),
+    # The speaker as the one who carries it: 'I'm the one who'll walk it around campus'
+    (r"\bI(?:'m| am) the (?:one|person) (?:who(?:'ll| will| is going to)|that(?:'ll| will)) (?:walk|take|carry|sell|"
+     r"pitch|push|bring|shepherd|champion)\b", "one person", 3),
+    # Bringing others round: 'I'll get the research deans on board myself', 'let me handle Tobias's side'
+    (r"\bI(?:'ll| will| can|'m going to) get (?:the |our |my )?(?:[\w-]+ ){0,2}?(?:on board|bought in|onside|"
+     r"comfortable)\b|\blet me (?:handle|take care of|manage|work on) (?:\w+'s|his|her|their) side\b",
+     "get board bought onside comfortable handle take manage work", 3),
     (r"\b(?:count on me|I've got your back|I'm in your corner|you have my (?:support|vote)|I'll vouch)\b",
      "count got corner support vote vouch", 3),
     (r"\b(?:lands|reads|goes down|comes across|works) better (?:coming )?from me\b|\bbetter (?:coming )?from me than\b"
      r"|\bresponds better to me\b", "lands reads goes comes works better responds", 3),
     # Coaching the seller: inside information and how to win the buyer's people over
     (r"\byou didn't hear (?:this|that|it) from me\b|\bbetween (?:you and me|us)\b|\boff the record\b|"
+     r"\bI'll tell you if (?:anything|something|it) (?:will|would|might|is going to) trip (?:him|her|them) up\b|"
+     r"\bdon't (?:forward|share|show|send) (?:it|this|that) (?:to|with) anyone\b|"
      r"\bI'll tell you where (?:he|she|they)(?:'s| is|'re| are) going to\b|\bsend (?:it|that|them|the [\w-]+) to me "
      r"(?:first|before)\b|\bsend me the [\w-]+ before\b|\bhere's what I'll do\b|\bI'm not letting (?:it|this)\b",
-     "hear between record tell send here not", 2),
+     "hear between record tell send here not trip forward share show", 2),
     (r"\b(?:might|will|would|should|that'll|that would) help you (?:when|with|in front of|get)\b|"
      r"\bso you (?:can|know) (?:see )?how (?:it|this|he|she|they)\b|\bI(?:'ll| can| will) (?:also )?(?:send|share|"
      r"forward) (?:you )?(?:our|the) (?:internal|board) [\w-]+", "help so send share forward", 2),

@@ -48,6 +48,10 @@ _SELLER_CUES: tuple[tuple[Rule, float], ...] = (
           r"(?:typically|usually)\b", "typically usually"), 3),
     (rule(r"\b(?:welcome|thanks for (?:joining|having us|hopping on|jumping on))\b", "welcome thanks"), 1),
     (rule(r"\b(?:next steps|let me recap|to recap|proposed plan)\b", "next recap proposed"), 1),
+    # A vendor keeping an unhappy customer: 'what it would take to earn this back', 'is this your decision?'
+    (rule(r"\b(?:earn|win) (?:this|it|you|your (?:trust|business|confidence)) back\b|\bwhat would you need to see\b|"
+          r"\bis (?:this|that|it) your (?:decision|call)\b|\bI can commit to\b|\byour (?:monthly|weekly|quarterly) "
+          r"(?:check-?in|review|call)\b", "earn win see decision call commit monthly weekly quarterly"), 2),
 )
 _BUYER_CUES: tuple[tuple[Rule, float], ...] = (
     (rule(r"\b(?:our|my) (?:team|process|budget|CFO|CEO|COO|CTO|CIO|board|leadership|procurement|legal|"
@@ -79,6 +83,11 @@ _BUYER_CUES: tuple[tuple[Rule, float], ...] = (
           r"questionnaire|proposal|implementation|pricing|standard|product|platform|team's|legal team|CFO)\b", "your"), 2),
     (rule(r"\bwould save (?:me|us)\b|\bsend (?:it|them|me|the \w+) (?:to me|directly)\b|\bsend me\b|"
           r"\bget me\b|\bshow me\b", "save send get show"), 2),
+    # A customer weighing leaving, or reporting another vendor's demo: 'if we're leaving', 'X did a demo for us'
+    (rule(r"\b(?:we should (?:leave|switch|move)|if we(?:'re| are) leaving|whether we (?:stay|renew|leave)|"
+          r"(?:we're|we are) (?:thinking about|considering) (?:leaving|switching|moving)|"
+          r"(?:done|did|given|gave|run|ran) (?:us )?(?:a |their )?demo for us)\b",
+          "should leaving whether thinking considering done did given gave run ran"), 3),
     (rule(r"\b(?:our|my) (?:board|CFO|CEO|COO|general counsel|legal counsel|counsel|IT team|IT group|finance team|"
           r"procurement|policy|peak season|technicians|coordinators|managers|plants?|stores|hospitals|examiners|"
           r"auditors|denial|benefits|employees|agents|reps|payers|volumes?|numbers|team leads)\b", "our my"), 2),
@@ -96,6 +105,7 @@ def assign_sides(directory: Directory, sentences: list[Sentence],
     for person in directory.people:
         if person.title and SELLER_TITLES.search(person.title):
             scores[person.name] += 6
+    _greeted(directory, sentences, scores)
     scores = _pool_colleagues(directory, scores)
     sides = {name: _side(score) for name, score in scores.items()} | dict(known)
     _ensure_both_sides(sides, {name: score for name, score in scores.items() if name not in known})
@@ -104,6 +114,25 @@ def assign_sides(directory: Directory, sentences: list[Sentence],
             sides[person.name] = _introduced_side(person, sides) if person.introductions else \
                 sides.get(person.name, "unknown")
     return sides
+
+
+_GREETING = rule(r"\bthanks?\b[^.?!]{0,30}?\bfor (?:the|your) time\b|\bthanks?(?: you)?(?: both| all)? for "
+                 r"(?:making|taking|joining|getting on|hopping on|jumping on|having us)\b", "thanks thank")
+GREETED = 3
+OPENING = 6  # sentences
+
+
+def _greeted(directory: Directory, sentences: list[Sentence], scores: defaultdict[str, float]) -> None:
+    """'Callum, Sione, thanks for the time': the speakers a host thanks by name in the opening are on the
+    other side from the host, however little they say later."""
+    for sentence in sentences[:OPENING]:
+        host = sentence.speaker or ""
+        if not host or scores[host] == 0 or _GREETING.search(sentence) is None:
+            continue
+        lean = GREETED if scores[host] < 0 else -GREETED
+        for person in {p.name: p for p, _ in directory.mentioned(sentence)}.values():
+            if person.is_speaker and person.name != host:
+                scores[person.name] += lean
 
 
 def _pool_colleagues(directory: Directory, scores: defaultdict[str, float]) -> defaultdict[str, float]:
