@@ -169,3 +169,13 @@ def test_chunk_backlogs_match_one_count_per_chunk(settings: Settings) -> None:
             await rt.close()
 
     asyncio.run(check())
+
+
+def test_long_titles_of_one_deal_stay_told_apart() -> None:
+    from lib.views.results import TITLE_WIDTH, short_title
+
+    titles = ["Acme Freight x Relay - technical demo and security", "Acme Freight x Relay - pricing review with CFO"]
+    cut = [short_title(t) for t in titles]
+    assert all(len(c) <= TITLE_WIDTH and "…" in c for c in cut) and cut[0] != cut[1]
+    assert cut[0].startswith("Acme Freigh") and cut[1].endswith("review with CFO"[-(TITLE_WIDTH // 2):])
+    assert short_title("Short title") == "Short title"

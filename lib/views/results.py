@@ -26,13 +26,17 @@ def results_table(rows: list[StoredResult]) -> Table:
         table.add_column(name, no_wrap=True, min_width=width)
     for r in rows:
         mark = f"{UNLABELLED_MARK} " if r.transcript_unlabelled else ""
-        table.add_row(f"#{r.transcript_id}", _short(mark + (r.transcript_title or "")), r.agent_type, r.status,
+        table.add_row(f"#{r.transcript_id}", short_title(mark + (r.transcript_title or "")), r.agent_type, r.status,
                       "" if r.confidence is None else f"{r.confidence:.2f}", f"{r.cost_usd:.3f}")
     return table
 
 
-def _short(title: str, width: int = TITLE_WIDTH) -> str:
-    return title if len(title) <= width else title[: width - 1].rstrip() + "…"
+def short_title(title: str, width: int = TITLE_WIDTH) -> str:
+    """Cut in the middle: calls of one deal often share the start of their titles and differ at the end."""
+    if len(title) <= width:
+        return title
+    head = (width - 1) // 2
+    return title[:head].rstrip() + "…" + title[len(title) - (width - 1 - head):].lstrip()
 
 
 def heading(transcript: Transcript) -> str:
