@@ -375,3 +375,13 @@ def test_opening_doors_and_sharing_inside_papers_marks_a_champion() -> None:
                    ("Lena Park", "We lose two days a week to manual picking errors."),
                    ("Lena Park", "I can get you a coffee, and I'll share my screen with everyone."))
     assert roles.get("Lena Park") != "champion"
+
+
+def test_a_contraction_after_a_name_is_not_a_person() -> None:
+    people = _map(_turns(
+        ("Mara Quinn", "Joel, you explain the outage. You've told the story better than I can."),
+        ("Joel Brandt", "Fine. They're still angry about it, and we'd rather not repeat it. Didn't help either."),
+    )).people
+    names = {p.name for p in people}
+    assert {"Mara Quinn", "Joel Brandt"} <= names
+    assert not names & {"You've", "They're", "Didn't", "You’ve"}

@@ -151,6 +151,13 @@ Data Director Head Chief President Manager Lead Counsel Engineer VP Mr Mrs Ms Dr
 Agreed Again Alright Fair Frankly Literally Really Very Pretty Quite Now Here Plus Given Since While
 Because Although Though Otherwise However Meanwhile Still Yet Not Nothing Something Someone Anyone
 """.split())
+# A pronoun or verb with a contraction ('You've', 'They're', "Didn't") is never a name, in either apostrophe.
+_CONTRACTED = [f"{word}{tail}" for word in ("I", "You", "We", "They", "He", "She", "It", "That", "There",
+                                            "What", "Who", "Where", "Here", "Let")
+               for tail in ("'s", "'re", "'ve", "'ll", "'d", "'m")] + [
+    f"{verb}n't" for verb in ("Do", "Does", "Did", "Is", "Was", "Are", "Were", "Have", "Has", "Had", "Could",
+                               "Would", "Should", "Ca", "Wo", "Must", "Might", "Need")]
+NOT_NAMES = NOT_NAMES | {*_CONTRACTED, *(w.replace("'", "\u2019") for w in (*NOT_NAMES, *_CONTRACTED) if "'" in w)}
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I'll|I've|I'd|me|my|myself)\b")
 FIRST_PERSON = _FIRST_PERSON
 PRONOUN = re.compile(r"\b(?:he|she|him|her|they|them)\b", ICASE)
