@@ -101,6 +101,8 @@ def print_error(message: str, to: Console | None = None) -> None:
     """`error: MESSAGE` on one physical line (never wrapped at the terminal's width, so it can be grepped
     and pasted), with any square brackets in it (a file name, a value) printed as they are, not as markup."""
     (to or console).print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+
+
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 

@@ -16,13 +16,19 @@ if TYPE_CHECKING:
     from lib.evaluation.report import EvalReport
 
 
+def _provider(value: str) -> str:
+    if value not in ("auto", "anthropic", "offline"):
+        raise typer.BadParameter(f"{value!r}: expected auto, anthropic or offline")
+    return value
+
+
 @app.command("eval")
 @cli_errors
 def eval_command(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="A folder of calls with labels.json (or of such folders).")],
     provider: Annotated[str | None, typer.Option(
         "--provider", metavar="PROVIDER", help="auto, anthropic or offline (default: ASMIS_LLM_PROVIDER).",
-        parser=lambda value: _provider(value))] = None,
+        parser=_provider)] = None,
     prompt: Annotated[list[str] | None, typer.Option(
         "--prompt", metavar="AGENT=VERSION", help="AGENT=VERSION: a stored prompt version (or a prompt file) instead of prompts/AGENT.md; "
         "repeatable.")] = None,
@@ -68,12 +74,6 @@ def eval_command(
     if min_f1 is not None and report.mean_f1 < min_f1:
         console.print(f"[red]mean F1 {report.mean_f1:.3f} is below --min-f1 {min_f1:g}[/red]", highlight=False)
         raise typer.Exit(1)
-
-
-def _provider(value: str) -> str:
-    if value not in ("auto", "anthropic", "offline"):
-        raise typer.BadParameter(f"{value!r}: expected auto, anthropic or offline")
-    return value
 
 
 def _with_provider(settings: Settings, provider: str | None) -> Settings:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lib.digest.message import Digest
@@ -11,7 +12,9 @@ from lib.errors import ConfigError, DigestError
 from lib.settings import Settings
 
 if TYPE_CHECKING:
+    from slack_sdk import WebClient
     from slack_sdk.http_retry.handler import RetryHandler
+    from slack_sdk.web import SlackResponse
 
 # slack-sdk is imported where a message is sent: it costs a third of a second, and every `asmis` command
 # imports this module.
@@ -46,6 +49,12 @@ def _retries(settings: Settings) -> list[RetryHandler]:
 def bot_workspace(settings: Settings) -> str:
     """The workspace the bot token belongs to, from Slack's auth.test (no scope needed, nothing posted).
     Raises DigestError naming Slack's answer, never the token."""
+    answer = _web_api(settings, "auth.test", lambda client: client.auth_test())
+    return str(answer.get("team") or answer.get("team_id") or "an unnamed workspace")
+
+
+def _web_api(settings: Settings, what: str, call: Callable[[WebClient], SlackResponse]) -> SlackResponse:
+    """One Web API call with the bot token; Slack's refusal or an unreachable Slack is a DigestError."""
     from slack_sdk import WebClient
     from slack_sdk.errors import SlackApiError
 
@@ -53,18 +62,15 @@ def bot_workspace(settings: Settings) -> str:
     client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url,
                        retry_handlers=_retries(settings))
     try:
-        answer = client.auth_test()
+        return call(client)
     except SlackApiError as exc:
-        raise DigestError(f"slack auth.test: {exc.response.get('error', 'failed')}") from None
+        raise DigestError(f"slack {what}: {exc.response.get('error', 'failed')}") from None
     except OSError as exc:
-        raise DigestError(f"slack auth.test: cannot reach ({type(exc).__name__})") from None
-    return str(answer.get("team") or answer.get("team_id") or "an unnamed workspace")
+        raise DigestError(f"slack {what}: cannot reach ({type(exc).__name__})") from None
 
 
 def send_digest(settings: Settings, digest: Digest) -> str:
     """Send it; returns where it went. Raises DigestError naming Slack's answer, never the URL or token."""
-    from slack_sdk import WebClient
-    from slack_sdk.errors import SlackApiError
     from slack_sdk.webhook import WebhookClient
 
     where = destination(settings)
@@ -77,13 +83,6 @@ def send_digest(settings: Settings, digest: Digest) -> str:
         if answer.status_code != 200:
             raise DigestError(f"slack webhook refused the digest: HTTP {answer.status_code} {answer.body[:80]}")
         return where
-    assert settings.slack_bot_token is not None
-    client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url,
-                       retry_handlers=_retries(settings))
-    try:
-        client.chat_postMessage(channel=where, text=digest.text, blocks=digest.blocks)
-    except SlackApiError as exc:
-        raise DigestError(f"slack chat.postMessage to {where}: {exc.response.get('error', 'failed')}") from None
-    except OSError as exc:
-        raise DigestError(f"slack chat.postMessage to {where}: cannot reach ({type(exc).__name__})") from None
+    _web_api(settings, f"chat.postMessage to {where}",
+             lambda client: client.chat_postMessage(channel=where, text=digest.text, blocks=digest.blocks))
     return where

@@ -22,13 +22,16 @@ _HOURS = {"UTC": 0, "GMT": 0, "Z": 0, "ET": -5, "EST": -5, "EDT": -4, "CT": -6, 
           "IST": 5.5, "AEST": 10, "AEDT": 11, "JST": 9, "SGT": 8}
 MAX_VALUE = 120  # longer is not a date; and the parser's time grows with the text
 TZINFOS = {name: timezone(timedelta(hours=hours)) for name, hours in _HOURS.items()}
-# The warnings about a file's own date (here and in turns.parse_when): moot when --occurred-at overrides it.
-_DATE_WARNING = re.compile(r"(?: could be day or month first; read as month/day/year| has no time zone; assumed UTC"
-                           r"|: not a date| not an ISO 8601 date-time)$")
+# How a warning about a file's own date ends (here and in turns.parse_when): moot when --occurred-at
+# overrides that date.
+NOT_A_DATE = ": not a date"
+NOT_ISO = ": not an ISO 8601 date-time"
+NO_ZONE = " has no time zone; assumed UTC"
+AMBIGUOUS = " could be day or month first; read as month/day/year"
 
 
 def is_date_warning(warning: str) -> bool:
-    return _DATE_WARNING.search(warning) is not None
+    return warning.endswith((NOT_A_DATE, NOT_ISO, NO_ZONE, AMBIGUOUS))
 
 
 def parse_header_date(value: str, warnings: list[str], field: str) -> datetime | None:
@@ -37,7 +40,7 @@ def parse_header_date(value: str, warnings: list[str], field: str) -> datetime |
     if not text:
         return None
     if not any(char.isdigit() for char in text) or len(text) > MAX_VALUE:
-        warnings.append(f"ignored {field} {text[:40]!r}: not a date")
+        warnings.append(f"ignored {field} {text[:40]!r}{NOT_A_DATE}")
         return None
     dayfirst = _dayfirst(text, warnings, field)
     try:
@@ -45,11 +48,11 @@ def parse_header_date(value: str, warnings: list[str], field: str) -> datetime |
             pywarnings.simplefilter("ignore")  # an unknown zone name: dropped, then UTC below
             when = dateutil_parser.parse(text, dayfirst=dayfirst, fuzzy=True, tzinfos=TZINFOS)
     except (ValueError, OverflowError):
-        warnings.append(f"ignored {field} {text[:40]!r}: not a date")
+        warnings.append(f"ignored {field} {text[:40]!r}{NOT_A_DATE}")
         return None
     if when.tzinfo is None:
         if _HAS_TIME.search(text):
-            warnings.append(f"{field} has no time zone; assumed UTC")
+            warnings.append(f"{field}{NO_ZONE}")
         when = when.replace(tzinfo=UTC)
     return when
 
@@ -66,5 +69,5 @@ def _dayfirst(text: str, warnings: list[str], field: str) -> bool:
     if match["sep"] == ".":
         return True
     if first != second:
-        warnings.append(f"{field} {match.group()!r} could be day or month first; read as month/day/year")
+        warnings.append(f"{field} {match.group()!r}{AMBIGUOUS}")
     return False

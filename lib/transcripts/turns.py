@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from lib.transcripts.dates import NO_ZONE, NOT_ISO
 from lib.transcripts.models import BadTranscript, Turn
 
 # A speaker label looks like a name, not a sentence: a few capitalised words ("Speaker 2" and name
@@ -70,10 +71,10 @@ def parse_when(value: object, warnings: list[str], field: str) -> datetime | Non
     try:
         when = datetime.fromisoformat(str(value).strip())
     except ValueError:
-        warnings.append(f"ignored {field} {str(value)[:40]!r}: not an ISO 8601 date-time")
+        warnings.append(f"ignored {field} {str(value)[:40]!r}{NOT_ISO}")
         return None
     if when.tzinfo is None:
-        warnings.append(f"{field} has no time zone; assumed UTC")
+        warnings.append(f"{field}{NO_ZONE}")
         when = when.replace(tzinfo=UTC)
     return when
 
