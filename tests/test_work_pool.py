@@ -57,6 +57,7 @@ class WorkPool:
     env: dict[str, str]  # what a machine of the pool has: the Prefect server, ASMIS' database and key
     api: str
     caches: list[Path]
+    workers: list[int]  # pids of the `prefect worker` processes
 
     def asmis(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen([str(BIN / "asmis"), *args], env=self.env, cwd=ROOT, text=True,
@@ -143,7 +144,7 @@ def work_pool(flow_settings: Settings, llm: FakeMessagesAPI, prefect_database: s
                                           start_new_session=True,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         _wait_polling(api, procs[1:])
-        yield WorkPool(env, api, caches)
+        yield WorkPool(env, api, caches, [proc.pid for proc in procs[1:]])
     finally:
         _stop(procs)
 
@@ -189,14 +190,25 @@ async def test_a_backfill_spreads_its_chunks_over_two_workers_under_one_global_c
     assert llm.stats().by_path.get("POST /v1/messages") == 34
 
 
-def _engine_pids() -> list[int]:
-    """Flow-run processes the process workers started (`python -m prefect.engine`)."""
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat.rsplit(")", 1)[1].split()[1])  # the field after the state, past the command's parentheses
+
+
+def _engine_pids(workers: list[int]) -> list[int]:
+    """Flow-run processes this pool's workers started (`python -m prefect.engine`), whatever lies between:
+    an engine of another test or session on the machine is not this pool's chunk."""
     pids = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
-            if b"prefect.engine" in cmdline.read_bytes():
-                pids.append(int(cmdline.parent.name))
-        except OSError:
+            if b"prefect.engine" not in cmdline.read_bytes():
+                continue
+            pid = ancestor = int(cmdline.parent.name)
+            while ancestor > 1 and ancestor not in workers:
+                ancestor = _parent(ancestor)
+            if ancestor in workers:
+                pids.append(pid)
+        except (OSError, ValueError, IndexError):
             continue
     return pids
 
@@ -208,10 +220,10 @@ async def test_a_chunk_killed_mid_run_is_crashed_and_a_rerun_finishes_it_without
     args = ("backfill", "--since", "2025-01-01", "--until", "2025-01-13", "--chunk-days", "6", "--parallel", "2")
     first = work_pool.asmis(*args)
     deadline = time.monotonic() + 300
-    while await pool.fetchval("SELECT count(*) FROM agent_results") == 0 or not _engine_pids():
+    while await pool.fetchval("SELECT count(*) FROM agent_results") == 0 or not _engine_pids(work_pool.workers):
         assert time.monotonic() < deadline and first.poll() is None, "no chunk started"
         await asyncio.sleep(0.2)
-    victim = _engine_pids()[0]
+    victim = _engine_pids(work_pool.workers)[0]
     os.kill(victim, signal.SIGKILL)
     saved, paid = await pool.fetchval("SELECT count(*) FROM agent_results"), llm.stats().by_path["POST /v1/messages"]
     out, _ = await asyncio.to_thread(first.communicate, timeout=600)
