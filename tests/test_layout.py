@@ -16,7 +16,7 @@ ROOMS = [
     "lib.transcripts", "lib.cache", "lib.db", "lib.agents.schemas", "lib.llm", "lib.agents", "lib.prompt_files",
     "lib.deals", "lib.batches", "lib.intake", "lib.evaluation", "lib.crm", "lib.digest",
     "lib.run", "lib.views", "lib.prefect_local", "lib.doctor",
-    "tasks", "flows", "deployments", "lib.cli",
+    "tasks", "flows", "deployments", "lib.api", "lib.cli",
 ]
 PREFECT_FREE = [r for r in ROOMS if r.startswith("lib.")]
 

@@ -1,0 +1,1 @@
+"""One router module per resource, collected in lib/api/app.py."""

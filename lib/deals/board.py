@@ -1,0 +1,57 @@
+"""The deal board: deals newest activity first, a page at a time by keyset, filtered by a warning code or a
+search over deal ids and people's names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from lib.db.connect import db_errors
+from lib.deals.models import StoredDeal
+
+_ORDER_KEY = "coalesce(d.last_call_at, '-infinity'::timestamptz)"  # deals_board_idx (migration 0012)
+_FILTERS = {
+    # (last activity, deal id) after the cursor's, in the board's order: activity descending, id ascending
+    "after": f"({_ORDER_KEY} < ${{0}} OR ({_ORDER_KEY} = ${{0}} AND d.deal_id > ${{1}}))",
+    "warning": "d.rollup->'warnings' @> jsonb_build_array(jsonb_build_object('code', ${0}::text))",
+    "search": ("(d.deal_id ILIKE ${0} OR EXISTS (SELECT 1 FROM jsonb_array_elements(d.rollup->'stakeholders') s"
+               " WHERE s->>'name' ILIKE ${0}))"),
+}
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def deals_page_query(after: tuple[datetime, str] | None = None, warning: str | None = None,
+                     search: str | None = None, limit: int = 50) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    args: list[Any] = []
+    for name, value in (("after", after), ("warning", warning), ("search", _like(search) if search else None)):
+        if value is None:
+            continue
+        values = list(value) if isinstance(value, tuple) else [value]
+        numbers = [len(args) + 1 + i for i in range(len(values))]
+        where.append(_FILTERS[name].format(*numbers))
+        args += values
+    args.append(limit)
+    sql = ("SELECT d.* FROM deals d"  # noqa: S608 - fixed fragments; values are parameters
+           + (" WHERE " + " AND ".join(where) if where else "")
+           + f" ORDER BY {_ORDER_KEY} DESC, d.deal_id LIMIT ${len(args)}")
+    return sql, args
+
+
+def board_key(deal: StoredDeal) -> tuple[datetime, str]:
+    """The keyset cursor's value for the row after which the next page starts."""
+    return (deal.last_call_at or datetime.min.replace(tzinfo=None), deal.deal_id)
+
+
+async def deals_page(pool: asyncpg.Pool, *, after: tuple[datetime, str] | None = None, warning: str | None = None,
+                     search: str | None = None, limit: int = 50) -> list[StoredDeal]:
+    sql, args = deals_page_query(after, warning, search, limit)
+    with db_errors(operation="list deals"):
+        rows = await pool.fetch(sql, *args)
+    return [StoredDeal(**dict(r)) for r in rows]
