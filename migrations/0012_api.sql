@@ -31,3 +31,13 @@ CREATE TABLE api_runs (
 CREATE INDEX transcripts_deal_occurred_idx ON transcripts (deal_id, occurred_at, id) WHERE deal_id IS NOT NULL;
 -- The deal board's order (newest activity first, a deal without calls last), as an expression the keyset reads.
 CREATE INDEX deals_board_idx ON deals ((coalesce(last_call_at, '-infinity'::timestamptz)) DESC, deal_id);
+
+-- The pages' sign-in: a random session id in an HttpOnly cookie, stored here as its SHA-256, tied to the key
+-- that signed in (revoking the key ends its sessions).
+CREATE TABLE api_sessions (
+    session_sha256  text        PRIMARY KEY,
+    key_id          bigint      NOT NULL REFERENCES api_keys (id) ON DELETE CASCADE,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    expires_at      timestamptz NOT NULL
+);
+CREATE INDEX api_sessions_expires_idx ON api_sessions (expires_at);
