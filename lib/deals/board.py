@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from lib.agents.schemas import MEDDPIC_ELEMENTS
 from lib.db.connect import db_errors
 from lib.deals.models import StoredDeal
 
@@ -55,3 +56,15 @@ async def deals_page(pool: asyncpg.Pool, *, after: tuple[datetime, str] | None =
     with db_errors(operation="list deals"):
         rows = await pool.fetch(sql, *args)
     return [StoredDeal(**dict(r)) for r in rows]
+
+
+async def rollup_json(pool: asyncpg.Pool, deal_id: str) -> dict[str, Any] | None:
+    """A deal's stored roll-up as `asmis deals ID --json` prints it (stored from that very model's JSON),
+    its elements put back in MEDDPICC order (jsonb keeps keys in an order of its own)."""
+    with db_errors(operation="get deal", deal_id=deal_id):
+        rollup = await pool.fetchval("SELECT rollup FROM deals WHERE deal_id = $1", deal_id)
+    if rollup is None:
+        return None
+    elements = rollup.get("elements") or {}
+    rollup["elements"] = {name: elements[name] for name in MEDDPIC_ELEMENTS if name in elements} | elements
+    return dict(rollup)

@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from starlette.responses import Response
 
 from lib.api.cursor import decode_cursor, encode_cursor
 from lib.api.deps import PoolDep, Reader
+from lib.api.fast import json_response
 from lib.api.params import CallId, Cursor, Limit, Text, When
 from lib.api.problems import Problem
-from lib.api.schemas import CallDetail, CallItem, CallPage, ResultList, ResultOut
+from lib.api.schemas import CallDetail, CallPage, ResultList, ResultOut
 from lib.db.calls import CallRepository
 from lib.models import AGENT_TYPES
 
@@ -24,17 +26,17 @@ def call_item(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "speakers": list(row["speakers"] or []), "analyses": analyses}
 
 
-@router.get("/calls", summary="Calls, newest first, a page at a time")
+@router.get("/calls", summary="Calls, newest first, a page at a time", response_model=CallPage)
 async def list_calls(pool: PoolDep, _: Reader, deal_id: Annotated[Text | None, Query(max_length=200)] = None,
                      since: When | None = None, until: When | None = None, limit: Limit = 50,
-                     cursor: Cursor = None) -> CallPage:
+                     cursor: Cursor = None) -> Response:
     after = decode_cursor(cursor, (datetime, int)) if cursor else None
     rows = await CallRepository(pool).page(deal_id=deal_id, since=since, until=until,
                                            after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]["occurred_at"], rows[-1]["id"]) if more else None
-    return CallPage(items=[CallItem(**call_item(r)) for r in rows], next_cursor=next_cursor)
+    return json_response({"items": [call_item(r) for r in rows], "next_cursor": next_cursor})
 
 
 @router.get("/calls/{call_id}", summary="One call with its turns", responses=NOT_FOUND)

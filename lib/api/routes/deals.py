@@ -7,15 +7,16 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from starlette.responses import Response
 
 from lib.api.cursor import decode_cursor, encode_cursor
 from lib.api.deps import PoolDep, Reader
+from lib.api.fast import json_response
 from lib.api.params import Cursor, Limit, Text
 from lib.api.problems import Problem
 from lib.api.schemas import DealPage, DealSummary
-from lib.deals.board import board_key, deals_page
+from lib.deals.board import board_key, deals_page, rollup_json
 from lib.deals.models import DealRollup
-from lib.deals.store import DealRepository
 from lib.deals.view import deal_summary
 
 router = APIRouter(tags=["deals"])
@@ -35,12 +36,12 @@ async def list_deals(pool: PoolDep, _: Reader, limit: Limit = 50, cursor: Cursor
                     next_cursor=encode_cursor(*board_key(found[-1])) if more else None)
 
 
-@router.get("/deals/{deal_id}", summary="A deal's roll-up across its calls",
+@router.get("/deals/{deal_id}", summary="A deal's roll-up across its calls", response_model=DealRollup,
             responses={404: {"description": "No deal with this id"}})
-async def get_deal(pool: PoolDep, _: Reader, deal_id: DealId) -> DealRollup:
-    deal = await DealRepository(pool).get(deal_id)
-    if deal is None:
+async def get_deal(pool: PoolDep, _: Reader, deal_id: DealId) -> Response:
+    rollup = await rollup_json(pool, deal_id)
+    if rollup is None:
         raise Problem(404, f"no deal {deal_id!r}")
-    return deal.rollup
+    return json_response(rollup)
 
 
