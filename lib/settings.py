@@ -107,6 +107,9 @@ class Settings(BaseSettings):
         5.0, gt=0, le=120, description="How long `asmis doctor` waits for each group of checks before it fails.")
     doctor_min_free_mb: int = Field(
         1024, ge=0, description="`asmis doctor` fails below this much free disk for ASMIS_DATA_DIR (warns below 4x).")
+    # The HTTP API (issue 30)
+    api_url: str | None = Field(None, description="Where an ASMIS API runs (`asmis doctor` checks it), e.g. "
+                                "http://127.0.0.1:8000.")
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, ge=1)
     command_timeout: float = Field(60.0, gt=0)
@@ -114,7 +117,7 @@ class Settings(BaseSettings):
     seller_company: str | None = Field(
         None, description="Your company's name: participants listed with it are the seller, others the buyer.")
 
-    @field_validator("crm", "crm_mapping", "salesforce_instance_url", "salesforce_username", "salesforce_domain",
+    @field_validator("crm", "crm_mapping", "api_url", "salesforce_instance_url", "salesforce_username", "salesforce_domain",
                      "slack_channel", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

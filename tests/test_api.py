@@ -27,6 +27,7 @@ from tests.api_server import ApiServer, api_server
 from tests.conftest import TEMPLATE, with_database
 from tests.helpers import synthetic_transcript
 from tests.test_deals import DEAL, analysed_deal
+from tests.test_eval import answering  # noqa: F401 - the fake Messages API answering by prompt
 
 PROBLEM = "application/problem+json"
 runner = CliRunner()
@@ -350,3 +351,56 @@ async def _make_key(dsn: str, home: Path) -> None:
     settings = Settings(database_url=dsn, data_dir=home / "data", cache_dir=home / "cache")
     async with open_database(settings) as pool:
         (home / "key").write_text(await ApiKeyRepository(pool).create("outage", "read"))
+
+
+async def test_doctor_checks_the_api_when_asmis_api_url_is_set(server: ApiServer, seeded: Seeded) -> None:
+    from lib.doctor.api import check_api
+    from lib.doctor.check import DoctorContext
+    from tests.api_server import free_port
+
+    unset = await check_api(DoctorContext(seeded.settings))
+    assert unset[0].status == "ok" and "not checked" in unset[0].detail
+    up = await check_api(DoctorContext(seeded.settings.model_copy(update={"api_url": server.url + "/v1"})))
+    assert up[0].status == "ok" and "ready" in up[0].detail, up
+    closed = f"http://127.0.0.1:{free_port()}"
+    down = await check_api(DoctorContext(seeded.settings.model_copy(update={"api_url": closed})))
+    assert down[0].status == "fail" and closed in down[0].detail and "asmis api serve" in (down[0].fix or "")
+
+
+def test_activation_goes_through_the_evaluation_gate(answering: Any, settings: Settings, tmp_path: Path) -> None:
+    """With ASMIS_EVAL_SET, a version that scores worse is refused with 409 and its scores, as `asmis
+    prompts sync` refuses it; ?force=true activates it. The LLM is the fake Messages API, answering by prompt."""
+    from tests.conftest import API_KEY
+    from tests.test_eval import SET
+
+    assert settings.database_url is not None
+    url = settings.database_url.get_secret_value()
+    assert runner.invoke(app, ["prompts", "sync"]).exit_code == 0
+    _run_in_thread(lambda: _make_key(url, tmp_path))
+    env = {"ASMIS_LLM_PROVIDER": "anthropic", "ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_BASE_URL": answering.url,
+           "ASMIS_EVAL_SET": str(SET), "ASMIS_MODEL": "claude-sonnet-5-5"}
+    with api_server(url, tmp_path / "home", **env) as running:
+        key = (tmp_path / "key").read_text()
+        _run_in_thread(lambda: _write_key(url, tmp_path))
+        writer_key = (tmp_path / "write-key").read_text()
+        with running.client(writer_key) as c:
+            active = next(p for p in c.get("/v1/prompts", params={"agent_type": "meddpic"}).json()["items"]
+                          if p["is_active"])
+            broken = c.post("/v1/prompts", json={"agent_type": "meddpic",
+                                                 "content": active["content"] + "\nBROKEN: answer nothing.\n"})
+            assert broken.status_code == 201
+            refused = problem(c.post(f"/v1/prompts/{broken.json()['id']}/activate"), 409)
+            assert "mean F1" in refused["detail"] and "mean F1" in refused["scores"]
+            assert c.get(f"/v1/prompts/{active['id']}").json()["is_active"] is True
+            forced = c.post(f"/v1/prompts/{broken.json()['id']}/activate", params={"force": "true"})
+            assert forced.status_code == 200 and forced.json()["changed"] is True
+            assert "mean F1" in forced.json()["gate"]
+        assert key not in running.log() and API_KEY not in running.log()
+
+
+async def _write_key(dsn: str, home: Path) -> None:
+    from lib.db import open_database
+
+    settings = Settings(database_url=dsn, data_dir=home / "data", cache_dir=home / "cache")
+    async with open_database(settings) as pool:
+        (home / "write-key").write_text(await ApiKeyRepository(pool).create("gatekeeper", "write"))

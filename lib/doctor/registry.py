@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lib.doctor.api import check_api
 from lib.doctor.check import Group
 from lib.doctor.crm import check_crm, load_crm_sdk
 from lib.doctor.database import check_database, check_prompts
@@ -19,6 +20,7 @@ GROUPS: list[Group] = [
     Group("sources", check_sources, "check the network to the sources in ASMIS_SOURCES (`asmis sources`)"),
     Group("crm", check_crm, "check the network to the CRM (`asmis crm check`)", load_crm_sdk),
     Group("slack", check_slack, "check the network to Slack"),
+    Group("api", check_api, "check that the API answers: `curl <ASMIS_API_URL>/v1/health`"),
     Group("cache dir", check_cache_dir, "check the filesystem of ASMIS_CACHE_DIR"),
     Group("disk", check_disk, "check the filesystem of ASMIS_DATA_DIR"),
 ]
