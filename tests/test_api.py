@@ -367,7 +367,8 @@ async def test_doctor_checks_the_api_when_asmis_api_url_is_set(server: ApiServer
     assert down[0].status == "fail" and closed in down[0].detail and "asmis api serve" in (down[0].fix or "")
 
 
-def test_activation_goes_through_the_evaluation_gate(answering: Any, settings: Settings, tmp_path: Path) -> None:
+def test_activation_goes_through_the_evaluation_gate(answering: Any, settings: Settings,  # noqa: F811
+                                                     tmp_path: Path) -> None:
     """With ASMIS_EVAL_SET, a version that scores worse is refused with 409 and its scores, as `asmis
     prompts sync` refuses it; ?force=true activates it. The LLM is the fake Messages API, answering by prompt."""
     from tests.conftest import API_KEY
