@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench readme eval clean
+.PHONY: demo test lint typecheck pytest bench readme eval docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,17 @@ pytest: $(STAMP)
 EVAL_MIN_F1 ?= 0.91
 eval: $(STAMP)
 	$(BIN)/asmis eval evals --provider offline --min-f1 $(EVAL_MIN_F1)
+
+# The docs site: the reference pages regenerated from the code, then built with --strict (a broken link fails).
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]' > $(VENV)/install-docs.log 2>&1 || { cat $(VENV)/install-docs.log; exit 1; }
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(BIN)/python -m tools.docs_reference
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict  # not --quiet: it hides the warnings --strict counts
+	@echo "docs site built in site/ (open site/index.html)"
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest

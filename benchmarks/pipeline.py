@@ -5,7 +5,7 @@
     python -m benchmarks.pipeline --noop 10000       # the whole `asmis run` over 10k processed transcripts
     python -m benchmarks.pipeline --task-batch 1     # transcripts per agent task (default: ASMIS_TASK_BATCH)
     python -m benchmarks.pipeline --jitter 0.5       # each call takes latency x U(0.5, 1.5)
-    python -m benchmarks.pipeline --issue-22         # 300 x 40 KB, 200 ms + U(0, 100) ms, cap 32, 3 rounds
+    python -m benchmarks.pipeline --reference        # 300 x 40 KB, 200 ms + U(0, 100) ms, cap 32, 3 rounds
     python -m benchmarks.pipeline --latency-ms 1000 --jitter-ms 100 --transcripts 300 --repeat 2
 
 Both sides use the same embedded PostgreSQL, the same fake Messages API (in its own process, so it does
@@ -491,13 +491,13 @@ def main() -> None:
     parser.add_argument("--jitter", type=float, default=0.0, help="each call takes latency x U(1 - j, 1 + j)")
     parser.add_argument("--jitter-ms", type=float, default=0.0, help="plus U(0, this) ms on every call")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of the comparison on one setup")
-    parser.add_argument("--issue-22", action="store_true",
+    parser.add_argument("--reference", action="store_true",
                         help="300 x 40 KB, 200 ms + U(0, 100) ms, cap 32, both agents, 3 rounds")
     parser.add_argument("--scale", action="store_true", help="1k and 10k transcripts, each in its own process")
     parser.add_argument("--scale-point", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--noop", type=int, metavar="N", help="time `asmis run` over N processed transcripts")
     args = parser.parse_args()
-    if args.issue_22:
+    if args.reference:
         args.transcripts, args.latency_ms, args.jitter_ms, args.cap, args.repeat = 300, 200, 100, 32, 3
     if args.noop:
         noop_point(args.noop)

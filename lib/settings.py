@@ -24,10 +24,13 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         None, description="PostgreSQL DSN. Unset: the embedded server in ASMIS_DATA_DIR."
     )
-    data_dir: Path = Field(default_factory=lambda: _default_home() / "data")
-    cache_dir: Path = Field(default_factory=lambda: _default_home() / "cache")
-    llm_provider: Literal["auto", "anthropic", "offline"] = "auto"
-    model: str = Field(DEFAULT_MODEL, min_length=1)
+    data_dir: Path = Field(default_factory=lambda: _default_home() / "data", description=(
+        "The embedded server's cluster (as root: under /var/lib/asmis when the data dir is private)."))
+    cache_dir: Path = Field(default_factory=lambda: _default_home() / "cache", description=(
+        "The result cache's disk tier; `pacing/` in it keeps what the pacer learned of the API's limits."))
+    llm_provider: Literal["auto", "anthropic", "offline"] = Field(
+        "auto", description="auto: anthropic when ANTHROPIC_API_KEY is set, else offline (the rule-based extractor).")
+    model: str = Field(DEFAULT_MODEL, min_length=1, description="The model id LLM calls ask for.")
     llm_pacing: bool = Field(True, description="Pace LLM calls by the rate-limit headers the API sends.")
     llm_concurrency: int = Field(8, ge=1, le=1024, description="In-flight LLM calls per process.")
     llm_global_limit: int = Field(32, ge=1, le=4096, description="In-flight LLM calls across all workers.")
@@ -88,18 +91,25 @@ class Settings(BaseSettings):
     crm_max_retries: int = Field(4, ge=0, le=10, description="Retries of a CRM call answered 429 or 5xx.")
     crm_retry_wait_cap_seconds: float = Field(
         30.0, gt=0, description="Longest a Retry-After may park one CRM or Slack call.")
-    salesforce_instance_url: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_INSTANCE_URL"))
-    salesforce_access_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SALESFORCE_ACCESS_TOKEN"))
-    salesforce_username: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_USERNAME"))
-    salesforce_password: SecretStr | None = Field(None, validation_alias=AliasChoices("SALESFORCE_PASSWORD"))
+    salesforce_instance_url: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_INSTANCE_URL"),
+                                                description="Salesforce by a token: https://yourorg.my.salesforce.com")
+    salesforce_access_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SALESFORCE_ACCESS_TOKEN"),
+                                                      description="A session id or an OAuth access token.")
+    salesforce_username: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_USERNAME"),
+                                            description="Salesforce by user login, with the password and security token.")
+    salesforce_password: SecretStr | None = Field(None, validation_alias=AliasChoices("SALESFORCE_PASSWORD"),
+                                                  description="The login's password.")
     salesforce_security_token: SecretStr | None = Field(
-        None, validation_alias=AliasChoices("SALESFORCE_SECURITY_TOKEN"))
-    salesforce_domain: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_DOMAIN"))
+        None, validation_alias=AliasChoices("SALESFORCE_SECURITY_TOKEN"), description="The login's security token.")
+    salesforce_domain: str | None = Field(None, validation_alias=AliasChoices("SALESFORCE_DOMAIN"),
+                                          description="`test` for a sandbox login.")
     salesforce_api_version: str = Field("62.0", description="Salesforce REST API version.")
-    hubspot_access_token: SecretStr | None = Field(None, validation_alias=AliasChoices("HUBSPOT_ACCESS_TOKEN"))
+    hubspot_access_token: SecretStr | None = Field(None, validation_alias=AliasChoices("HUBSPOT_ACCESS_TOKEN"),
+                                                   description="A HubSpot private app's token (deal object and schema scopes).")
     hubspot_api_url: str = Field("https://api.hubapi.com", description="HubSpot API base URL.")
     slack_webhook_url: SecretStr | None = Field(None, description="Slack incoming webhook for the digest.")
-    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"),
+                                              description="A bot token (chat:write) for the digest, with ASMIS_SLACK_CHANNEL.")
     slack_channel: str | None = Field(None, description="Channel for the digest with SLACK_BOT_TOKEN.")
     slack_api_url: str = Field("https://slack.com/api/", description="Slack Web API base URL.")
     # asmis doctor (issue 24)
@@ -110,9 +120,9 @@ class Settings(BaseSettings):
     # The HTTP API (issue 30)
     api_url: str | None = Field(None, description="Where an ASMIS API runs (`asmis doctor` checks it), e.g. "
                                 "http://127.0.0.1:8000.")
-    pool_min_size: int = Field(1, ge=0)
-    pool_max_size: int = Field(10, ge=1)
-    command_timeout: float = Field(60.0, gt=0)
+    pool_min_size: int = Field(1, ge=0, description="Connections a process keeps open to PostgreSQL.")
+    pool_max_size: int = Field(10, ge=1, description="Most connections a process opens to PostgreSQL.")
+    command_timeout: float = Field(60.0, gt=0, description="Seconds one SQL statement may take.")
     # Transcript formats (issue 25): which participants a file's header lists are on our side.
     seller_company: str | None = Field(
         None, description="Your company's name: participants listed with it are the seller, others the buyer.")
