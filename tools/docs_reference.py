@@ -9,6 +9,7 @@ tests/test_docs.py runs the check, so a command, setting or endpoint changed wit
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from pathlib import Path
@@ -123,8 +124,11 @@ def main() -> None:
         text = make()
         path = REFERENCE / name
         if args.check:
-            if not path.exists() or path.read_text() != text:
+            old = path.read_text() if path.exists() else ""
+            if old != text:
                 stale.append(str(path.relative_to(REPO)))
+                diff = difflib.unified_diff(old.splitlines(True), text.splitlines(True), str(path), "generated")
+                sys.stderr.writelines(list(diff)[:40])
         else:
             path.write_text(text)
     if stale:

@@ -20,7 +20,7 @@ prompts_app = sub_app("prompts", "Prompt versions per agent type.")
 @prompts_app.command("sync")
 @cli_errors
 def prompts_sync(
-    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of <agent_type>.md files.")] = PROMPTS_DIR,
+    directory: Annotated[Path, typer.Argument(metavar="DIR", help="Folder of <agent_type>.md files (default: the prompts shipped with ASMIS).", show_default=False)] = PROMPTS_DIR,
     force: Annotated[bool, typer.Option(
         "--force", help="Activate a changed version even when the evaluation gate (ASMIS_EVAL_SET) refuses it.")] = False,
 ) -> None:

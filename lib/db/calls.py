@@ -39,13 +39,13 @@ def calls_page_query(deal_id: str | None = None, since: datetime | None = None, 
         where.append(_FILTERS[name].format(*numbers))
         args += values
     args.append(limit)
-    sql = (f"SELECT {CALL_COLUMNS} FROM transcripts t"  # noqa: S608 - fixed fragments; values are parameters
+    sql = (f"SELECT {CALL_COLUMNS} FROM transcripts t"  # noqa: S608 - constant fragments; values are parameters
            + (" WHERE " + " AND ".join(where) if where else "")
            + f" ORDER BY t.occurred_at DESC, t.id DESC LIMIT ${len(args)}")
     return sql, args
 
 
-_ONE = f"SELECT {CALL_COLUMNS}, t.turns, t.metadata FROM transcripts t WHERE t.id = $1"  # noqa: S608
+_ONE = f"SELECT {CALL_COLUMNS}, t.turns, t.metadata FROM transcripts t WHERE t.id = $1"  # noqa: S608 - constant fragments; values are parameters
 _RESULTS = """
 SELECT DISTINCT ON (r.agent_type) r.*, p.version AS prompt_version
 FROM agent_results r LEFT JOIN prompts p ON p.id = r.prompt_id

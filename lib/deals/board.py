@@ -39,7 +39,7 @@ def deals_page_query(after: tuple[datetime, str] | None = None, warning: str | N
         where.append(_FILTERS[name].format(*numbers))
         args += values
     args.append(limit)
-    sql = ("SELECT d.* FROM deals d"  # noqa: S608 - fixed fragments; values are parameters
+    sql = ("SELECT d.* FROM deals d"  # noqa: S608 - constant fragments; values are parameters
            + (" WHERE " + " AND ".join(where) if where else "")
            + f" ORDER BY {_ORDER_KEY} DESC, d.deal_id LIMIT ${len(args)}")
     return sql, args
