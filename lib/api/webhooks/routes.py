@@ -43,13 +43,13 @@ def _refuse(vendor: str, exc: Refused) -> Problem:
 
 
 @router.post("/webhooks/zoom", summary="Zoom event subscription: a call's transcript is ready",
-             responses={**_REFUSED, 503: {"description": "ZOOM_WEBHOOK_SECRET_TOKEN is not set"}})
+             responses={**_REFUSED, 404: {"description": "Zoom webhooks are off: ZOOM_WEBHOOK_SECRET_TOKEN is not set"}})
 async def zoom_webhook(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """Signed by Zoom (`x-zm-signature`, `x-zm-request-timestamp`). Answers `endpoint.url_validation`;
     takes `recording.transcript_completed` (each transcript file stored once, then analysed); any other
     event is answered and ignored."""
     if settings.zoom_webhook_secret_token is None:
-        raise Problem(503, "ZOOM_WEBHOOK_SECRET_TOKEN is not set: Zoom webhooks cannot be verified")
+        raise Problem(404, "Zoom webhooks are off: ZOOM_WEBHOOK_SECRET_TOKEN is not set on this API")
     secret = settings.zoom_webhook_secret_token.get_secret_value()
     body = await request.body()
     try:
@@ -75,13 +75,13 @@ async def zoom_webhook(request: Request, settings: SettingsDep) -> dict[str, Any
 
 
 @router.post("/webhooks/gong", summary="Gong automation rule: a call is ready",
-             responses={**_REFUSED, 503: {"description": "GONG_WEBHOOK_PUBLIC_KEY is not set"}})
+             responses={**_REFUSED, 404: {"description": "Gong webhooks are off: GONG_WEBHOOK_PUBLIC_KEY is not set"}})
 async def gong_webhook(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """Signed by Gong (an RS256 JWT in `Authorization`: expiry, `webhook_url`, `body_sha256`). The call
     (`callData.metaData.id`) is fetched through the Gong API, stored once and analysed; `isTest` is
     verified and answered, nothing stored."""
     if not settings.gong_webhook_public_key:
-        raise Problem(503, "GONG_WEBHOOK_PUBLIC_KEY is not set: Gong webhooks cannot be verified")
+        raise Problem(404, "Gong webhooks are off: GONG_WEBHOOK_PUBLIC_KEY is not set on this API")
     body = await request.body()
     try:
         verify_gong(settings.gong_webhook_public_key, body, request.headers.get("authorization"),
