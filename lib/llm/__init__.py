@@ -24,9 +24,9 @@ def provider_kind(settings: Settings) -> str:
     return settings.llm_provider
 
 
-def batch_available(settings: Settings) -> bool:
-    """Whether batch mode can run with this provider; other providers run interactively instead."""
-    return provider_kind(settings) in BATCH_PROVIDERS
+def batch_unavailable(settings: Settings) -> bool:
+    """Batch mode cannot run with this provider (bedrock, vertex, openai): runs go interactively instead."""
+    return provider_kind(settings) not in BATCH_PROVIDERS
 
 
 def platform_model(kind: str, model: str) -> str:

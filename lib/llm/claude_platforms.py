@@ -46,7 +46,7 @@ def _credential_problem(exc: Exception) -> str | None:
     if module.startswith("google.auth"):
         return (f"Google credentials: {type(exc).__name__} (run `gcloud auth application-default login` or set "
                 "GOOGLE_APPLICATION_CREDENTIALS)")
-    if isinstance(exc, ValueError) and ("region" in str(exc) or "project_id" in str(exc)):
+    if isinstance(exc, ValueError | RuntimeError) and ("region" in str(exc) or "project_id" in str(exc)):
         return str(exc).split(". ")[0]
     return None
 
