@@ -30,7 +30,14 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tests.fake_messages_api import FakeMessagesAPI, HttpRequest, HttpResponse, Json, estimate_tokens, PromptParts
+from tests.fake_messages_api import (
+    FakeMessagesAPI,
+    HttpRequest,
+    HttpResponse,
+    Json,
+    PromptParts,
+    estimate_tokens,
+)
 
 FAKE_TOKEN = "ya29.fake-vertex-token"
 
@@ -39,6 +46,16 @@ class _PlatformFake(FakeMessagesAPI):
     """The Messages API behind a platform's route: subclasses map the route and the errors."""
 
     known_platform_models: set[str] | None = None
+
+    def reset(self) -> None:
+        super().reset()
+        self.known_platform_models = None
+
+    def invocations(self) -> int:
+        """Messages calls answered (and refused) since the stats were reset; not token counts or tokens."""
+        return sum(n for path, n in self.stats().by_path.items()
+                   if path.startswith("POST ") and path.endswith(("/invoke", ":rawPredict"))
+                   and "count-tokens" not in path)
 
     def _record_and_parse(self, request: HttpRequest) -> tuple[Json, HttpResponse | None]:
         try:
@@ -114,8 +131,13 @@ class FakeVertex(_PlatformFake):
     def __init__(self, *args: Any, project: str = "fake-project", region: str = "us-east5", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.project, self.region = project, region
-        self.token = FAKE_TOKEN
+        self.token = FAKE_TOKEN  # what the token endpoint issues
+        self.accepted = FAKE_TOKEN  # what the API accepts (another: the credentials lost their access)
         self.tokens_issued = 0
+
+    def reset(self) -> None:
+        super().reset()
+        self.accepted = self.token
 
     def _platform_error(self, status: int, message: str) -> HttpResponse:
         statuses = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
@@ -136,14 +158,17 @@ class FakeVertex(_PlatformFake):
         body, bad = self._record_and_parse(request)
         if bad is not None:
             return bad
-        if request.headers.get("authorization") != f"Bearer {self.token}":
+        if request.headers.get("authorization") != f"Bearer {self.accepted}":
             self._outcome("401")
             return self._platform_error(401, "Request had invalid authentication credentials.")
         prefix = f"/v1/projects/{self.project}/locations/{self.region}/publishers/anthropic/models/"
         if request.method != "POST" or not request.path.startswith(prefix):
             return self._platform_error(404, f"Not found: {request.method} {request.path}")
         target = unquote(request.path.removeprefix(prefix))
-        if target == "count-tokens:rawPredict":
+        if target == "count-tokens:rawPredict":  # the model is in the body here
+            model = body.get("model") if isinstance(body, dict) else None
+            if self.known_platform_models is not None and model not in self.known_platform_models:
+                return self._unknown_model_error(str(model))
             parts = PromptParts.of(body if isinstance(body, dict) else {})
             return HttpResponse(200, {"input_tokens": estimate_tokens(len(parts.cacheable) + parts.rest_chars)})
         model, _, verb = target.rpartition(":")

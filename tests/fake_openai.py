@@ -49,6 +49,13 @@ class FakeOpenAI(FakeMessagesAPI):
         self.send_ratelimit_headers = True
         self.schema_refusals = 0
 
+    def reset(self) -> None:
+        super().reset()
+        self.refuse_schemas, self.send_ratelimit_headers, self.schema_refusals = False, True, 0
+
+    def chat_calls(self) -> int:
+        return self.stats().by_path.get("POST /v1/chat/completions", 0)
+
     async def _respond(self, request: HttpRequest, reader: asyncio.StreamReader) -> HttpResponse:
         if request.path.startswith("/_fake/"):
             return self._control(request)

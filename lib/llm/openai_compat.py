@@ -6,8 +6,9 @@ LiteLLM gateway) through the official `openai` client, one per event loop.
   mode (`{"type": "json_object"}`) with the schema in the system prompt, and this provider keeps to JSON
   mode from then on. A reply that does not validate goes back to `BaseAgent`, which re-asks with the
   reason, as for Claude.
-- Retries: the SDK retries 408/409/429/5xx and lost connections (SDK_MAX_RETRIES times, obeying a
-  `retry-after` of up to a minute); what outlives them is RetryableAgentError or PermanentAgentError.
+- Retries: the SDK retries 408/409/429/5xx and lost connections (SDK_MAX_RETRIES times, obeying
+  `retry-after`, which a response hook caps at MAX_RETRY_AFTER_SECONDS: the SDK would not retry at all past
+  its own maximum); what outlives them is RetryableAgentError or PermanentAgentError.
 - Pacing: each HTTP attempt's `x-ratelimit-*` headers, when the server sends them, feed the pacer (as the
   Anthropic headers do); a server without them is paced by ASMIS_LLM_CONCURRENCY alone.
 - Credentials: `OPENAI_API_KEY` (optional for a local server), `OPENAI_BASE_URL` (default OpenAI's API).
@@ -37,9 +38,10 @@ from lib.errors import PermanentAgentError, RetryableAgentError
 from lib.llm.base import Health, LLMReply, LLMRequest, Usage, render_transcript
 from lib.llm.pacing import Pacer
 from lib.llm.pricing import cost_usd, price_for, warn_unknown_price
-from lib.llm.ratelimit_headers import openai_as_anthropic
+from lib.llm.ratelimit_headers import cap_retry_after, openai_as_anthropic
 
 SDK_MAX_RETRIES = 2
+MAX_RETRY_AFTER_SECONDS = 60.0  # the SDK gives up on a longer retry-after: it is capped to this instead
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _LOCAL_KEY = "not-needed"  # local servers take any key; the SDK insists on one
 _RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
@@ -117,8 +119,9 @@ class OpenAIProvider:
 
     def __init__(self, model: str, *, max_retries: int = SDK_MAX_RETRIES, timeout: float = 600.0,
                  pacing: bool = True, pacer: Pacer | None = None, price: str | None = None,
-                 json_mode: bool = False) -> None:
+                 json_mode: bool = False, max_retry_after: float = MAX_RETRY_AFTER_SECONDS) -> None:
         self.model = model
+        self.max_retry_after = max_retry_after
         self.pacer = (pacer or Pacer()) if pacing else None
         self.max_retries = max_retries
         self.timeout = timeout
@@ -150,8 +153,10 @@ class OpenAIProvider:
             holder.response = response
         if self.pacer is not None:
             translated = openai_as_anthropic(response.headers, time.time())
-            if translated:
+            if translated:  # before the cap: the server's own ask
                 self.pacer.observe(response.status_code, translated)
+        if response.status_code in _RETRY_STATUSES:
+            cap_retry_after(response.headers, self.max_retry_after)
 
     def messages(self, request: LLMRequest, *, json_mode: bool) -> Any:
         system = request.system

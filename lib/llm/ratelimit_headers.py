@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -105,3 +105,20 @@ def openai_as_anthropic(headers: Mapping[str, str], now_wall: float) -> dict[str
         if name in headers:
             out[name] = headers[name]
     return out
+
+
+def cap_retry_after(headers: MutableMapping[str, str], cap: float) -> None:
+    """Rewrite a reply's `retry-after(-ms)` to at most `cap` seconds (an HTTP date: to `cap`), before an SDK
+    reads it: a server's one-hour wait parks a call for `cap` at most, and the SDK still retries."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            seconds = float(headers[name]) / scale
+        except (KeyError, ValueError):
+            continue
+        if seconds > cap:
+            headers[name] = f"{cap * scale:g}"
+    if "retry-after" in headers:
+        try:
+            float(headers["retry-after"])
+        except ValueError:
+            headers["retry-after"] = f"{cap:g}"
