@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lib.errors import TranscriptError
+from lib.settings import Settings
 from lib.transcripts import ParsedTranscript, parse_bytes, parse_file
 from lib.transcripts.checks import is_check
 
@@ -94,3 +95,22 @@ def test_label_grammar_is_bounded_on_long_lines() -> None:
     line = "[00:01] " + "Ab (" * 20_000 + ":" + " " * 50_000 + "x\n"
     parsed = parse_bytes(line.encode() * 2, name="long.txt", max_bytes=400_000)
     assert parsed.turns
+
+
+def test_ingest_strict_refuses_a_file_with_misread_labels(settings: Settings, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from lib.cli.main import app
+
+    runner = CliRunner()
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    for name in ("warned.txt", "banner.txt"):
+        (folder / name).write_bytes((WILD / name).read_bytes())
+    strict = runner.invoke(app, ["ingest", str(folder), "--strict"])
+    assert strict.exit_code == 1, strict.output
+    lines = strict.output.strip().splitlines()
+    assert any(line.startswith("failed") and "warned.txt" in line and "refused (--strict)" in line for line in lines)
+    assert any(line.startswith("ingested") and "banner.txt" in line and "8 turns, 2 speakers" in line for line in lines)
+    lenient = runner.invoke(app, ["ingest", str(folder / "warned.txt")])
+    assert lenient.exit_code == 0 and "labels may be misread" in lenient.output

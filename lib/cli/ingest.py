@@ -23,6 +23,8 @@ def ingest(
         "--occurred-at", metavar="WHEN", help="When the calls happened (ISO 8601, UTC unless it has an offset); default: the "
         "file's metadata, then its mtime.", parser=moment)] = None,
     source: Annotated[str, typer.Option("--source", metavar="LABEL", help="Where the files come from (e.g. zoom, gong).")] = "files",
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse a file whose speaker labels look misread (its ingest "
+                                         "line says why) instead of storing it with a warning.")] = False,
 ) -> None:
     """Ingest transcripts: one line per file; bad files are reported and skipped; exit 1 if any failed."""
     settings = get_settings()
@@ -36,7 +38,7 @@ def ingest(
             repo = TranscriptRepository(pool)
             async for item in ingest_paths(repo, paths, source=source, deal_id=deal, occurred_at=occurred_at,
                                            max_bytes=settings.ingest_max_bytes, settings=settings,
-                                           seller_company=settings.seller_company):
+                                           seller_company=settings.seller_company, strict=strict):
                 style = {"ingested": "green", "updated": "yellow", "unchanged": "dim", "failed": "red"}[item.outcome]
                 ident = f" #{item.transcript_id}" if item.transcript_id else ""
                 console.print(f"[{style}]{item.outcome:9}[/{style}] {item.path}{ident}: {item.detail}",

@@ -50,7 +50,8 @@ _KNOWN_TO_HEADER = frozenset({"title", "subject", "meeting", "call", "topic", "c
 
 def read_top(lines: list[str], warnings: list[str], *, markdown: bool = False) -> Header:
     """`read_header`, after taking off a banner of arbitrary keys when there is one."""
-    end, fields, title = banner(lines)
+    front_matter = bool(lines) and lines[0].strip() == "---"  # YAML front matter is read_header's
+    end, fields, title = (0, [], None) if front_matter else banner(lines)
     if end == 0:
         return read_header(lines, warnings, markdown=markdown)
     synthesized: list[str] = []
@@ -132,7 +133,7 @@ def banner(lines: list[str]) -> tuple[int, list[tuple[str, str]], str | None]:
         break
     if pending:
         fields.append((pending[0], ", ".join(pending[1])))
-    if not fields or all(key.casefold() in _KNOWN_TO_HEADER for key, _ in fields):
+    if len(fields) < (1 if closed else 2) or all(key.casefold() in _KNOWN_TO_HEADER for key, _ in fields):
         return 0, [], None
     if not closed and _speaks_below([key for key, _ in fields], lines[end:]):
         return 0, [], None

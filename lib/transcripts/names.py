@@ -43,8 +43,8 @@ def name_speakers(turns: list[Turn], metadata: dict[str, Any]) -> tuple[list[Tur
     for speaker, found in claims.items():
         by_name.setdefault(found[0][0], []).append(speaker)
     rename = {s: found[0][0] for s, found in claims.items() if len(by_name[found[0][0]]) == 1}
-    people = [Participant(name=claims[s][0][0], title=claims[s][0][1],
-                          company=claims[s][0][2].rstrip(".") if claims[s][0][2] else None) for s in rename]
+    people = [Participant(name=name, title=title, company=company.rstrip(".") if company else None)
+              for name, title, company in (claims[s][0] for s in rename)]
     named = [t.model_copy(update={"speaker": rename[t.speaker]}) if t.speaker in rename else t for t in turns]
     unnamed = list(dict.fromkeys(t.speaker for t in named if t.speaker and ANONYMOUS.match(t.speaker)))
     if unnamed:

@@ -28,7 +28,9 @@ from lib.transcripts.turns import build_turns, parse_when, require_turns
 def stt_format(document: dict[str, Any]) -> str | None:
     """Which vendor wrote this JSON, or None."""
     results = document.get("results")
-    if isinstance(document.get("utterances"), list) and not isinstance(results, dict):
+    utterances = document.get("utterances")
+    if isinstance(utterances, list) and not isinstance(results, dict) and utterances and isinstance(
+            utterances[0], dict) and {"speaker", "text"} <= utterances[0].keys():
         return "assemblyai"
     if isinstance(results, dict):
         if isinstance(results.get("items"), list) and ("speaker_labels" in results or "transcripts" in results):
