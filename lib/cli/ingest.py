@@ -10,6 +10,7 @@ import typer
 
 from lib.cli.app import app, cli_errors, console, moment, run_async
 from lib.db import open_database
+from lib.db.team import TeamRepository
 from lib.db.transcripts import TranscriptRepository
 from lib.settings import get_settings
 
@@ -31,14 +32,18 @@ def ingest(
 
     from lib.intake.ingest import ingest_paths  # the parsers load only for this command
     from lib.transcripts import SUFFIXES
+    from lib.transcripts.sides import Team
 
     async def go() -> int:
         failed = seen = 0
         async with open_database(settings) as pool:
             repo = TranscriptRepository(pool)
+            roster = await TeamRepository(pool).list()
+            team = Team(names=tuple(m.name for m in roster),
+                        domains=(*settings.seller_domains, *(m.email.split("@")[1] for m in roster if m.email and "@" in m.email)))
             async for item in ingest_paths(repo, paths, source=source, deal_id=deal, occurred_at=occurred_at,
                                            max_bytes=settings.ingest_max_bytes, settings=settings,
-                                           seller_company=settings.seller_company, strict=strict):
+                                           seller_company=settings.seller_company, strict=strict, team=team):
                 style = {"ingested": "green", "updated": "yellow", "unchanged": "dim", "failed": "red"}[item.outcome]
                 ident = f" #{item.transcript_id}" if item.transcript_id else ""
                 console.print(f"[{style}]{item.outcome:9}[/{style}] {item.path}{ident}: {item.detail}",
