@@ -68,3 +68,12 @@ def test_a_deepgram_response_without_diarised_text_is_refused_in_one_line() -> N
     with pytest.raises(TranscriptError, match="utterances=true"):
         parse_bytes(b'{"results": {"channels": [{"alternatives": [{"transcript": "hi"}]}]}}', name="d.json",
                     max_bytes=1000)
+
+
+def test_the_llm_reads_unnamed_speakers_as_unnamed() -> None:
+    from lib.llm.base import participant_lines
+
+    parsed = parse("assemblyai.json")
+    lines = participant_lines(parsed.metadata)
+    assert "- unnamed (Speaker C): the call does not say who this is; not a named stakeholder" in lines
+    assert any(line.startswith("- Ben Adler, head of operations, Kestrel Foods") for line in lines)
