@@ -147,6 +147,9 @@ class Settings(BaseSettings):
     # Transcript formats (issue 25): which participants a file's header lists are on our side.
     seller_company: str | None = Field(
         None, description="Your company's name: participants listed with it are the seller, others the buyer.")
+    seller_domains: list[str] = Field(
+        default_factory=list, description="Your team's e-mail domains, comma-separated (e.g. `northwind.io`): "
+        "participants with these addresses are the seller on every call.")
 
     @field_validator("llm_price")
     @classmethod
@@ -170,6 +173,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("seller_domains", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return [d.strip() for d in value.split(",") if d.strip()] if isinstance(value, str) else value
 
     @field_validator("data_dir", "cache_dir")
     @classmethod
