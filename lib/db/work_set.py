@@ -48,16 +48,17 @@ async def ready(conn: asyncpg.Connection | asyncpg.Pool) -> bool:
     return bool(await conn.fetchval("SELECT complete FROM work_set_build"))
 
 
-async def build(conn: asyncpg.Connection, batch: int = BUILD_BATCH) -> int:
+async def build(conn: asyncpg.Connection, batch: int = BUILD_BATCH, max_batches: int | None = None) -> int:
     """Fill the work set of a database that had transcripts before migration 0013, from where the last
     build stopped; return the batches done. Each batch is its own short transaction, holding a share
     lock on agent_results so no result lands between reading the truth and writing the pairs; pairs of
-    transcripts stored since the migration are the triggers' already."""
+    transcripts stored since the migration are the triggers' already. `max_batches` stops early (the next
+    call resumes)."""
     done = 0
     with db_errors(operation="build the work set"):
         if await ready(conn):
             return 0
-        while True:
+        while max_batches is None or done < max_batches:
             async with conn.transaction():
                 state = await conn.fetchrow("SELECT next_id, last_id, complete FROM work_set_build FOR UPDATE")
                 if state["complete"]:
@@ -66,9 +67,11 @@ async def build(conn: asyncpg.Connection, batch: int = BUILD_BATCH) -> int:
                 end = start + batch
                 await conn.execute("LOCK TABLE agent_results IN SHARE MODE")
                 await conn.execute(_BUILD_RANGE, list(AGENT_TYPES), start, end)
-                await conn.execute("UPDATE work_set_build SET next_id = $1, complete = $1 > $2, updated_at = now()",
+                await conn.execute("UPDATE work_set_build SET next_id = $1::bigint, complete = $1::bigint > $2::bigint,"
+                                   " updated_at = now()",
                                    end, last)
             done += 1
+    return done
 
 
 async def check(conn: asyncpg.Connection | asyncpg.Pool, sample: int = 5) -> Drift:
