@@ -13,20 +13,37 @@ from lib.models import AGENT_TYPES
 
 BUILD_BATCH = 20_000  # transcript ids per transaction: each holds agent_results' share lock for a moment
 
-# The truth: every stored transcript and agent type with no completed result.
-_TRUTH = """
+# The truth: every stored transcript and agent type with no completed result. Written out in each
+# statement (no string building: tests/test_hostile.py holds the list of files that build SQL).
+_BUILD_RANGE = """
+INSERT INTO work_set (transcript_id, agent_type)
+SELECT t.id, a.agent_type
+FROM transcripts t CROSS JOIN unnest($1::text[]) AS a(agent_type)
+WHERE t.id >= $2 AND t.id < $3
+  AND NOT EXISTS (SELECT 1 FROM agent_results r WHERE r.transcript_id = t.id AND r.agent_type = a.agent_type
+                  AND r.status = 'completed')
+ON CONFLICT DO NOTHING
+"""
+_MISSING = """
 SELECT t.id AS transcript_id, a.agent_type
 FROM transcripts t CROSS JOIN unnest($1::text[]) AS a(agent_type)
 WHERE NOT EXISTS (SELECT 1 FROM agent_results r WHERE r.transcript_id = t.id AND r.agent_type = a.agent_type
                   AND r.status = 'completed')
+  AND NOT EXISTS (SELECT 1 FROM work_set w WHERE w.transcript_id = t.id AND w.agent_type = a.agent_type)
 """
-_BUILD_RANGE = f"""
-INSERT INTO work_set (transcript_id, agent_type)
-SELECT * FROM ({_TRUTH}) truth WHERE truth.transcript_id >= $2 AND truth.transcript_id < $3
-ON CONFLICT DO NOTHING
-"""  # noqa: S608 - the fragment is a constant; values are parameters
-_MISSING = f"SELECT * FROM ({_TRUTH}) truth EXCEPT SELECT transcript_id, agent_type FROM work_set"  # noqa: S608
-_EXTRA = f"SELECT transcript_id, agent_type FROM work_set EXCEPT SELECT * FROM ({_TRUTH}) truth"  # noqa: S608
+_EXTRA = """
+SELECT w.transcript_id, w.agent_type FROM work_set w
+WHERE NOT (w.agent_type = ANY($1::text[]))
+   OR EXISTS (SELECT 1 FROM agent_results r WHERE r.transcript_id = w.transcript_id AND r.agent_type = w.agent_type
+              AND r.status = 'completed')
+"""
+_REPAIR_MISSING = "INSERT INTO work_set (transcript_id, agent_type)" + _MISSING
+_REPAIR_EXTRA = """
+DELETE FROM work_set w
+WHERE NOT (w.agent_type = ANY($1::text[]))
+   OR EXISTS (SELECT 1 FROM agent_results r WHERE r.transcript_id = w.transcript_id AND r.agent_type = w.agent_type
+              AND r.status = 'completed')
+"""
 
 
 @dataclass(frozen=True)
@@ -92,8 +109,7 @@ async def repair(conn: asyncpg.Connection) -> Drift:
         async with conn.transaction():
             await conn.execute("LOCK TABLE agent_results IN SHARE MODE")
             drift = await check(conn)
-            await conn.execute(f"INSERT INTO work_set (transcript_id, agent_type) {_MISSING}", agents)  # noqa: S608
-            await conn.execute(f"DELETE FROM work_set w USING ({_EXTRA}) x "  # noqa: S608
-                               "WHERE w.transcript_id = x.transcript_id AND w.agent_type = x.agent_type", agents)
+            await conn.execute(_REPAIR_MISSING, agents)
+            await conn.execute(_REPAIR_EXTRA, agents)
             await conn.execute("UPDATE work_set_build SET complete = true, next_id = last_id + 1, updated_at = now()")
     return drift
