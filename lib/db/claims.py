@@ -56,7 +56,10 @@ FROM transcripts c WHERE {_ELIGIBLE}
 # call: used when a completed result of any prompt counts as done (neither --force nor --reprocess-stale).
 # Each candidate is still checked by _MISSING, so a pair the work set holds needlessly is never claimed.
 _IN_WORK_SET = "c.id IN (SELECT w.transcript_id FROM work_set w WHERE w.agent_type = ANY($1::text[]))"
-_CLAIM_WS = _CLAIM.replace("WHERE (c.claim_expires_at IS NULL", f"WHERE {_IN_WORK_SET}\n      AND (c.claim_expires_at IS NULL")
+# The claim sorts the work set's candidates itself: ordering by an expression the occurred_at index cannot
+# give keeps the planner from walking the history in that index's order to find the waiting calls.
+_CLAIM_WS = _CLAIM.replace("WHERE (c.claim_expires_at IS NULL", f"WHERE {_IN_WORK_SET}\n      AND (c.claim_expires_at IS NULL"
+                           ).replace("ORDER BY c.occurred_at, c.id", "ORDER BY c.occurred_at + interval '0 seconds', c.id")
 _COUNT_WS = _COUNT.replace("FROM transcripts c WHERE ", f"FROM transcripts c WHERE {_IN_WORK_SET} AND ")
 
 _RELEASE = ("UPDATE transcripts SET claimed_by = NULL, claim_expires_at = NULL"
