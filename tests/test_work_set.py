@@ -1,4 +1,4 @@
-"""The work set (migrations/0013_work_set.sql, lib/db/work_set.py): equal to the truth computed the slow
+"""The work set (migrations/0015_work_set.sql, lib/db/work_set.py): equal to the truth computed the slow
 way after every kind of write, read by claims and counts with the same answers, built in batches for an
 existing database, checked and repaired."""
 
@@ -132,7 +132,7 @@ async def test_an_existing_database_is_built_in_batches_and_runs_walk_the_histor
     repo, results = TranscriptRepository(pool), ResultRepository(pool)
     ids = [(await repo.add(transcript(f"Ana: call {i}")))[0] for i in range(25)]
     await results.upsert_many([result(i, agent_type="stakeholder") for i in ids[:10]])
-    # As migration 0013 leaves a database that already held calls: an empty work set, a build to do.
+    # As migration 0015 leaves a database that already held calls: an empty work set, a build to do.
     await pool.execute("DELETE FROM work_set")
     await pool.execute("UPDATE work_set_build SET next_id = 0, last_id = $1, complete = false", max(ids))
     claims = ClaimRepository(pool)

@@ -1,5 +1,5 @@
 """The work set: (transcript, agent type) pairs without a completed result, kept by triggers
-(migrations/0013_work_set.sql). Here: its build for an existing database, in batches that resume, and
+(migrations/0015_work_set.sql). Here: its build for an existing database, in batches that resume, and
 its check and repair against the truth computed the slow way (every stored call, every result)."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ async def ready(conn: asyncpg.Connection | asyncpg.Pool) -> bool:
 
 
 async def build(conn: asyncpg.Connection, batch: int = BUILD_BATCH, max_batches: int | None = None) -> int:
-    """Fill the work set of a database that had transcripts before migration 0013, from where the last
+    """Fill the work set of a database that had transcripts before migration 0015, from where the last
     build stopped; return the batches done. Each batch is its own short transaction, holding a share
     lock on agent_results so no result lands between reading the truth and writing the pairs; pairs of
     transcripts stored since the migration are the triggers' already. `max_batches` stops early (the next
