@@ -1,17 +1,22 @@
-"""`asmis db migrate | url | start | stop`: the PostgreSQL database, embedded server and schema."""
+"""`asmis db migrate | check | repair | url | start | stop`: the PostgreSQL database, embedded server,
+schema and the work set."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
+import typer
+
 from lib.cli.app import cli_errors, console, run_async, sub_app
 from lib.db.embedded import EmbeddedPostgres
 from lib.db.migrate import migrate
+from lib.db.work_set import Drift as WorkDrift
+from lib.db.work_set import check, ready, repair
 from lib.errors import AsmisError
 from lib.prefect_local.target import local_server
 from lib.settings import Settings, get_settings
 
-db_app = sub_app("db", "The PostgreSQL database: embedded server and schema.")
+db_app = sub_app("db", "The PostgreSQL database: embedded server, schema and the work set.")
 
 
 def redact_dsn(dsn: str) -> str:
@@ -42,6 +47,49 @@ def db_migrate() -> None:
 
     applied = run_async(go())
     console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+
+
+def _drift_line(drift: WorkDrift) -> str:
+    line = (f"work set: {drift.missing} pair(s) missing (work a run would not see), "
+            f"{drift.extra} held needlessly")
+    return line + (f" (e.g. {', '.join(drift.sample)})" if drift.sample else "")
+
+
+@db_app.command("check")
+@cli_errors
+def db_check() -> None:
+    """Compare the work set (what runs read to find new work) with the truth computed from every stored
+    call and result; exit 1 when they differ (`asmis db repair` rebuilds it)."""
+
+    async def go() -> tuple[WorkDrift, bool]:
+        from lib.db import open_database
+
+        async with open_database(get_settings()) as pool:
+            return await check(pool), await ready(pool)
+
+    drift, complete = run_async(go())
+    if drift.clean:
+        console.print("work set: consistent with the stored calls and results")
+        return
+    console.print(_drift_line(drift) + ("" if complete else "; its build has not finished (runs walk the history)"),
+                  highlight=False)
+    console.print("fix: `asmis db repair`")
+    raise typer.Exit(1)
+
+
+@db_app.command("repair")
+@cli_errors
+def db_repair() -> None:
+    """Rebuild the work set from every stored call and result (one transaction; runs keep working)."""
+
+    async def go() -> WorkDrift:
+        from lib.db import open_database
+
+        async with open_database(get_settings()) as pool, pool.acquire() as conn:
+            return await repair(conn)
+
+    drift = run_async(go())
+    console.print("work set: nothing to repair" if drift.clean else "repaired " + _drift_line(drift), highlight=False)
 
 
 @db_app.command("url")

@@ -8,6 +8,7 @@ from datetime import datetime
 import asyncpg
 
 from lib.db.connect import db_errors
+from lib.db.work_set import ready as work_set_ready
 from lib.models import AgentType
 
 # Agents still to run on transcript c: those without a completed result (all of them when forced),
@@ -51,6 +52,16 @@ SELECT count(*) AS transcripts, coalesce(sum(cardinality(({_MISSING}))), 0) AS c
 FROM transcripts c WHERE {_ELIGIBLE}
 """  # noqa: S608 - fragments are constants; every value is a parameter
 
+# The same three with the candidates taken from the work set (lib/db/work_set.py) instead of every stored
+# call: used when a completed result of any prompt counts as done (neither --force nor --reprocess-stale).
+# Each candidate is still checked by _MISSING, so a pair the work set holds needlessly is never claimed.
+_IN_WORK_SET = "c.id IN (SELECT w.transcript_id FROM work_set w WHERE w.agent_type = ANY($1::text[]))"
+# The claim sorts the work set's candidates itself: ordering by an expression the occurred_at index cannot
+# give keeps the planner from walking the history in that index's order to find the waiting calls.
+_CLAIM_WS = _CLAIM.replace("WHERE (c.claim_expires_at IS NULL", f"WHERE {_IN_WORK_SET}\n      AND (c.claim_expires_at IS NULL"
+                           ).replace("ORDER BY c.occurred_at, c.id", "ORDER BY c.occurred_at + interval '0 seconds', c.id")
+_COUNT_WS = _COUNT.replace("FROM transcripts c WHERE ", f"FROM transcripts c WHERE {_IN_WORK_SET} AND ")
+
 _RELEASE = ("UPDATE transcripts SET claimed_by = NULL, claim_expires_at = NULL"
             " WHERE id = ANY($1::bigint[]) AND claimed_by = $2")
 
@@ -62,6 +73,15 @@ SELECT w.i, count(c.id) AS transcripts,
        coalesce(sum(length(c.content)), 0) AS chars
 FROM unnest($10::timestamptz[], $11::timestamptz[]) WITH ORDINALITY AS w(since, until, i)
 LEFT JOIN transcripts c ON c.occurred_at >= w.since AND c.occurred_at < w.until AND {_ELIGIBLE}
+GROUP BY w.i ORDER BY w.i
+"""  # noqa: S608 - fragments are constants; every value is a parameter
+_COUNT_PER_WINDOW_WS = f"""
+SELECT w.i, count(c.id) AS transcripts,
+       coalesce(sum(cardinality(({_MISSING}))) FILTER (WHERE c.id IS NOT NULL), 0) AS calls,
+       coalesce(sum(length(c.content)), 0) AS chars
+FROM unnest($10::timestamptz[], $11::timestamptz[]) WITH ORDINALITY AS w(since, until, i)
+LEFT JOIN (SELECT c.id, c.occurred_at, c.content FROM transcripts c WHERE {_IN_WORK_SET} AND {_ELIGIBLE}) c
+    ON c.occurred_at >= w.since AND c.occurred_at < w.until
 GROUP BY w.i ORDER BY w.i
 """  # noqa: S608 - fragments are constants; every value is a parameter
 
@@ -100,6 +120,16 @@ class Backlog:
 class ClaimRepository:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
+        self._work_set_ready = False  # once complete, the work set stays complete (repair never empties it)
+
+    async def _from_work_set(self, work: WorkFilter, conn: asyncpg.Connection | asyncpg.Pool | None = None) -> bool:
+        """Whether this filter's candidates can come from the work set: a completed result of any prompt
+        counts as done (no --force, no --reprocess-stale), and the work set's build has finished."""
+        if work.force or work.reprocess_stale:
+            return False
+        if not self._work_set_ready:
+            self._work_set_ready = await work_set_ready(conn or self.pool)
+        return self._work_set_ready
 
     async def claim(self, owner: str, work: WorkFilter, *, limit: int, lease_seconds: float,
                     after: Claim | None = None, release: list[int] | None = None) -> list[Claim]:
@@ -107,12 +137,13 @@ class ClaimRepository:
         the `release` ones, in one round trip."""
         cursor = [after.occurred_at, after.transcript_id] if after else [None, None]
         with db_errors(operation="claim transcripts"):
+            sql = _CLAIM_WS if await self._from_work_set(work) else _CLAIM
             if not release:
-                rows = await self.pool.fetch(_CLAIM, *work.params(), owner, lease_seconds, *cursor, limit)
+                rows = await self.pool.fetch(sql, *work.params(), owner, lease_seconds, *cursor, limit)
             else:
                 async with self.pool.acquire() as conn, conn.transaction():
                     await conn.execute(_RELEASE, release, owner)
-                    rows = await conn.fetch(_CLAIM, *work.params(), owner, lease_seconds, *cursor, limit)
+                    rows = await conn.fetch(sql, *work.params(), owner, lease_seconds, *cursor, limit)
         claims = [Claim(r["id"], r["occurred_at"], list(r["agents"])) for r in rows]
         return sorted(claims, key=lambda c: (c.occurred_at, c.transcript_id))
 
@@ -146,7 +177,8 @@ class ClaimRepository:
     async def backlog(self, work: WorkFilter) -> Backlog:
         """How much work the filter matches, claimed or not (for dry runs and a cheap no-op check)."""
         with db_errors(operation="count backlog"):
-            row = await self.pool.fetchrow(_COUNT, *work.params())
+            sql = _COUNT_WS if await self._from_work_set(work) else _COUNT
+            row = await self.pool.fetchrow(sql, *work.params())
         return Backlog(int(row["transcripts"]), int(row["calls"]), int(row["chars"]))
 
     async def backlogs(self, work: WorkFilter, windows: list[tuple[datetime, datetime]]) -> list[Backlog]:
@@ -154,6 +186,7 @@ class ClaimRepository:
         if not windows:
             return []
         with db_errors(operation="count backlog per window", windows=len(windows)):
-            rows = await self.pool.fetch(_COUNT_PER_WINDOW, *work.params(), [w[0] for w in windows],
+            sql = _COUNT_PER_WINDOW_WS if await self._from_work_set(work) else _COUNT_PER_WINDOW
+            rows = await self.pool.fetch(sql, *work.params(), [w[0] for w in windows],
                                          [w[1] for w in windows])
         return [Backlog(int(r["transcripts"]), int(r["calls"]), int(r["chars"])) for r in rows]

@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncpg
 
 from lib.db.connect import db_errors
+from lib.db.work_set import build as build_work_set
 from lib.errors import MigrationError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -60,6 +61,9 @@ async def migrate(conn: asyncpg.Connection, directory: Path = MIGRATIONS_DIR) ->
                         migration.version, migration.name,
                     )
                 applied.append(migration.name)
+            # An existing database's work set is filled in batches of their own, after its migration.
+            if await conn.fetchval("SELECT to_regclass('work_set_build') IS NOT NULL"):
+                await build_work_set(conn)
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
     return applied

@@ -15,6 +15,9 @@ import asyncpg
 from lib.db.connect import create_pool
 from lib.db.embedded import EmbeddedPostgres
 from lib.db.migrate import load_migrations
+from lib.db.work_set import Drift
+from lib.db.work_set import check as work_set_check
+from lib.db.work_set import ready as work_set_ready
 from lib.doctor.check import Check, DoctorContext, fail, ok, warn
 from lib.doctor.redact import redact_url
 from lib.errors import AsmisError
@@ -114,6 +117,7 @@ async def check_database(ctx: DoctorContext) -> list[Check]:
         async with connected(ctx, target) as conn:
             version = await conn.fetchval("SHOW server_version")
             applied = await _applied_versions(conn)
+            drift = await _work_set_drift(conn, ctx.io_timeout)
     except Unreachable as exc:
         return [exc.check]
     known = {m.version: m.name for m in load_migrations()}
@@ -127,7 +131,27 @@ async def check_database(ctx: DoctorContext) -> list[Check]:
     if pending:
         return [warn("database", f"{server}: {len(pending)} migration(s) not applied: {', '.join(pending)} "
                      "(the next command that needs them applies them)", "`asmis db migrate`")]
-    return [ok("database", f"{server}; schema up to date ({len(known)} migrations)")]
+    line = f"{server}; schema up to date ({len(known)} migrations)"
+    if isinstance(drift, str):
+        return [warn("database", f"{line}; work set {drift}", "`asmis db check`")]
+    if drift is not None and not drift.clean:
+        return [fail("database", f"{line}; the work set differs from the stored calls and results "
+                     f"({drift.missing} pair(s) missing, {drift.extra} held needlessly)", "`asmis db repair`")]
+    return [ok("database", line + ("; work set consistent" if drift is not None else ""))]
+
+
+async def _work_set_drift(conn: asyncpg.Connection, seconds: float) -> Drift | str | None:
+    """The work set against the truth (None: no work set in this schema yet; a string: not checked)."""
+    if not await conn.fetchval("SELECT to_regclass('work_set_build') IS NOT NULL"):
+        return None
+    if not await work_set_ready(conn):
+        return "still being built (runs walk the history until it is)"
+    try:
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL statement_timeout = {max(1, int(seconds * 1000))}")
+            return await work_set_check(conn)
+    except AsmisError:
+        return f"not compared within {seconds:g}s (a large history)"
 
 
 async def _applied_versions(conn: asyncpg.Connection) -> set[int]:
