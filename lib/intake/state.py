@@ -53,7 +53,9 @@ WHERE id = $1 AND $2::text IS NOT NULL
 # to superseded_results (kept, never shown as current).
 _SUPERSEDE_RESULTS = """
 WITH gone AS (DELETE FROM agent_results WHERE transcript_id = $1 RETURNING *)
-INSERT INTO superseded_results SELECT gone.*, now(), 'content changed at ' || $2 FROM gone
+INSERT INTO superseded_results
+SELECT s.* FROM gone, jsonb_populate_record(NULL::superseded_results, to_jsonb(gone)
+    || jsonb_build_object('superseded_at', now(), 'reason', 'content changed at ' || $2)) AS s
 """
 _START = """
 INSERT INTO intake_sources (source) VALUES ($1) ON CONFLICT (source) DO NOTHING
