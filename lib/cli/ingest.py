@@ -12,6 +12,7 @@ from lib.cli.app import app, cli_errors, console, moment, run_async
 from lib.db import open_database
 from lib.db.transcripts import TranscriptRepository
 from lib.settings import get_settings
+from lib.shown import shown, shown_path
 
 
 @app.command()
@@ -23,6 +24,8 @@ def ingest(
         "--occurred-at", metavar="WHEN", help="When the calls happened (ISO 8601, UTC unless it has an offset); default: the "
         "file's metadata, then its mtime.", parser=moment)] = None,
     source: Annotated[str, typer.Option("--source", metavar="LABEL", help="Where the files come from (e.g. zoom, gong).")] = "files",
+    follow_symlinks: Annotated[bool, typer.Option(
+        "--follow-symlinks", help="Read links in a folder that lead to files outside it (refused by default).")] = False,
 ) -> None:
     """Ingest transcripts: one line per file; bad files are reported and skipped; exit 1 if any failed."""
     settings = get_settings()
@@ -36,16 +39,17 @@ def ingest(
             repo = TranscriptRepository(pool)
             async for item in ingest_paths(repo, paths, source=source, deal_id=deal, occurred_at=occurred_at,
                                            max_bytes=settings.ingest_max_bytes, settings=settings,
-                                           seller_company=settings.seller_company):
-                style = {"ingested": "green", "updated": "yellow", "unchanged": "dim", "failed": "red"}[item.outcome]
+                                           seller_company=settings.seller_company, follow_symlinks=follow_symlinks):
+                style = {"ingested": "green", "updated": "yellow", "unchanged": "dim", "failed": "red",
+                         "refused": "yellow"}[item.outcome]
                 ident = f" #{item.transcript_id}" if item.transcript_id else ""
-                console.print(f"[{style}]{item.outcome:9}[/{style}] {item.path}{ident}: {item.detail}",
+                console.print(f"[{style}]{item.outcome:9}[/{style}] {shown_path(item.path)}{ident}: {shown(item.detail)}",
                               highlight=False, soft_wrap=True)
                 failed += item.outcome == "failed"
                 seen += 1
         if not seen:
             console.print(f"nothing to ingest: no transcript files ({' '.join(SUFFIXES)}) in "
-                          f"{', '.join(str(p) for p in paths)}", highlight=False, soft_wrap=True)
+                          f"{', '.join(shown_path(p) for p in paths)}", highlight=False, soft_wrap=True)
         return failed
 
     if run_async(go()):

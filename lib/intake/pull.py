@@ -89,7 +89,7 @@ def open_source(spec: SourceSpec, settings: Settings) -> Source:
         return ZoomSource.from_env(spec, settings)
     from lib.intake.objectstore import ObjectStoreSource
 
-    return ObjectStoreSource(spec)
+    return ObjectStoreSource(spec, follow_symlinks=settings.follow_symlinks)
 
 
 async def pull_sources(pool: asyncpg.Pool, settings: Settings, specs: list[SourceSpec], *,
@@ -158,6 +158,9 @@ async def _pull(repo: IntakeRepository, settings: Settings, spec: SourceSpec, so
 async def _store(repo: IntakeRepository, settings: Settings, spec: SourceSpec, fetched: Fetched,
                  report: SourceReport) -> None:
     item = fetched.listed
+    if fetched.refused is not None:
+        await _refuse(repo, spec, item, report, fetched.refused)
+        return
     if fetched.data is None:
         await _pending(repo, spec, item, report)
         return

@@ -30,6 +30,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import IO
 from xml.parsers import expat
 
 from lib.transcripts.header import read_header
@@ -81,7 +82,7 @@ class _Paragraphs:
         self.parts: list[str] | None = None  # the open body paragraph's pieces
         self.in_text = False
 
-    def feed(self, stream: io.BufferedIOBase | zipfile.ZipExtFile) -> None:
+    def feed(self, stream: IO[bytes]) -> None:
         parser = expat.ParserCreate(namespace_separator=_SEP)
         parser.StartElementHandler = self.start
         parser.EndElementHandler = self.end
