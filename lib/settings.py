@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # Intake (issue 19): the sources the nightly flow pulls from, and how far back it looks.
     sources: str = Field("", description="Comma-separated source URLs: gong://[WORKSPACE], s3://bucket/prefix/, "
                          "gs://..., az://..., a folder or file:///dir/, zoom://[USER_ID].")
+    follow_symlinks: bool = Field(False, description="A file:// or folder source reads links to files outside "
+                                  "its folder (refused by default; `asmis ingest --follow-symlinks` is the same for a run).")
     pull_lookback_days: int = Field(7, ge=0, le=365, description="Each pull re-reads this many days before the "
                                     "source's high-water mark: calls and transcripts arrive late.")
     pull_start_days: int = Field(30, ge=0, le=3650, description="How far back the first pull of a source reads.")

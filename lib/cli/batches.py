@@ -13,6 +13,7 @@ from lib.db import open_database
 from lib.db.batches import BatchRepository, StoredBatch
 from lib.models import json_time
 from lib.settings import get_settings
+from lib.shown import shown
 
 
 def _row(b: StoredBatch) -> dict[str, object]:
@@ -48,7 +49,7 @@ def batches(
         table.add_column(name, no_wrap=True, justify="left" if name in ("status", "created") else "right")
     for b in rows:
         c = b.counts
-        table.add_row(str(b.id), b.api_batch_id or "(not recorded yet)", b.status, str(b.requests),
+        table.add_row(str(b.id), shown(b.api_batch_id or "(not recorded yet)"), shown(b.status), str(b.requests),
                       f"{c.succeeded}/{c.errored}/{c.expired}/{c.canceled}", f"{b.cost_usd:.4f}",
                       f"{b.created_at:%Y-%m-%d %H:%M}")
     console.print(table if rows else "no batches yet")

@@ -16,6 +16,7 @@ from lib.crm.report import push_lines, status_lines
 from lib.db import open_database
 from lib.errors import ConfigError
 from lib.settings import Settings, get_settings
+from lib.shown import plain
 
 crm_app = sub_app("crm", "Write deal roll-ups to Salesforce or HubSpot (ASMIS_CRM); a person's value is never "
                          "overwritten.")
@@ -50,7 +51,7 @@ def push(
         typer.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
         return
     for line in push_lines(report):
-        console.print(line, highlight=False, markup=False, soft_wrap=True)
+        console.print(plain(line), highlight=False, markup=False, soft_wrap=True)
 
 
 async def _status() -> dict[str, Any]:
@@ -68,7 +69,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
         typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
     for line in status_lines(found):
-        console.print(line, highlight=False, markup=False, soft_wrap=True)
+        console.print(plain(line), highlight=False, markup=False, soft_wrap=True)
 
 
 @crm_app.command("check")
@@ -83,7 +84,7 @@ def check(create: Annotated[bool, typer.Option(
         console.print(f"{client.name}: created {', '.join(made) if made else 'nothing (all there)'}", highlight=False)
     problems = client.check(fields)
     for problem in problems:
-        console.print(f"{client.name}: {problem}", highlight=False, markup=False)
+        console.print(plain(f"{client.name}: {problem}"), highlight=False, markup=False)
     if problems:
         raise typer.Exit(1)
     console.print(f"{client.name}: all {len(fields)} fields ready", highlight=False)

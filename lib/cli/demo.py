@@ -22,6 +22,7 @@ from lib.intake.ingest import ingest_paths
 from lib.llm import provider_kind
 from lib.prompt_files import sync_prompts
 from lib.settings import Settings
+from lib.shown import shown, shown_path
 from lib.transcripts import SUFFIXES
 from lib.views.results import print_transcript
 
@@ -56,7 +57,7 @@ async def prepare_demo(settings: Settings, console: Console, examples: Path) -> 
             async for item in ingest_paths(TranscriptRepository(pool), [path], source="examples", deal_id=DEMO_DEAL,
                                            occurred_at=SAMPLE_DATES.get(path.name),
                                            max_bytes=settings.ingest_max_bytes):
-                console.print(f"   {item.outcome:9} {Path(item.path).name}: {item.detail}", highlight=False)
+                console.print(f"   {item.outcome:9} {shown_path(Path(item.path).name)}: {shown(item.detail)}", highlight=False)
                 if item.transcript_id:
                     ids.append(item.transcript_id)
     provider = provider_kind(settings)
@@ -85,7 +86,7 @@ async def show_deal(pool: asyncpg.Pool, settings: Settings, console: Console, de
     await refresh_deals(pool, [deal_id], settings)
     deal = await DealRepository(pool).get(deal_id)
     if deal is not None:
-        console.rule(f"[bold]deal {deal_id}[/bold] across its {deal.calls} calls (asmis deals {deal_id})")
+        console.rule(f"[bold]deal {shown(deal_id)}[/bold] across its {deal.calls} calls (asmis deals {shown(deal_id)})")
         console.print(deal_view(deal))
 
 

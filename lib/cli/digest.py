@@ -10,6 +10,7 @@ from lib.cli.app import app, cli_errors, console, run_async
 from lib.db import open_database
 from lib.digest.run import DigestOutcome, run_digest
 from lib.settings import get_settings
+from lib.shown import plain
 
 
 async def _digest(dry_run: bool) -> DigestOutcome:
@@ -27,6 +28,6 @@ def digest(dry_run: Annotated[bool, typer.Option(
     if outcome.digest is None:
         console.print("nothing changed since the last digest: nothing to send", highlight=False)
         return
-    console.print(outcome.digest.text, highlight=False, markup=False, soft_wrap=True)
+    console.print(plain(outcome.digest.text, lines=True), highlight=False, markup=False, soft_wrap=True)
     if outcome.sent_to:
         console.print(f"sent to {outcome.sent_to}", highlight=False)

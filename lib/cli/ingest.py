@@ -13,6 +13,7 @@ from lib.db import open_database
 from lib.db.team import TeamRepository
 from lib.db.transcripts import TranscriptRepository
 from lib.settings import get_settings
+from lib.shown import shown, shown_path
 
 
 @app.command()
@@ -26,6 +27,8 @@ def ingest(
     source: Annotated[str, typer.Option("--source", metavar="LABEL", help="Where the files come from (e.g. zoom, gong).")] = "files",
     strict: Annotated[bool, typer.Option("--strict", help="Refuse a file whose speaker labels look misread (its ingest "
                                          "line says why) instead of storing it with a warning.")] = False,
+    follow_symlinks: Annotated[bool, typer.Option(
+        "--follow-symlinks", help="Read links in a folder that lead to files outside it (refused by default).")] = False,
 ) -> None:
     """Ingest transcripts: one line per file; bad files are reported and skipped; exit 1 if any failed."""
     settings = get_settings()
@@ -43,16 +46,18 @@ def ingest(
                         domains=(*settings.seller_domains, *(m.email.split("@")[1] for m in roster if m.email and "@" in m.email)))
             async for item in ingest_paths(repo, paths, source=source, deal_id=deal, occurred_at=occurred_at,
                                            max_bytes=settings.ingest_max_bytes, settings=settings,
-                                           seller_company=settings.seller_company, strict=strict, team=team):
-                style = {"ingested": "green", "updated": "yellow", "unchanged": "dim", "failed": "red"}[item.outcome]
+                                           seller_company=settings.seller_company, strict=strict, team=team,
+                                           follow_symlinks=follow_symlinks):
+                style = {"ingested": "green", "updated": "yellow", "unchanged": "dim", "failed": "red",
+                         "refused": "yellow"}[item.outcome]
                 ident = f" #{item.transcript_id}" if item.transcript_id else ""
-                console.print(f"[{style}]{item.outcome:9}[/{style}] {item.path}{ident}: {item.detail}",
+                console.print(f"[{style}]{item.outcome:9}[/{style}] {shown_path(item.path)}{ident}: {shown(item.detail)}",
                               highlight=False, soft_wrap=True)
                 failed += item.outcome == "failed"
                 seen += 1
         if not seen:
             console.print(f"nothing to ingest: no transcript files ({' '.join(SUFFIXES)}) in "
-                          f"{', '.join(str(p) for p in paths)}", highlight=False, soft_wrap=True)
+                          f"{', '.join(shown_path(p) for p in paths)}", highlight=False, soft_wrap=True)
         return failed
 
     if run_async(go()):

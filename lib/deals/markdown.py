@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from lib.deals.changes import element_changes, what_changed
 from lib.deals.models import DealElement, StoredDeal
+from lib.shown import md
 
 
 def deals_markdown(deals: list[StoredDeal], run_id: str | None) -> str:
@@ -33,7 +34,8 @@ def _deal(deal: StoredDeal, run_id: str | None) -> str:
         lines += ["", "**Warnings**", *(f"- `{w.code}`: {_line(w.message)}" for w in rollup.warnings)]
     if rollup.stakeholders:
         lines += ["", "| person | side | role | sentiment | calls |", "|---|---|---|---|---|"]
-        lines += [f"| {_cell(p.name)} | {p.side} | {p.role.replace('_', ' ')} | {p.sentiment} | {p.calls_seen} |"
+        lines += [f"| {_cell(p.name)} | {_cell(p.side)} | {_cell(p.role.replace('_', ' '))} | {_cell(p.sentiment)} | "
+                  f"{p.calls_seen} |"
                   for p in rollup.stakeholders]
     if rollup.next_questions:
         lines += ["", "**Ask next**",
@@ -57,7 +59,7 @@ def _details(name: str, element: DealElement) -> str:
 
 
 def _line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(md(text).split())
 
 
 def _cell(text: str) -> str:

@@ -11,10 +11,12 @@ rather than guess.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 Identity = tuple[str, ...]  # the full name's lower-cased words
 
+_NAME_PART = re.compile(r"[^\W\d_][\w.'’ -]*")
 _HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "mx", "dr", "prof"})
 
 
@@ -23,7 +25,7 @@ def natural_name(name: str) -> str:
     text = " ".join(name.split())
     if text.count(",") == 1:
         last, first = (part.strip() for part in text.split(","))
-        if last and first:
+        if _NAME_PART.fullmatch(last) and _NAME_PART.fullmatch(first):  # never `=HYPERLINK("x","y")`
             text = f"{first} {last}"
     words = [w for w in text.split() if w.strip(".").casefold() not in _HONORIFICS]
     return " ".join(words) or text

@@ -13,6 +13,7 @@ from rich.text import Text
 from lib.deals.models import DealRollup, StoredDeal
 from lib.deals.rollup import RANK
 from lib.models import json_time
+from lib.shown import shown
 
 STYLE = {"identified": "green", "partial": "yellow", "missing": "red"}
 # One character per call keeps the grid narrow; the newest calls that fit the terminal are shown.
@@ -24,7 +25,7 @@ def deals_table(deals: list[StoredDeal]) -> Table:
     table = Table("deal", "calls", "last call", "identified", "warnings", title="deals", title_justify="left")
     for d in deals:
         r = d.rollup
-        table.add_row(r.deal_id, str(r.calls), f"{r.last_call_at:%Y-%m-%d}" if r.last_call_at else "",
+        table.add_row(shown(r.deal_id), str(r.calls), f"{r.last_call_at:%Y-%m-%d}" if r.last_call_at else "",
                       f"{r.identified()}/8", ", ".join(w.code for w in r.warnings) or "-")
     return table
 
@@ -46,23 +47,23 @@ class ElementGrid:
         self.rollup = rollup
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        shown = len(self.rollup.timeline)
-        table = element_grid(self.rollup, shown)
+        fits = len(self.rollup.timeline)
+        table = element_grid(self.rollup, fits)
         unbounded = options.update_width(10_000)  # a table measures its natural width only when given room
-        while shown > 1 and Measurement.get(console, unbounded, table).maximum > options.max_width:
-            shown -= 1
-            table = element_grid(self.rollup, shown)
+        while fits > 1 and Measurement.get(console, unbounded, table).maximum > options.max_width:
+            fits -= 1
+            table = element_grid(self.rollup, fits)
         yield table
         yield Text(LEGEND)
 
 
-def element_grid(rollup: DealRollup, shown: int | None = None) -> Table:
-    """Rows are elements, columns the deal's newest `shown` calls (all by default; oldest first), after a
+def element_grid(rollup: DealRollup, newest: int | None = None) -> Table:
+    """Rows are elements, columns the deal's `newest` calls (all by default; oldest first), after a
     `+N earlier` column with the best status the earlier calls had; ▲/▼ marks a status that changed from
     the call before, · a call not analysed yet; the last column is the deal's status and since when."""
     calls = rollup.timeline
-    earlier = calls[:len(calls) - shown] if shown is not None and shown < len(calls) else []
-    table = Table(title=f"Deal {rollup.deal_id}: MEDDPICC by call ({rollup.identified()}/8 identified)",
+    earlier = calls[:len(calls) - newest] if newest is not None and newest < len(calls) else []
+    table = Table(title=f"Deal {shown(rollup.deal_id)}: MEDDPICC by call ({rollup.identified()}/8 identified)",
                   title_justify="left")
     table.add_column("element", no_wrap=True)
     if earlier:
@@ -109,7 +110,8 @@ def deal_view(deal: StoredDeal) -> Group:
         people.add_column("influence/\nsentiment", no_wrap=True)
         people.add_column("calls")
         for p in rollup.stakeholders:
-            people.add_row(p.name, p.title or "", p.side, p.role.replace("_", " "), f"{p.influence}/{p.sentiment}",
+            people.add_row(shown(p.name), shown(p.title), shown(p.side), shown(p.role.replace("_", " ")),
+                           shown(f"{p.influence}/{p.sentiment}"),
                            str(p.calls_seen))
         parts.append(people)
     parts.append(_listing("Warnings", [(w.code, w.message) for w in rollup.warnings] or [("none", "")], "red"))
@@ -125,5 +127,5 @@ def _listing(title: str, rows: list[tuple[str, str]], style: str = "") -> Table:
     table.add_column(style=style, no_wrap=True)
     table.add_column()
     for key, text in rows:
-        table.add_row(key, text)
+        table.add_row(shown(key), shown(text))
     return table

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from lib.evaluation.report import EvalReport
 from lib.evaluation.score import STATUSES, LabelScore
+from lib.shown import shown, shown_path
 
 MAX_LISTED = 6
 
@@ -38,9 +39,9 @@ def print_report(console: Console, report: EvalReport, title: str | None = None,
             _print_misses(console, name, s)
         _print_confusion(console, report)
     for item in report.unparsed:
-        console.print(f"unparsed  {item.file}: {item.problem}", highlight=False)
+        console.print(f"unparsed  {shown_path(item.file)}: {shown(item.problem)}", highlight=False)
     for failure in report.failed:
-        console.print(f"failed    {failure}", highlight=False)
+        console.print(f"failed    {shown(failure)}", highlight=False)
     rate = report.grounded_rate
     console.print(
         f"{report.calls} calls scored, {len(report.unparsed)} unparsed, {len(report.failed)} analyses failed; "
@@ -59,7 +60,7 @@ def _print_misses(console: Console, name: str, score: LabelScore) -> None:
     for kind, items in (("missed", score.missed), ("extra", score.extra)):
         if not items:
             continue
-        listed = "; ".join(f"{m['call']}: {m['item']}" for m in items[:MAX_LISTED])
+        listed = "; ".join(f"{shown(m['call'])}: {shown(m['item'])}" for m in items[:MAX_LISTED])
         more = f" (+{len(items) - MAX_LISTED} more)" if len(items) > MAX_LISTED else ""
         console.print(f"  {name} {kind}: {listed}{more}", highlight=False, soft_wrap=True)
 

@@ -17,13 +17,13 @@ from lib.deals.refresh import refresh_deals
 from lib.errors import AsmisError, TranscriptError
 from lib.models import NewTranscript
 from lib.settings import Settings
-from lib.transcripts import ParsedTranscript, iter_transcript_files, parse_file
+from lib.transcripts import OutsideFolder, ParsedTranscript, iter_transcript_files, parse_file
 from lib.transcripts.checks import is_check
 from lib.transcripts.dates import is_date_warning
 from lib.transcripts.sides import Team
 from lib.transcripts.speakers import NO_LABELS
 
-Outcome = Literal["ingested", "updated", "unchanged", "failed"]
+Outcome = Literal["ingested", "updated", "unchanged", "failed", "refused"]
 MTIME_NOTE = "no date in the file: using its modification time; --occurred-at sets one"
 
 
@@ -60,11 +60,15 @@ async def ingest_paths(repo: TranscriptRepository, paths: Iterable[Path], *, sou
                        deal_id: str | None = None, occurred_at: datetime | None = None,
                        max_bytes: int, settings: Settings | None = None,
                        seller_company: str | None = None, strict: bool = False,
-                       team: Team | None = None) -> AsyncIterator[IngestResult]:
+                       team: Team | None = None, follow_symlinks: bool = False) -> AsyncIterator[IngestResult]:
     """Yield one result per file, as each is stored, updated or refused. With `settings`, the deals an
     update moves a call out of or into (or re-dates it in) are refreshed. With `strict`, a file whose
-    speaker labels look misread (`transcripts/checks.py`, or no labels at all) is refused, not stored."""
-    for item in iter_transcript_files(paths):
+    speaker labels look misread (`transcripts/checks.py`, or no labels at all) is refused, not stored. A
+    link in a folder to a file outside it is `refused` (not read) unless `follow_symlinks`."""
+    for item in iter_transcript_files(paths, follow_symlinks=follow_symlinks):
+        if isinstance(item, OutsideFolder):
+            yield IngestResult(item.path, "refused", item.problem)
+            continue
         if isinstance(item, TranscriptError):
             yield IngestResult(item.path, "failed", item.problem)
             continue
@@ -85,6 +89,9 @@ async def ingest_paths(repo: TranscriptRepository, paths: Iterable[Path], *, sou
             continue
         except AsmisError as exc:
             yield IngestResult(str(item), "failed", str(exc))
+            continue
+        except (OSError, ValueError) as exc:  # one file's surprise never stops the folder
+            yield IngestResult(str(item), "failed", f"could not be ingested ({type(exc).__name__})")
             continue
         yield IngestResult(str(item), "ingested" if stored.outcome == "inserted" else stored.outcome,
                            _detail(parsed, stored, source, deal_id, occurred_at), stored.id)

@@ -30,6 +30,7 @@ class Fetched:
     listed: Listed
     data: bytes | None  # None: still no transcript (pending)
     metadata: dict[str, Any] = field(default_factory=dict)  # what the source says beyond the file
+    refused: str | None = None  # why the source would not read it (a link out of a file:// folder)
 
 
 class Source(Protocol):

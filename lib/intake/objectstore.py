@@ -15,6 +15,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from lib.errors import SourceError
@@ -22,6 +23,7 @@ from lib.intake.items import Fetched, Listed
 from lib.intake.sources import SourceSpec
 from lib.transcripts import SUFFIXES
 
+OUTSIDE_SOURCE = "symbolic link to a file outside the folder: not read (ASMIS_FOLLOW_SYMLINKS=true reads it)"
 _PACKAGES = {"s3": "s3fs", "gs": "gcsfs", "az": "adlfs"}
 _VERSION_KEYS = ("ETag", "etag", "md5Hash", "content_md5")
 _TIME_KEYS = ("LastModified", "last_modified", "updated", "mtime", "created")
@@ -30,8 +32,9 @@ _TIME_KEYS = ("LastModified", "last_modified", "updated", "mtime", "created")
 class ObjectStoreSource:
     refetch_by_id = False
 
-    def __init__(self, spec: SourceSpec, fs: Any = None) -> None:
+    def __init__(self, spec: SourceSpec, fs: Any = None, *, follow_symlinks: bool = False) -> None:
         self.spec = spec
+        self.follow_symlinks = follow_symlinks
         self.requests = 0
         self.throttled = 0  # the store's own client retries its throttling
         self.pages = 0
@@ -59,8 +62,17 @@ class ObjectStoreSource:
 
     async def fetch(self, items: list[Listed]) -> AsyncIterator[Fetched]:
         for item in items:
+            if self._outside(item.extra["path"]):
+                yield Fetched(item, None, refused=OUTSIDE_SOURCE)
+                continue
             data = await self._call(self.fs.cat_file, item.extra["path"])
             yield Fetched(item, bytes(data), metadata={"object_key": item.external_id})
+
+    def _outside(self, path: str) -> bool:
+        """A file:// folder's link (or a file under a linked folder) that resolves outside the folder."""
+        if self.spec.protocol != "file" or self.follow_symlinks:
+            return False
+        return not Path(os.path.realpath(path)).is_relative_to(os.path.realpath(self.spec.root))
 
     def _find(self) -> dict[str, Any]:
         root = self.spec.root

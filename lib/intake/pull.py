@@ -92,7 +92,7 @@ def open_source(spec: SourceSpec, settings: Settings) -> Source:
         return ZoomSource.from_env(spec, settings)
     from lib.intake.objectstore import ObjectStoreSource
 
-    return ObjectStoreSource(spec)
+    return ObjectStoreSource(spec, follow_symlinks=settings.follow_symlinks)
 
 
 async def pull_sources(pool: asyncpg.Pool, settings: Settings, specs: list[SourceSpec], *,
@@ -167,6 +167,9 @@ async def store_fetched(repo: IntakeRepository, settings: Settings, spec: Source
     """Parse and store one fetched item once per (source, external id), or mark it pending or refused;
     the report counts the outcome and collects the ids to analyse. The pull and the webhooks store this way."""
     item = fetched.listed
+    if fetched.refused is not None:
+        await _refuse(repo, spec, item, report, fetched.refused)
+        return
     if fetched.data is None:
         await _pending(repo, spec, item, report)
         return

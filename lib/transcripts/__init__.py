@@ -10,6 +10,6 @@ with a problem a person can act on. Decoding rules are in `decode.py`, each form
 from __future__ import annotations
 
 from lib.transcripts.models import ParsedTranscript, Turn
-from lib.transcripts.parse import SUFFIXES, iter_transcript_files, parse_bytes, parse_file
+from lib.transcripts.parse import SUFFIXES, OutsideFolder, iter_transcript_files, parse_bytes, parse_file
 
-__all__ = ["SUFFIXES", "ParsedTranscript", "Turn", "iter_transcript_files", "parse_bytes", "parse_file"]
+__all__ = ["SUFFIXES", "OutsideFolder", "ParsedTranscript", "Turn", "iter_transcript_files", "parse_bytes", "parse_file"]

@@ -1,7 +1,10 @@
 """Bytes to text, refusing what is not text.
 
 The decoding rule, in order:
-1. A UTF-16 byte-order mark: UTF-16 (some Windows tools export captions that way).
+1. A UTF-16 byte-order mark: UTF-16 (some Windows tools export captions that way). Without the mark,
+   UTF-16 is told by its zero bytes: text in a Latin script has a NUL in every other byte, on the
+   odd side (little-endian) or the even side (big-endian), and almost none on the other; read so,
+   with a warning.
 2. Any NUL byte, or more than 10% control characters in the first 8 KiB: a binary file, refused.
 3. Valid UTF-8 (a UTF-8 BOM is dropped): UTF-8.
 4. Otherwise cp1252, the Windows superset of Latin-1 that exports from Office and older Windows tools
@@ -26,6 +29,9 @@ def decode(data: bytes) -> tuple[str, list[str]]:
     warnings: list[str] = []
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         text = _decode_utf16(data)
+    elif (unmarked := _utf16_without_bom(data)) is not None:
+        text = unmarked
+        warnings.append("decoded as UTF-16 (no byte-order mark; told by its zero bytes)")
     else:
         if looks_binary(data):
             raise BadTranscript("binary file, not a transcript")
@@ -49,6 +55,26 @@ def _decode_utf16(data: bytes) -> str:
         return data.decode("utf-16")
     except UnicodeDecodeError as exc:
         raise BadTranscript(f"starts with a UTF-16 byte-order mark but is not valid UTF-16 ({exc.reason})") from exc
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text without a byte-order mark, if the zero bytes of the first 8 KiB say so."""
+    head = data[:_SNIFF_BYTES]
+    pairs = len(head) // 2
+    if pairs < 2 or len(data) % 2:
+        return None
+    even, odd = head[0:pairs * 2:2].count(0), head[1:pairs * 2:2].count(0)
+    if odd >= pairs * 0.3 and even <= pairs * 0.02:
+        encoding = "utf-16-le"
+    elif even >= pairs * 0.3 and odd <= pairs * 0.02:
+        encoding = "utf-16-be"
+    else:
+        return None
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    return None if looks_binary(text.encode("utf-8", "replace")) else text
 
 
 def _decode_8bit(data: bytes, warnings: list[str]) -> str:

@@ -1,4 +1,4 @@
-"""Microsoft Teams transcripts downloaded as Word (.docx), read with python-docx.
+"""Microsoft Teams transcripts downloaded as Word (.docx), read by a streaming XML parse.
 
 Teams writes a title, the date and the length, then one block per utterance, in one of two shapes:
 
@@ -16,8 +16,13 @@ Teams writes a title, the date and the length, then one block per utterance, in 
 started transcription` lines are dropped. A .docx in neither shape is read as a text document: its
 paragraphs go through the same detection as a .txt file.
 
-The archive is checked before python-docx opens it: at most 2,000 entries, and no more than 20 times
-the size limit once uncompressed, so a small file cannot expand into gigabytes.
+The archive is checked before anything is unpacked: at most 2,000 entries, and no more than 20 times
+the size limit once uncompressed, so a small file cannot expand into gigabytes. The document part is
+then read as a stream (the standard library's expat, fed from the zip in chunks), never built as a
+tree: at most 500,000 XML elements and the size limit in text, a document type declaration refused
+outright (Word never writes one; entities are how an XML bomb expands). The text is what python-docx's
+`document.paragraphs` gives: the body's own paragraphs (not those in tables), their runs and hyperlinks,
+`w:tab` as a tab, a line break as a new line.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import IO
+from xml.parsers import expat
 
 from lib.transcripts.header import read_header
 from lib.transcripts.models import BadTranscript, ParsedTranscript, Turn
@@ -40,15 +47,98 @@ _TRANSCRIPTION = re.compile(r"\b(?:started|stopped) transcription\s*$", re.IGNOR
 
 def docx_lines(data: bytes, max_bytes: int) -> list[str]:
     """The document's paragraphs as lines (a line break inside a paragraph makes two)."""
-    _check_archive(data, max_bytes)
-    import docx  # python-docx; imported here so the text formats do not pay for lxml
+    with _open_archive(data) as archive:
+        _check_archive(archive, max_bytes)
+        paragraphs = _Paragraphs(max_chars=max_bytes)
+        try:
+            with archive.open(_main_part(archive)) as stream:
+                paragraphs.feed(stream)
+        except KeyError as exc:
+            raise BadTranscript("not a readable Word document (it has no word/document.xml)") from exc
+        except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
+            raise BadTranscript(f"not a readable Word document ({type(exc).__name__})") from exc
+    return [line for text in paragraphs.found for line in text.replace("\r", "\n").split("\n")]
 
-    try:
-        document = docx.Document(io.BytesIO(data))
-        paragraphs = [p.text for p in document.paragraphs]
-    except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors, its own package errors
-        raise BadTranscript(f"not a readable Word document ({type(exc).__name__})") from exc
-    return [line for text in paragraphs for line in text.replace("\r", "\n").split("\n")]
+
+MAX_ELEMENTS = 500_000  # a two-hour Teams transcript has some 60,000
+_CHUNK = 1 << 16
+_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_SEP = "\x01"  # between namespace and local name in expat's element names
+_BODY, _P, _R, _HYPERLINK = (f"{_NS}{_SEP}{n}" for n in ("body", "p", "r", "hyperlink"))
+_RUN_TEXT = {f"{_NS}{_SEP}{n}": v for n, v in (("tab", "\t"), ("ptab", "\t"), ("cr", "\n"), ("noBreakHyphen", "-"))}
+_T, _BR = f"{_NS}{_SEP}t", f"{_NS}{_SEP}br"
+_BR_TYPE = f"{_NS}{_SEP}type"
+
+
+class _Paragraphs:
+    """expat handlers that keep the text of the body's paragraphs and nothing else: memory is the text."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.found: list[str] = []
+        self.max_chars = max_chars
+        self.chars = 0
+        self.elements = 0
+        self.path: list[str] = []  # element names from the root down
+        self.parts: list[str] | None = None  # the open body paragraph's pieces
+        self.in_text = False
+
+    def feed(self, stream: IO[bytes]) -> None:
+        parser = expat.ParserCreate(namespace_separator=_SEP)
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.text
+        parser.StartDoctypeDeclHandler = self.doctype
+        parser.EntityDeclHandler = self.doctype
+        try:
+            while chunk := stream.read(_CHUNK):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+        except expat.ExpatError as exc:
+            raise BadTranscript(f"not a readable Word document (XML: {expat.ErrorString(exc.code)})") from exc
+
+    def doctype(self, *_: object) -> None:
+        raise BadTranscript("not a readable Word document (its XML declares a document type or entities)")
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.elements += 1
+        if self.elements > MAX_ELEMENTS:
+            raise BadTranscript(f"Word document has more than {MAX_ELEMENTS:,} XML elements, the limit per file")
+        depth = len(self.path)
+        self.path.append(name)
+        if name == _P and depth == 2 and self.path[1] == _BODY:
+            self.parts = []
+        elif self.parts is not None and self._in_run(depth):
+            if name == _T:
+                self.in_text = True
+            elif name == _BR:
+                self._add("\n" if attrs.get(_BR_TYPE, "textWrapping") == "textWrapping" else "")
+            elif name in _RUN_TEXT:
+                self._add(_RUN_TEXT[name])
+
+    def _in_run(self, depth: int) -> bool:
+        """A direct child of a run that is a child of the paragraph, or of one of its hyperlinks."""
+        parent = self.path[depth - 1] if depth >= 1 else ""
+        if parent != _R:
+            return False
+        return depth == 4 or (depth == 5 and self.path[3] == _HYPERLINK)
+
+    def end(self, name: str) -> None:
+        self.path.pop()
+        if name == _T:
+            self.in_text = False
+        elif name == _P and self.parts is not None and len(self.path) == 2:
+            self.found.append("".join(self.parts))
+            self.parts = None
+
+    def text(self, data: str) -> None:
+        if self.in_text and self.parts is not None:
+            self._add(data)
+
+    def _add(self, piece: str) -> None:
+        self.chars += len(piece)
+        if self.chars > self.max_chars:
+            raise BadTranscript(f"Word document holds more than {self.max_chars:,} characters of text, the size limit")
+        self.parts.append(piece)  # type: ignore[union-attr]
 
 
 def looks_like_teams(lines: list[str]) -> bool:
@@ -99,14 +189,28 @@ def _arrow_blocks(lines: list[str]) -> list[Turn]:
     return turns
 
 
-def _check_archive(data: bytes, max_bytes: int) -> None:
+def _open_archive(data: bytes) -> zipfile.ZipFile:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
+        return zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError) as exc:
         raise BadTranscript("not a Word document (.docx is a zip archive; this file is not one)") from exc
+
+
+def _check_archive(archive: zipfile.ZipFile, max_bytes: int) -> None:
+    entries = archive.infolist()
     if len(entries) > MAX_ENTRIES:
         raise BadTranscript(f"Word document has {len(entries):,} parts, more than {MAX_ENTRIES:,}")
     unpacked = sum(entry.file_size for entry in entries)
     if unpacked > EXPANSION * max_bytes:
         raise BadTranscript(f"Word document unpacks to {unpacked:,} bytes, more than {EXPANSION}x the size limit")
+
+
+def _main_part(archive: zipfile.ZipFile) -> str:
+    """The part `_rels/.rels` names as the office document, `word/document.xml` when it names none."""
+    try:
+        rels = archive.read("_rels/.rels") if archive.getinfo("_rels/.rels").file_size < _CHUNK else b""
+    except KeyError:
+        rels = b""
+    found = re.search(rb'<Relationship\b[^>]*?Type="[^"]*/officeDocument"[^>]*>', rels)
+    target = re.search(rb'Target="/?([^"]{1,200})"', found.group()) if found else None
+    return target.group(1).decode("utf-8", "replace") if target else "word/document.xml"

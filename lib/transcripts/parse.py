@@ -83,12 +83,20 @@ def parse_file(path: Path, *, max_bytes: int, seller_company: str | None = None,
         raise TranscriptError(path, exc.problem) from exc
 
 
-def iter_transcript_files(paths: Iterable[Path]) -> Iterator[Path | TranscriptError]:
+class OutsideFolder(TranscriptError):
+    """A symbolic link in a folder that leads out of it: not read unless links are followed."""
+
+
+OUTSIDE = "symbolic link to a file outside the folder: not read (--follow-symlinks reads it)"
+
+
+def iter_transcript_files(paths: Iterable[Path], *, follow_symlinks: bool = False) -> Iterator[Path | TranscriptError]:
     """Expand folders (recursively, sorted, skipping hidden entries and other suffixes); a missing path
-    or an explicitly named file of another type is yielded as an error. Each file comes once."""
+    or an explicitly named file of another type is yielded as an error. Each file comes once. A link in
+    a folder to a file outside it is yielded as `OutsideFolder` unless `follow_symlinks`."""
     seen: set[Path] = set()
     for path in paths:
-        for item in _expand(Path(path)):
+        for item in _expand(Path(path), follow_symlinks):
             if isinstance(item, Path):
                 key = item.resolve()
                 if key in seen:
@@ -97,9 +105,9 @@ def iter_transcript_files(paths: Iterable[Path]) -> Iterator[Path | TranscriptEr
             yield item
 
 
-def _expand(path: Path) -> Iterator[Path | TranscriptError]:
+def _expand(path: Path, follow_symlinks: bool) -> Iterator[Path | TranscriptError]:
     if path.is_dir():
-        yield from _walk(path)
+        yield from _walk(path, follow_symlinks)
     elif not path.exists():
         yield TranscriptError(path, "no such file or directory")
     elif path.suffix.lower() not in SUFFIXES:
@@ -108,13 +116,20 @@ def _expand(path: Path) -> Iterator[Path | TranscriptError]:
         yield path
 
 
-def _walk(root: Path) -> Iterator[Path | TranscriptError]:
+def _walk(root: Path, follow_symlinks: bool) -> Iterator[Path | TranscriptError]:
+    """Linked folders are not walked (as `os.walk` does by default); a linked file is read when it
+    stays inside `root`."""
     errors: list[OSError] = []
+    inside = root.resolve()
     for folder, dirs, files in os.walk(root, onerror=errors.append):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(folder, name)
-            if not name.startswith(".") and path.suffix.lower() in SUFFIXES and path.is_file():
+            if name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+                continue
+            if not follow_symlinks and path.is_symlink() and not path.resolve().is_relative_to(inside):
+                yield OutsideFolder(path, OUTSIDE)
+            elif path.is_file():
                 yield path
     for error in errors:
         yield TranscriptError(error.filename or root, f"cannot read folder: {error.strerror or error}")

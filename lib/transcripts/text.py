@@ -25,7 +25,7 @@ from lib.transcripts.labels import Labels, normalise_lines, read_label, resolve_
 from lib.transcripts.models import ParsedTranscript, Turn
 from lib.transcripts.notes import split_notes
 from lib.transcripts.people import resolve_label
-from lib.transcripts.turns import build_turns, require_turns, split_speaker
+from lib.transcripts.turns import build_turns, check_turn_count, require_turns, split_speaker
 
 _BARE_CLOCK = re.compile(r"^\s*[\[(]?(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,]\d+)?[\])]?\s*$")
 _STAMP = re.compile(r"^\s*[\[(](?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,]\d+)?[\])]\s*(?P<rest>.*)$")
@@ -74,9 +74,18 @@ def transcript_from(format: str, turns: list[Turn], header: Header, warnings: li
 
 
 def line_turns(lines: list[str]) -> list[Turn]:
-    """A line that is only a time (`00:05:00`, `[12:30]`) dates the labelled lines below it."""
+    """A line that is only a time (`00:05:00`, `[12:30]`) dates the labelled lines below it. An
+    unlabelled line continues the turn above: its pieces are collected and joined once per turn."""
     turns: list[Turn] = []
+    open_turn: tuple[str | None, int | None] | None = None
+    parts: list[str] = []
     clock: int | None = None
+
+    def close() -> None:
+        if open_turn is not None:
+            turns.append(Turn(speaker=open_turn[0], start_ms=open_turn[1], end_ms=None, text=" ".join(parts)))
+            check_turn_count(len(turns))
+
     for line in lines:
         bare = _BARE_CLOCK.match(line)
         if bare:
@@ -85,11 +94,12 @@ def line_turns(lines: list[str]) -> list[Turn]:
         start_ms, rest = split_stamp(line)
         speaker, said = split_speaker(rest)
         start_ms = clock if start_ms is None and speaker is not None else start_ms
-        if speaker is None and turns:
-            last = turns[-1]
-            turns[-1] = Turn(speaker=last.speaker, start_ms=last.start_ms, end_ms=None, text=f"{last.text} {said}")
+        if speaker is None and open_turn is not None:
+            parts.append(said)
         elif speaker is not None or said:
-            turns.append(Turn(speaker=speaker, start_ms=start_ms, end_ms=None, text=said))
+            close()
+            open_turn, parts = (speaker, start_ms), [said]
+    close()
     return turns
 
 

@@ -36,25 +36,50 @@ def looks_like_name(label: str) -> bool:
         word[0].isupper() or word[0].isdigit() or word in _PARTICLES for word in words)
 
 
+MAX_TURNS = 100_000  # per file: a two-hour call has a few thousand; more is a broken or hostile file
+
+
 def build_turns(turns: Iterable[Turn], *, merge: bool) -> list[Turn]:
     """Drop turns left empty after normalising; with `merge`, join consecutive turns of one named
-    speaker (captions split one utterance into many cues)."""
+    speaker (captions split one utterance into many cues). A run of one speaker's cues is joined once,
+    so a one-speaker file of 180,000 cues costs what its length costs, not its length squared."""
     result: list[Turn] = []
+    run: list[Turn] = []
     for turn in turns:
         if not turn.text:
             continue
-        previous = result[-1] if result else None
-        if merge and previous and turn.speaker and previous.speaker == turn.speaker:
-            result[-1] = merge_turns(previous, turn)
-        else:
-            result.append(turn)
+        if merge and run and turn.speaker and run[-1].speaker == turn.speaker:
+            run.append(turn)
+            continue
+        if run:
+            result.append(merge_run(run))
+            check_turn_count(len(result))
+        run = [turn]
+    if run:
+        result.append(merge_run(run))
     return result
 
 
+def check_turn_count(count: int) -> None:
+    if count > MAX_TURNS:
+        raise BadTranscript(f"more than {MAX_TURNS:,} speaker turns, the limit per file")
+
+
 def merge_turns(first: Turn, second: Turn) -> Turn:
-    start = first.start_ms if first.start_ms is not None else second.start_ms
-    end = second.end_ms if second.end_ms is not None else first.end_ms
-    return Turn(speaker=first.speaker, start_ms=start, end_ms=end, text=f"{first.text} {second.text}")
+    return merge_run([first, second])
+
+
+def merge_run(run: list[Turn]) -> Turn:
+    """One turn from consecutive turns of one speaker: the first start, the latest end (cues out of
+    order never make a turn that ends before it starts), the texts joined once."""
+    if len(run) == 1:
+        return run[0]
+    start = next((t.start_ms for t in run if t.start_ms is not None), None)
+    ends = [t.end_ms for t in run if t.end_ms is not None]
+    end = max(ends) if ends else None
+    if start is not None and end is not None and end < start:
+        end = None
+    return Turn(speaker=run[0].speaker, start_ms=start, end_ms=end, text=" ".join(t.text for t in run))
 
 
 def require_turns(turns: list[Turn], why: str = "") -> list[Turn]:

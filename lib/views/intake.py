@@ -7,6 +7,7 @@ from typing import Any
 from rich.table import Table
 
 from lib.intake.pull import SourceReport
+from lib.shown import md, shown
 
 
 def pull_lines(reports: list[SourceReport]) -> list[str]:
@@ -15,13 +16,14 @@ def pull_lines(reports: list[SourceReport]) -> list[str]:
     width = max((len(r.source) for r in reports), default=0)
     for r in reports:
         if r.error:
-            lines.append(f"[red]failed[/red]  {r.source:{width}}  {r.error}")
+            lines.append(f"[red]failed[/red]  {shown(r.source):{width}}  {shown(r.error)}")
             continue
         counts = "  ".join(f"{k} {v}" for k, v in r.counts().items())
-        lines.append(f"[green]ok[/green]      {r.source:{width}}  {counts}  "
+        lines.append(f"[green]ok[/green]      {shown(r.source):{width}}  {counts}  "
                      f"[dim]({r.listed} listed, {r.requests} requests, {r.seconds:.1f} s)[/dim]")
     for r in reports:
-        lines += [f"[yellow]refused[/yellow] {r.source}{item.external_id}: {item.reason}" for item in r.refused]
+        lines += [f"[yellow]refused[/yellow] {shown(r.source)}{shown(item.external_id)}: {shown(item.reason)}"
+                  for item in r.refused]
     return lines
 
 
@@ -31,9 +33,9 @@ def pull_markdown(reports: list[SourceReport]) -> str:
             "|---|---:|---:|---:|---:|---:|---:|---|"]
     for r in reports:
         c = r.counts()
-        rows.append(f"| `{r.source}` | {c['new']} | {c['changed']} | {c['pending']} | {c['refused']} | "
-                    f"{c['unchanged']} | {r.requests} | {(r.error or '').replace('|', '/')} |")
-    refused = [f"- `{r.source}{i.external_id}`: {i.reason}" for r in reports for i in r.refused]
+        rows.append(f"| `{md(r.source)}` | {c['new']} | {c['changed']} | {c['pending']} | {c['refused']} | "
+                    f"{c['unchanged']} | {r.requests} | {md(r.error or '').replace('|', '/')} |")
+    refused = [f"- `{md(r.source)}{md(i.external_id)}`: {md(i.reason)}" for r in reports for i in r.refused]
     return "\n".join(rows + (["", "Refused:", *refused] if refused else []))
 
 
@@ -44,9 +46,9 @@ def sources_table(sources: list[dict[str, Any]]) -> Table:
                          else "left")
     for s in sources:
         result = ("never pulled" if s["last_pull_at"] is None else
-                  f"[red]{s['last_error']}[/red]" if s["last_error"] else
-                  ", ".join(f"{k} {v}" for k, v in s["last_counts"].items() if v) or "nothing")
-        table.add_row(s["source"], _short(s["high_water"]), _short(s["last_pull_at"]), str(s["items"]["stored"]),
+                  f"[red]{shown(s['last_error'])}[/red]" if s["last_error"] else
+                  shown(", ".join(f"{k} {v}" for k, v in s["last_counts"].items() if v)) or "nothing")
+        table.add_row(shown(s["source"]), _short(s["high_water"]), _short(s["last_pull_at"]), str(s["items"]["stored"]),
                       str(s["items"]["pending"]), str(s["items"]["refused"]), result)
     return table
 
@@ -54,9 +56,9 @@ def sources_table(sources: list[dict[str, Any]]) -> Table:
 def open_item_lines(sources: list[dict[str, Any]]) -> list[str]:
     lines = []
     for s in sources:
-        lines += [f"pending {s['source']}{p['external_id']} (listed {_short(p['since'])}, tried {p['attempts']}x)"
+        lines += [f"pending {shown(s['source'])}{shown(p['external_id'])} (listed {_short(p['since'])}, tried {p['attempts']}x)"
                   for p in s["pending"]]
-        lines += [f"refused {s['source']}{r['external_id']}: {r['reason']}" for r in s["refused"]]
+        lines += [f"refused {shown(s['source'])}{shown(r['external_id'])}: {shown(r['reason'])}" for r in s["refused"]]
     return lines
 
 

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lib.models import StoredResult, Transcript
+from lib.shown import plain, shown
 from lib.views.scorecards import latest_completed, scorecard_rich
 
 # A row fits 80 characters; `asmis results ID` shows the whole title and the model, `--json` everything.
@@ -26,7 +27,8 @@ def results_table(rows: list[StoredResult]) -> Table:
         table.add_column(name, no_wrap=True, min_width=width)
     for r in rows:
         mark = f"{UNLABELLED_MARK} " if r.transcript_unlabelled else ""
-        table.add_row(f"#{r.transcript_id}", short_title(mark + (r.transcript_title or "")), r.agent_type, r.status,
+        table.add_row(f"#{r.transcript_id}", shown(short_title(mark + plain(r.transcript_title))), shown(r.agent_type),
+                      shown(r.status),
                       "" if r.confidence is None else f"{r.confidence:.2f}", f"{r.cost_usd:.3f}")
     return table
 
@@ -42,7 +44,7 @@ def short_title(title: str, width: int = TITLE_WIDTH) -> str:
 def heading(transcript: Transcript) -> str:
     count = len(transcript.turns)
     turns = f"{count} turn{'s' if count != 1 else ''}" + ("" if transcript.speakers else ", no speaker labels")
-    return (f"[bold]#{transcript.id} {transcript.title}[/bold] ({transcript.format}, {turns}, "
+    return (f"[bold]#{transcript.id} {shown(transcript.title)}[/bold] ({shown(transcript.format)}, {turns}, "
             f"{transcript.occurred_at:%Y-%m-%d})")
 
 

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from lib.agents.schemas import MEDDPIC_ELEMENTS
 from lib.models import StoredResult, Transcript
+from lib.shown import md, shown
 
 if TYPE_CHECKING:
     from lib.run.runtime import Runtime
@@ -46,9 +47,9 @@ def _scorecard_md(title: str, analyses: list[dict[str, Any]], confidence: float 
              "| element | status | summary | evidence |", "|---|---|---|---|"]
     for name, element in merged.items():
         quote = element["evidence"][0] if element["evidence"] else None
-        cite = f"“{quote['quote']}” ({quote.get('speaker') or '?'})" if quote else ""
+        cite = f"“{md(quote['quote'])}” ({md(quote.get('speaker') or '?')})" if quote else ""
         lines.append(f"| {name.replace('_', ' ')} | {element['status']} | "
-                     f"{_cell(element['summary'])} | {_cell(cite)} |")
+                     f"{_cell(md(element['summary']))} | {_cell(cite)} |")
     # One question per element the deal as a whole has not yet established, latest call first.
     gaps: dict[str, str] = {}
     for data in reversed(analyses):
@@ -56,7 +57,7 @@ def _scorecard_md(title: str, analyses: list[dict[str, Any]], confidence: float 
             if merged[gap["element"]]["status"] != "identified":
                 gaps.setdefault(gap["element"], gap["question"])
     if gaps:
-        lines += ["", "**Ask next**", *(f"- *{e.replace('_', ' ')}*: {q}" for e, q in gaps.items())]
+        lines += ["", "**Ask next**", *(f"- *{e.replace('_', ' ')}*: {md(q)}" for e, q in gaps.items())]
     return "\n".join(lines)
 
 
@@ -67,7 +68,7 @@ def _cell(text: str) -> str:
 async def scorecards_markdown(rt: Runtime, transcript_ids: list[int]) -> str:
     groups: dict[str, list[tuple[Transcript, dict[str, StoredResult]]]] = defaultdict(list)
     for t in await rt.transcripts.get_many(transcript_ids):
-        key = f"Deal {t.deal_id}" if t.deal_id else f"Transcript {t.id}: {t.title or ''}"
+        key = f"Deal {md(t.deal_id)}" if t.deal_id else f"Transcript {t.id}: {md(t.title)}"
         groups[key].append((t, latest_completed(await rt.results.for_transcript(t.id))))
     sections = []
     for title, calls in groups.items():
@@ -82,21 +83,22 @@ def scorecard_rich(transcript: Transcript, results: dict[str, StoredResult]) -> 
     parts: list[Any] = []
     meddpic = results.get("meddpic")
     if meddpic and meddpic.data:
-        table = Table("element", "status", "summary / evidence", title=f"MEDDPICC: {transcript.title} "
-                      f"(confidence {meddpic.confidence:.2f}, {meddpic.model})", title_justify="left", expand=True)
+        table = Table("element", "status", "summary / evidence", title=f"MEDDPICC: {shown(transcript.title)} "
+                      f"(confidence {meddpic.confidence:.2f}, {shown(meddpic.model)})", title_justify="left", expand=True)
         for name in MEDDPIC_ELEMENTS:
             element = meddpic.data[name]
             quote = element["evidence"][0] if element["evidence"] else None
-            cite = f"\n[dim]“{quote['quote']}” — {quote.get('speaker') or '?'}[/dim]" if quote else ""
+            cite = f"\n[dim]“{shown(quote['quote'])}” — {shown(quote.get('speaker') or '?')}[/dim]" if quote else ""
             status = element["status"]
-            table.add_row(name.replace("_", " "), f"[{STYLE[status]}]{status}[/]", element["summary"] + cite)
+            table.add_row(name.replace("_", " "), f"[{STYLE.get(status, 'default')}]{shown(status)}[/]",
+                          shown(element["summary"]) + cite)
         parts.append(table)
     stakeholders = results.get("stakeholder")
     if stakeholders and stakeholders.data:
         people = Table("name", "title", "side", "role", "influence", "sentiment",
                        title=f"Stakeholders (confidence {stakeholders.confidence:.2f})", title_justify="left")
         for p in stakeholders.data["people"]:
-            people.add_row(p["name"], p.get("title") or "", p["side"], p["role"].replace("_", " "), p["influence"],
-                           p["sentiment"])
+            people.add_row(*(shown(v) for v in (p["name"], p.get("title"), p["side"], p["role"].replace("_", " "),
+                                                 p["influence"], p["sentiment"])))
         parts.append(people)
     return Group(*parts)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from functools import lru_cache
+from itertools import islice
 
 from lib.llm.offline.elements import Found
 from lib.llm.offline.roles import Profile
@@ -51,11 +54,46 @@ def keyword_summary(label: str, found: list[Found], cue: Rule, dates: re.Pattern
 
 
 def snippet(text: str, span: tuple[int, int], max_words: int = 10) -> str:
-    """The clause around a match, cut to a few words from the match on."""
-    start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, 0, span[0])), default=0)
-    end = min((m.start() for m in _CLAUSE_BREAK.finditer(text, span[1])), default=len(text))
-    lead = len(text[start:span[0]].split())
-    words = text[start:end].strip().rstrip(".!?").split()
-    if len(words) > max_words and lead > 3:
-        words = words[lead:]
-    return _LEADING_JOINER.sub("", " ".join(words[:max_words]))
+    """The clause around a match, cut to a few words from the match on. The clause breaks of a
+    sentence are found once (`_breaks`) and only the few words shown are read, so the many matches a
+    long unpunctuated caption sentence holds cost each a look-up, not a rescan of the sentence."""
+    starts, ends = _breaks(text)
+    before = bisect_right(ends, span[0])
+    start = ends[before - 1] if before else 0
+    after = bisect_left(starts, span[1])
+    end = starts[after] if after < len(starts) else len(text)
+    tail = _clause_end(text, start, end)
+    lead = len(list(islice(_WORD.finditer(text, start, span[0]), 4)))
+    if lead > 3 and len(list(islice(_WORD.finditer(text, start, tail), max_words + 1))) > max_words:
+        begin = span[0]
+        if start < begin < tail and not text[begin - 1].isspace() and not text[begin].isspace():
+            begin = _word_end(text, begin, tail)
+        words = [m.group() for m in islice(_WORD.finditer(text, begin, tail), max_words)]
+    else:
+        words = [m.group() for m in islice(_WORD.finditer(text, start, tail), max_words)]
+    return _LEADING_JOINER.sub("", " ".join(words))
+
+
+_WORD = re.compile(r"\S+")
+
+
+@lru_cache(maxsize=16)
+def _breaks(text: str) -> tuple[list[int], list[int]]:
+    """Where each clause break of `text` starts and ends, in order."""
+    found = [(m.start(), m.end()) for m in _CLAUSE_BREAK.finditer(text)]
+    return [a for a, _ in found], [b for _, b in found]
+
+
+def _clause_end(text: str, start: int, end: int) -> int:
+    """Where `text[start:end].strip().rstrip(".!?")` ends."""
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    while end > start and text[end - 1] in ".!?":
+        end -= 1
+    return end
+
+
+def _word_end(text: str, begin: int, tail: int) -> int:
+    """The end of the word `begin` falls inside (that word counts as one of the lead's)."""
+    match = _WORD.match(text, begin, tail)
+    return match.end() if match else begin

@@ -4,6 +4,7 @@ every quote is taken from."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -39,15 +40,20 @@ class Sentence:
         return Evidence(quote=quote, speaker=self.speaker, start_time=self.start_time)
 
     def _clause(self, span: tuple[int, int]) -> str:
-        start, end = 0, len(self.text)
-        for brk in _CLAUSE_BREAK.finditer(self.text):
-            if brk.end() <= span[0]:
-                start = brk.end()
-            elif brk.start() >= span[1]:
-                end = brk.start()
-                break
+        starts, ends = self._breaks
+        before = bisect_right(ends, span[0])
+        start = ends[before - 1] if before else 0
+        after = bisect_left(starts, span[1])
+        end = starts[after] if after < len(starts) else len(self.text)
         clause = self.text[start:end].strip()
-        return clause if len(clause.split()) >= _MIN_QUOTE_WORDS else self.text
+        return clause if len(clause.split(maxsplit=_MIN_QUOTE_WORDS)) >= _MIN_QUOTE_WORDS else self.text
+
+    @cached_property
+    def _breaks(self) -> tuple[list[int], list[int]]:
+        """Where each clause break starts and ends: found once, so each quote from a long sentence is
+        a look-up rather than a scan from the sentence's start."""
+        found = [(m.start(), m.end()) for m in _CLAUSE_BREAK.finditer(self.text)]
+        return [a for a, _ in found], [b for _, b in found]
 
 
 @dataclass(frozen=True)
