@@ -33,7 +33,7 @@ def _deal(deal: StoredDeal, run_id: str | None) -> str:
         lines += ["", "**Warnings**", *(f"- `{w.code}`: {_line(w.message)}" for w in rollup.warnings)]
     if rollup.stakeholders:
         lines += ["", "| person | side | role | sentiment | calls |", "|---|---|---|---|---|"]
-        lines += [f"| {_cell(p.name)} | {p.side} | {p.role.replace('_', ' ')} | {p.sentiment} | {p.calls_seen} |"
+        lines += [f"| {_cell(p.name)} | {p.side} | {p.role_label()} | {p.sentiment} | {p.calls_seen} |"
                   for p in rollup.stakeholders]
     if rollup.next_questions:
         lines += ["", "**Ask next**",

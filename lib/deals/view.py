@@ -109,7 +109,7 @@ def deal_view(deal: StoredDeal) -> Group:
         people.add_column("influence/\nsentiment", no_wrap=True)
         people.add_column("calls")
         for p in rollup.stakeholders:
-            people.add_row(p.name, p.title or "", p.side, p.role.replace("_", " "), f"{p.influence}/{p.sentiment}",
+            people.add_row(p.name, p.title or "", p.side, p.role_label(), f"{p.influence}/{p.sentiment}",
                            str(p.calls_seen))
         parts.append(people)
     parts.append(_listing("Warnings", [(w.code, w.message) for w in rollup.warnings] or [("none", "")], "red"))
