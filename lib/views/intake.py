@@ -7,6 +7,7 @@ from typing import Any
 from rich.table import Table
 
 from lib.intake.pull import SourceReport
+from lib.words import count
 
 
 def pull_lines(reports: list[SourceReport]) -> list[str]:
@@ -19,7 +20,7 @@ def pull_lines(reports: list[SourceReport]) -> list[str]:
             continue
         counts = "  ".join(f"{k} {v}" for k, v in r.counts().items())
         lines.append(f"[green]ok[/green]      {r.source:{width}}  {counts}  "
-                     f"[dim]({r.listed} listed, {r.requests} requests, {r.seconds:.1f} s)[/dim]")
+                     f"[dim]({r.listed} listed, {count(r.requests, 'request')}, {r.seconds:.1f} s)[/dim]")
     for r in reports:
         lines += [f"[yellow]refused[/yellow] {r.source}{item.external_id}: {item.reason}" for item in r.refused]
     return lines
