@@ -40,15 +40,15 @@ def score(rollup: DealRollup) -> float:
 
 def element_text(rollup: DealRollup, element: DealElement, key: str = "") -> str:
     text = f"{element.status}: {element.summary}"
-    holders = [p for p in rollup.stakeholders if p.side == "buyer" and p.role == key]
-    if holders:
-        text += f"\n{key.replace('_', ' ')}: " + "; ".join(person_text(p) for p in holders)
     if element.evidence:
         best = element.evidence[0]
         dates = {c.transcript_id: c.occurred_at for c in rollup.timeline}
         when = dates.get(best.transcript_id)
         said = ", ".join(part for part in (best.speaker, f"{when:%Y-%m-%d}" if when else None) if part)
         text += f"\n“{best.quote}”" + (f" ({said})" if said else "")
+    holders = [p for p in rollup.stakeholders if p.side == "buyer" and p.role == key]
+    if holders:
+        text += f"\n{key.replace('_', ' ')}: " + "; ".join(person_text(p) for p in holders)
     return text
 
 
