@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 from lib.cli.main import app
 from lib.settings import Settings, get_settings
 from tests.crm_helpers import prepare_deals
+from tests.fake_http import make_test_certificate
 from tests.fake_hubspot import TOKEN, FakeHubSpot
 from tests.fake_salesforce import TOKEN as SALESFORCE_TOKEN
 from tests.fake_salesforce import FakeSalesforce
 from tests.test_crm_hubspot import hubspot_fixture
-from tests.test_crm_salesforce import certificate  # noqa: F401 - a fixture
 from tests.test_deals import DEAL
 
 runner = CliRunner()
@@ -34,6 +34,11 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_test_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
