@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from lib.deals.changes import element_changes, what_changed
 from lib.deals.models import DealElement, StoredDeal
+from lib.words import count
 
 
 def deals_markdown(deals: list[StoredDeal], run_id: str | None) -> str:
@@ -22,7 +23,7 @@ def _deal(deal: StoredDeal, run_id: str | None) -> str:
     span = (f", {rollup.first_call_at:%Y-%m-%d} to {rollup.last_call_at:%Y-%m-%d}"
             if rollup.first_call_at and rollup.last_call_at else "")
     lines = [f"## Deal {_cell(rollup.deal_id)}", "",
-             f"{rollup.calls} call(s){span}; {rollup.identified()}/8 elements identified.", ""]
+             f"{count(rollup.calls, 'call')}{span}; {rollup.identified()}/8 elements identified.", ""]
     changes = what_changed(deal.previous_rollup, rollup) if changed_here else []
     lines += ["**Changed in this run**: " + "; ".join(changes) if changes else "No change in this run.", ""]
     lines += ["| element | status | since | this run |", "|---|---|---|---|"]
