@@ -123,12 +123,27 @@ class Settings(BaseSettings):
     pool_min_size: int = Field(1, ge=0, description="Connections a process keeps open to PostgreSQL.")
     pool_max_size: int = Field(10, ge=1, description="Most connections a process opens to PostgreSQL.")
     command_timeout: float = Field(60.0, gt=0, description="Seconds one SQL statement may take.")
+    # Webhooks (issue 31): Zoom and Gong tell the API when a call's transcript is ready.
+    api_public_url: str | None = Field(None, description="The API's URL as Zoom and Gong reach it, e.g. "
+                                       "https://asmis.example.com (Gong's JWT names it; the doctor checks it).")
+    zoom_webhook_secret_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("ZOOM_WEBHOOK_SECRET_TOKEN"),
+        description="The Secret Token of the Zoom app's event subscription (signs every Zoom webhook).")
+    gong_webhook_public_key: str | None = Field(
+        None, validation_alias=AliasChoices("GONG_WEBHOOK_PUBLIC_KEY"),
+        description="The public key (PEM) Gong shows for an automation rule's signed JWT header.")
+    webhook_debounce_seconds: float = Field(
+        3.0, ge=0, le=300, description="Calls stored by webhooks within this many seconds share one analysis run.")
+    webhook_download_timeout_seconds: float = Field(
+        30.0, gt=0, le=600, description="How long a webhook's transcript download may take before the call is "
+        "left pending for the next pull.")
     # Transcript formats (issue 25): which participants a file's header lists are on our side.
     seller_company: str | None = Field(
         None, description="Your company's name: participants listed with it are the seller, others the buyer.")
 
-    @field_validator("crm", "crm_mapping", "api_url", "salesforce_instance_url", "salesforce_username", "salesforce_domain",
-                     "slack_channel", mode="before")
+    @field_validator("crm", "crm_mapping", "api_url", "api_public_url", "gong_webhook_public_key",
+                     "salesforce_instance_url", "salesforce_username", "salesforce_domain", "slack_channel",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

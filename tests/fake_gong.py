@@ -16,6 +16,9 @@ Endpoints and shapes (https://gong.app.gong.io/settings/api/documentation):
   "exposedFields": {"parties": true}}}`: `{"records", "calls": [{"metaData": {"id", "title", "started",
   "url"}, "context": [{"system", "objects": [{"objectType", "objectId"}]}], "parties": [{"speakerId",
   "name", "title", "affiliation"}]}]}`; parties and context only when asked for.
+- Automation-rule webhooks (help.gong.io, "Payload sent to webhooks"): `{"callData": {...}, "isTest": bool}`,
+  callData shaped as `/v2/calls/extensive` answers (`metaData`, `context`, `parties`); with "Signed JWT
+  header" the request's `Authorization` holds an RS256 JWT with `exp`, `webhook_url`, `body_sha256`.
 - HTTP Basic with the access key and secret; anything else is 401. More than `rate` requests in any
   second answers 429 with `Retry-After`. Ids are JSON strings of up to 20 digits.
 """
@@ -80,6 +83,14 @@ class FakeGong(FakeServer):
             {"speakerId": "2002", "topic": "Pricing", "sentences": [
                 {"start": 4100, "end": 9000, "text": "Our budget is 120k and I sign off on it."}]},
             {"speakerId": "3003", "sentences": [{"start": 9100, "end": 9900, "text": "Hello all."}]}]
+
+    def automation_payload(self, call_id: str, *, is_test: bool = False) -> dict[str, Any]:
+        """What an automation rule posts for this call."""
+        call = self.calls[call_id]
+        meta = {k: call[k] for k in ("id", "url", "title", "started", "duration", "workspaceId")}
+        return {"callData": {"metaData": {**meta, "system": "Zoom", "scope": "External", "media": "Video",
+                                          "language": "eng"},
+                             "context": call["context"], "parties": call["parties"]}, "isTest": is_test}
 
     def count(self, path: str) -> int:
         return sum(1 for _, p in self.seen() if p == path)

@@ -9,16 +9,28 @@
   "meeting_id", "recording_start", "recording_end", "file_type", "file_extension", "file_size",
   "download_url", "status", "recording_type"}]}]}`. `from`..`to` more than a month apart is a 400
   (code 300). An unknown or expired token: 401 `{"code": 124, "message": "Invalid access token."}`.
-- `download_url` answers a 302 to the file's storage URL (the download needs the bearer token; the
-  storage URL does not), which serves the WebVTT.
+- `GET /v2/meetings/{meetingUUID}/recordings` (the UUID encoded twice when it starts with / or holds //):
+  the meeting's record as above (`uuid`, `id`, `topic`, `start_time`, `recording_files`); else 404
+  `{"code": 3301, "message": "There is no recording for this meeting."}`.
+- `download_url` answers a 302 to the file's storage URL (the download needs the bearer token, or the
+  `download_token` a webhook event carries, which expires; the storage URL needs neither), which serves
+  the WebVTT.
+- Webhooks (Zoom's event subscriptions): `recording.transcript_completed` is `{"event", "event_ts",
+  "payload": {"account_id", "object": {meeting record}}, "download_token"}`, signed by the app's secret
+  token (`x-zm-signature: v0=HMAC-SHA256("v0:{ts}:{body}")`, `x-zm-request-timestamp: ts` in seconds).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
+import json
 import secrets
+import time
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import unquote
 
 from tests.fake_http import FakeServer, Reply, Request
 
@@ -33,6 +45,8 @@ class FakeZoom(FakeServer):
         self.files: dict[str, bytes] = {}
         self.tokens: set[str] = set()
         self.tokens_issued = 0
+        self.download_tokens: set[str] = set()
+        self.hang_downloads = 0.0  # seconds each download waits before it answers (a hung file server)
 
     @property
     def api_url(self) -> str:
@@ -44,6 +58,24 @@ class FakeZoom(FakeServer):
 
     def expire_tokens(self) -> None:
         self.tokens.clear()
+
+    def download_token(self) -> str:
+        token = secrets.token_urlsafe(32)
+        self.download_tokens.add(token)
+        return token
+
+    def expire_download_tokens(self) -> None:
+        self.download_tokens.clear()
+
+    def meeting(self, meeting_id: int) -> dict[str, Any]:
+        return next({k: v for k, v in m.items() if k != "user"} for m in self.meetings if m["id"] == meeting_id)
+
+    def transcript_event(self, meeting_id: int, *, token: str | None = None) -> dict[str, Any]:
+        """The `recording.transcript_completed` event Zoom posts for this meeting."""
+        return {"event": "recording.transcript_completed", "event_ts": int(time.time() * 1000),
+                "payload": {"account_id": self.account_id, "object": self.meeting(meeting_id)},
+                "download_token": token if token is not None else self.download_token()}
+
 
     def add_meeting(self, meeting_id: int, *, topic: str, start_time: str, vtt: str | None,
                     user: str = "me", status: str = "completed") -> str | None:
@@ -71,6 +103,8 @@ class FakeZoom(FakeServer):
         return sum(1 for _, p in self.seen() if p.startswith(prefix))
 
     def handle(self, request: Request) -> Reply:
+        if self.hang_downloads and request.path.startswith("/rec/download/"):
+            time.sleep(self.hang_downloads)
         with self._lock:
             status, payload, headers = self._answer(request.method, request.path, request.query,
                                                     request.headers.get("authorization", ""))
@@ -84,16 +118,28 @@ class FakeZoom(FakeServer):
             return self._token(query, auth)
         if path.startswith("/storage/"):
             return 200, self.files[path.removeprefix("/storage/")], {}
-        if not (auth.startswith("Bearer ") and auth.removeprefix("Bearer ") in self.tokens):
+        bearer = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else ""
+        if path.startswith("/rec/download/") and bearer in self.download_tokens:
+            return self._download(path)
+        if bearer not in self.tokens:
             return 401, {"code": 124, "message": "Invalid access token."}, {}
         if path.startswith("/rec/download/"):
-            file_id = path.removeprefix("/rec/download/")
-            if file_id not in self.files:
-                return 404, {"code": 3301, "message": "This recording does not exist."}, {}
-            return 302, b"", {"Location": f"{self.url}/storage/{file_id}"}
+            return self._download(path)
+        if method == "GET" and path.startswith("/v2/meetings/") and path.endswith("/recordings"):
+            uid = unquote(unquote(path.removeprefix("/v2/meetings/").removesuffix("/recordings")))
+            found = [m for m in self.meetings if m["uuid"] == uid]
+            if not found:
+                return 404, {"code": 3301, "message": "There is no recording for this meeting."}, {}
+            return 200, {k: v for k, v in found[0].items() if k != "user"}, {}
         if method == "GET" and path.startswith("/v2/users/") and path.endswith("/recordings"):
             return self._recordings(path.split("/")[3], query)
         return 404, {"code": 404, "message": "Not found"}, {}
+
+    def _download(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        file_id = path.removeprefix("/rec/download/")
+        if file_id not in self.files:
+            return 404, {"code": 3301, "message": "This recording does not exist."}, {}
+        return 302, b"", {"Location": f"{self.url}/storage/{file_id}"}
 
     def _token(self, query: dict[str, list[str]], auth: str) -> tuple[int, Any, dict[str, str]]:
         expected = "Basic " + base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
@@ -120,3 +166,14 @@ class FakeZoom(FakeServer):
         return 200, {"from": since.isoformat(), "to": until.isoformat(), "page_count": -(-len(found) // size),
                      "page_size": size, "total_records": len(found), "next_page_token": token,
                      "meetings": [{k: v for k, v in m.items() if k != "user"} for m in page]}, {}
+
+
+def zoom_signed(secret: str, event: dict[str, Any], *, timestamp: int | None = None,
+                body: bytes | None = None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of a webhook request as Zoom signs it."""
+    data = body if body is not None else json.dumps(event).encode()
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    mac = hmac.new(secret.encode(), f"v0:{ts}:".encode() + data, hashlib.sha256).hexdigest()
+    return data, {"x-zm-signature": f"v0={mac}", "x-zm-request-timestamp": ts,
+                  "content-type": "application/json", "user-agent": "Zoom Marketplace/1.0a"}
+

@@ -12,6 +12,8 @@ from fastapi import FastAPI
 from lib.api.problems import Guard, install_handlers
 from lib.api.routes import calls, deals, health, prompts, runs
 from lib.api.runs import BackgroundRuns
+from lib.api.webhooks import routes as webhooks
+from lib.api.webhooks.work import WebhookWork
 from lib.db import open_database
 from lib.settings import Settings
 
@@ -29,16 +31,18 @@ def create_app(settings: Settings) -> FastAPI:
         async with open_database(settings) as pool:
             app.state.pool = pool
             app.state.runs = BackgroundRuns(pool)
+            app.state.webhooks = WebhookWork(pool, settings, app.state.runs)
             try:
                 yield
             finally:
+                await app.state.webhooks.close()
                 await app.state.runs.close()
 
     app = FastAPI(title="ASMIS API", version=version("asmis"), description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/v1/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.settings = settings
     install_handlers(app)
-    for module in (health, calls, deals, prompts, runs):
+    for module in (health, calls, deals, prompts, runs, webhooks):
         app.include_router(module.router, prefix="/v1")
-    app.add_middleware(Guard, max_body=MAX_BODY)
+    app.add_middleware(Guard, max_body=MAX_BODY, limits=dict.fromkeys(webhooks.PATHS, webhooks.MAX_WEBHOOK_BODY))
     return app

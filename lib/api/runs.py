@@ -30,10 +30,11 @@ class BackgroundRuns:
         self.pool = pool
         self.tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, run_id: str, params: dict[str, Any]) -> None:
+    def start(self, run_id: str, params: dict[str, Any]) -> asyncio.Task[None]:
         task = asyncio.create_task(self._carry(run_id, params), name=f"api-run-{run_id}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
     async def close(self) -> None:
         for task in list(self.tasks):

@@ -11,6 +11,7 @@ from lib.doctor.prefect_api import check_prefect
 from lib.doctor.slack import check_slack
 from lib.doctor.sources import check_sources
 from lib.doctor.storage import check_cache_dir, check_disk
+from lib.doctor.webhooks import check_webhooks
 
 GROUPS: list[Group] = [
     Group("database", check_database, "check that the database server answers (`asmis db url` names it)"),
@@ -21,6 +22,7 @@ GROUPS: list[Group] = [
     Group("crm", check_crm, "check the network to the CRM (`asmis crm check`)", load_crm_sdk),
     Group("slack", check_slack, "check the network to Slack"),
     Group("api", check_api, "check that the API answers: `curl <ASMIS_API_URL>/v1/health`"),
+    Group("webhooks", check_webhooks, "check that the public URL answers: `curl <ASMIS_API_PUBLIC_URL>/v1/health`"),
     Group("cache dir", check_cache_dir, "check the filesystem of ASMIS_CACHE_DIR"),
     Group("disk", check_disk, "check the filesystem the database uses"),
 ]

@@ -32,6 +32,9 @@ from lib.transcripts import ParsedTranscript, parse_bytes
 # Credentials a Prefect Secret block may supply (tasks/pull.py), and the values masked in every message.
 CREDENTIAL_VARIABLES = ("GONG_ACCESS_KEY", "GONG_ACCESS_KEY_SECRET", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID",
                         "ZOOM_CLIENT_SECRET")
+# Webhooks store into ledgers of their own (lib/api/webhooks); the pull of the same vendor reads them so a
+# call a webhook stored is not stored again, and a call it left pending is picked up.
+WEBHOOK_SOURCES = {"zoom": "zoom-webhook", "gong": "gong-webhook"}
 SECRET_VARIABLES = ("GONG_ACCESS_KEY", "GONG_ACCESS_KEY_SECRET", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET",
                     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_STORAGE_KEY",
                     "AZURE_STORAGE_ACCOUNT_KEY", "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_SAS_TOKEN")
@@ -136,6 +139,8 @@ async def _pull(repo: IntakeRepository, settings: Settings, spec: SourceSpec, so
     listed = await source.list_items(report.since, report.until)
     report.listed = len(listed)
     known = await repo.known(spec.url)
+    hooked = await repo.known(WEBHOOK_SOURCES[spec.kind]) if spec.kind in WEBHOOK_SOURCES else {}
+    known |= {i: sv for i, sv in hooked.items() if sv[0] == "stored"}
     todo: list[Listed] = []
     for item in listed:
         state, version, reason = known.get(item.external_id, ("", "", ""))
@@ -152,15 +157,19 @@ async def _pull(repo: IntakeRepository, settings: Settings, spec: SourceSpec, so
             todo.append(item)
     if source.refetch_by_id:  # pending calls the window no longer lists are asked for by id
         seen = {item.external_id for item in listed}
-        todo += [source.by_id(i) for i in await repo.pending(spec.url) if i not in seen]
+        missed = [i for i, (state, _) in hooked.items() if state == "pending"]
+        todo += [source.by_id(i) for i in dict.fromkeys(await repo.pending(spec.url) + missed)
+                 if i not in seen and known.get(i, ("",))[0] != "stored"]
     async for fetched in source.fetch(todo):
-        await _store(repo, settings, spec, fetched, report)
+        await store_fetched(repo, settings, spec, fetched, report)
     stamps = [item.occurred_at for item in listed if item.occurred_at is not None]
     return max(stamps) if stamps else None
 
 
-async def _store(repo: IntakeRepository, settings: Settings, spec: SourceSpec, fetched: Fetched,
-                 report: SourceReport) -> None:
+async def store_fetched(repo: IntakeRepository, settings: Settings, spec: SourceSpec, fetched: Fetched,
+                        report: SourceReport) -> None:
+    """Parse and store one fetched item once per (source, external id), or mark it pending or refused;
+    the report counts the outcome and collects the ids to analyse. The pull and the webhooks store this way."""
     item = fetched.listed
     if fetched.data is None:
         await _pending(repo, spec, item, report)

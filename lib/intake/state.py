@@ -65,6 +65,10 @@ UPDATE intake_sources SET high_water = CASE WHEN $2::timestamptz IS NULL THEN hi
     last_pull_at = now(), last_pull_ok = $3, last_counts = $4, last_error = $5, updated_at = now()
 WHERE source = $1
 """
+_STORED_BY = """
+SELECT source FROM intake_items WHERE external_id = $1 AND state = 'stored' AND version = $2
+    AND (source = $3 OR source LIKE $4) LIMIT 1
+"""
 _OPEN_ITEMS = """
 SELECT source, external_id, state, reason, occurred_at, attempts, updated_at FROM intake_items
 WHERE source = ANY($1::text[]) AND state <> 'stored' ORDER BY source, state, occurred_at NULLS LAST, external_id
@@ -110,6 +114,11 @@ class IntakeRepository:
         """Pending or refused, unless this very version is already stored."""
         with db_errors(operation="mark intake item"):
             await self.pool.execute(_MARK, source, external_id, state, version, reason, occurred_at)
+
+    async def stored_by(self, external_id: str, version: str, ledger: str, kind: str) -> str | None:
+        """Which source already stored this very item (the webhook's ledger, or a pull of that vendor)."""
+        with db_errors(operation="read intake item"):
+            return await self.pool.fetchval(_STORED_BY, external_id, version, ledger, f"{kind}://%")
 
     async def store(self, record: NewTranscript, version: str) -> tuple[int, Stored]:
         """Store the item's transcript once: new, changed in place (and analysed again), unchanged, or

@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -59,7 +60,7 @@ class ZoomSource(OverHTTP):
         while start <= until.date():
             end = min(start + _MONTH, until.date())
             async for meeting in self._meetings(start, end):
-                listed.extend(_transcripts(meeting))
+                listed.extend(transcript_items(meeting))
             start = end + timedelta(days=1)
         return list({item.external_id: item for item in listed}.values())
 
@@ -71,6 +72,13 @@ class ZoomSource(OverHTTP):
             response = await self._authorised("GET", item.extra["download_url"], "download a transcript")
             yield Fetched(item, response.content, metadata={k: v for k, v in item.extra.items()
                                                             if k != "download_url"})
+
+    async def meeting_transcripts(self, meeting_uuid: str) -> list[Listed]:
+        """The transcript files of one meeting, by its UUID (`GET /meetings/{uuid}/recordings`): what a
+        webhook falls back to when its download token has expired."""
+        response = await self._authorised("GET", f"meetings/{meeting_path(meeting_uuid)}/recordings",
+                                          "read a meeting's recordings")
+        return transcript_items(response.json())
 
     async def _meetings(self, start: date, end: date) -> AsyncIterator[dict[str, Any]]:
         token = ""
@@ -119,7 +127,14 @@ class ZoomSource(OverHTTP):
         await self.http.aclose()
 
 
-def _transcripts(meeting: dict[str, Any]) -> list[Listed]:
+def meeting_path(meeting_uuid: str) -> str:
+    """A meeting UUID in a URL path: Zoom asks for it encoded twice when it starts with / or holds //."""
+    once = quote(meeting_uuid, safe="")
+    return quote(once, safe="") if meeting_uuid.startswith("/") or "//" in meeting_uuid else once
+
+
+def transcript_items(meeting: dict[str, Any]) -> list[Listed]:
+    """The TRANSCRIPT files of a meeting record (the recordings API's, or a webhook event's object)."""
     when = _when(meeting.get("start_time"))
     out = []
     for file in meeting.get("recording_files") or []:
