@@ -157,7 +157,7 @@ async def _pull(repo: IntakeRepository, settings: Settings, spec: SourceSpec, so
             todo.append(item)
     if source.refetch_by_id:  # pending calls the window no longer lists are asked for by id
         seen = {item.external_id for item in listed}
-        missed = [i for i, (state, _) in hooked.items() if state == "pending"]
+        missed = [i for i, (state, _, _) in hooked.items() if state == "pending"]
         todo += [source.by_id(i) for i in dict.fromkeys(await repo.pending(spec.url) + missed)
                  if i not in seen and known.get(i, ("",))[0] != "stored"]
     async for fetched in source.fetch(todo):
