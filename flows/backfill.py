@@ -13,6 +13,7 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.process import process_transcripts
+from lib.llm import batch_unavailable
 from lib.models import LLMMode
 from lib.run.estimate import ChunkReport
 from lib.run.runtime import runtime_in_use
@@ -42,7 +43,7 @@ async def backfill(since: date, until: date, chunk_days: int = 30, reprocess_sta
         raise ValueError("backfill needs since < until, chunk_days >= 1 and parallel_chunks >= 1")
     logger = get_run_logger()
     async with runtime_in_use() as rt:
-        batch = (llm_mode or rt.settings.llm_mode) == "batch"
+        batch = (llm_mode or rt.settings.llm_mode) == "batch" and not batch_unavailable(rt.settings)
         mode = {"llm_mode": llm_mode, "wait": wait and not batch}  # batch chunks submit; the last run collects
         estimates = await estimate_chunks(since, until, chunk_days, reprocess_stale)
         if dry_run:

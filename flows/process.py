@@ -15,6 +15,7 @@ from prefect.states import State
 
 from flows.batch_run import run_in_batch_mode
 from lib.db.claims import Claim
+from lib.llm import batch_unavailable, provider_kind
 from lib.models import AgentType, LLMMode
 from lib.run.agent_batch import BatchOutcome
 from lib.run.batch_mode import has_open_batches
@@ -68,7 +69,10 @@ async def process_transcripts(
         # there are none, so an interactive run pays no task run for it).
         if await has_open_batches(rt):
             (await collect_message_batches(owner)).add_to(summary)
-        if (llm_mode or rt.settings.llm_mode) == "batch":
+        if (llm_mode or rt.settings.llm_mode) == "batch" and batch_unavailable(rt.settings):
+            get_run_logger().warning("batch mode is unavailable with provider %s (Message Batches are an "
+                                     "Anthropic API feature): running interactively", provider_kind(rt.settings))
+        elif (llm_mode or rt.settings.llm_mode) == "batch":
             await run_in_batch_mode(plan, summary, wait=wait)
             return await _finish(summary, started)
         calls_before = rt.provider.stats.calls

@@ -12,6 +12,7 @@ AgentType = Literal["meddpic", "stakeholder"]
 AGENT_TYPES: tuple[AgentType, ...] = ("meddpic", "stakeholder")
 ResultStatus = Literal["completed", "failed"]
 CacheTier = Literal["memory", "disk"]
+LLMProviderName = Literal["anthropic", "bedrock", "vertex", "openai", "offline"]
 LLMMode = Literal["interactive", "batch"]  # batch: the Message Batches API, at half price
 
 
@@ -81,6 +82,7 @@ class AgentResult(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     cache_tier: CacheTier | None = None
     llm_mode: LLMMode = "interactive"
+    llm_provider: LLMProviderName = "anthropic"  # who served the model: anthropic, bedrock, vertex, openai, offline
     run_id: str | None = None
     schema_version: str = "1"
 

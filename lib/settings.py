@@ -28,9 +28,16 @@ class Settings(BaseSettings):
         "The embedded server's cluster (as root: under /var/lib/asmis when the data dir is private)."))
     cache_dir: Path = Field(default_factory=lambda: _default_home() / "cache", description=(
         "The result cache's disk tier; `pacing/` in it keeps what the pacer learned of the API's limits."))
-    llm_provider: Literal["auto", "anthropic", "offline"] = Field(
-        "auto", description="auto: anthropic when ANTHROPIC_API_KEY is set, else offline (the rule-based extractor).")
-    model: str = Field(DEFAULT_MODEL, min_length=1, description="The model id LLM calls ask for.")
+    llm_provider: Literal["auto", "anthropic", "offline", "bedrock", "vertex", "openai"] = Field(
+        "auto", description="auto: anthropic when ANTHROPIC_API_KEY is set, else offline (the rule-based extractor); "
+        "bedrock: Claude on AWS Bedrock (AWS_REGION, the AWS credential chain); vertex: Claude on Vertex AI "
+        "(CLOUD_ML_REGION, ANTHROPIC_VERTEX_PROJECT_ID, Google application default credentials); openai: an "
+        "OpenAI-compatible chat-completions server (OPENAI_BASE_URL, OPENAI_API_KEY).")
+    model: str = Field(DEFAULT_MODEL, min_length=1, description="The model id LLM calls ask for (the platform's own "
+                       "id on bedrock, vertex and openai; a bare Claude id is mapped to the platform's form).")
+    llm_price: str | None = Field(
+        None, description="USD per million tokens as INPUT,OUTPUT[,CACHE_READ[,CACHE_WRITE]], overriding the price "
+        "table (e.g. 0,0 for a local model, or a negotiated rate).")
     llm_pacing: bool = Field(True, description="Pace LLM calls by the rate-limit headers the API sends.")
     llm_concurrency: int = Field(8, ge=1, le=1024, description="In-flight LLM calls per process.")
     llm_global_limit: int = Field(32, ge=1, le=4096, description="In-flight LLM calls across all workers.")
@@ -140,6 +147,25 @@ class Settings(BaseSettings):
     # Transcript formats (issue 25): which participants a file's header lists are on our side.
     seller_company: str | None = Field(
         None, description="Your company's name: participants listed with it are the seller, others the buyer.")
+    seller_domains: list[str] = Field(
+        default_factory=list, description="Your team's e-mail domains, comma-separated (e.g. `northwind.io`): "
+        "participants with these addresses are the seller on every call.")
+
+    @field_validator("llm_price")
+    @classmethod
+    def _price(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from decimal import Decimal, InvalidOperation
+
+        parts = [p.strip() for p in value.split(",")]
+        try:
+            ok = 2 <= len(parts) <= 4 and all(Decimal(p) >= 0 for p in parts)
+        except InvalidOperation:
+            ok = False
+        if not ok:
+            raise ValueError("expected INPUT,OUTPUT[,CACHE_READ[,CACHE_WRITE]]: USD per million tokens, each >= 0")
+        return value.strip()
 
     @field_validator("crm", "crm_mapping", "api_url", "api_public_url", "gong_webhook_public_key",
                      "salesforce_instance_url", "salesforce_username", "salesforce_domain", "slack_channel",
@@ -147,6 +173,11 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("seller_domains", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return [d.strip() for d in value.split(",") if d.strip()] if isinstance(value, str) else value
 
     @field_validator("data_dir", "cache_dir")
     @classmethod

@@ -36,6 +36,8 @@ class Analyser:
         return result.model_copy(update={
             "transcript_id": transcript.id, "prompt_id": prompt.id, "prompt_version": prompt.version,
             "cache_tier": tier, "run_id": run_id,
+            # a copy cached before results named their provider: the key says which (lib/cache/keys.py)
+            "llm_provider": agent.provider.name,
         })
 
     def failed(self, agent_type: AgentType, transcript: Transcript, prompt: Prompt, error: BaseException,

@@ -20,6 +20,7 @@ from lib.agents.schemas import SCHEMA_VERSION
 from lib.cache.keys import input_hash
 from lib.errors import AgentError, PermanentAgentError, RetryableAgentError
 from lib.llm.base import Health, LLMProvider, LLMReply, LLMRequest, Retry, Usage
+from lib.llm.pricing import COST_UNKNOWN
 from lib.models import AgentResult, AgentType, Prompt, Transcript
 
 M = TypeVar("M", bound=BaseModel)
@@ -60,7 +61,7 @@ class BaseAgent(ABC, Generic[M]):
     def input_hash(self, transcript: Transcript, prompt: Prompt) -> str:
         return input_hash(agent_type=self.agent_type, prompt_sha256=prompt.content_sha256,
                           model=self.provider.model, schema_version=self.schema_version,
-                          transcript_sha256=transcript.content_sha256)
+                          transcript_sha256=transcript.content_sha256, provider=self.provider.name)
 
     async def health_check(self) -> Health:
         """Whether this agent's provider can answer now (`asmis doctor` asks)."""
@@ -110,9 +111,10 @@ class BaseAgent(ABC, Generic[M]):
                 model_requested=self.provider.model,
                 input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                 cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
-                cost_usd=cost, attempts=attempt, errors=errors, warnings=report.warnings,
+                cost_usd=cost, attempts=attempt, errors=errors, warnings=report.warnings + self._cost_warning(),
                 processing_ms=int((time.perf_counter() - clock) * 1000),
                 llm_mode="batch" if first is not None and first.batch else "interactive",
+                llm_provider=self.provider.name,
             )
         raise PermanentAgentError(
             f"{self.agent_type}: no valid output for transcript {transcript.id} after {self.max_reasks + 1} "
@@ -150,5 +152,11 @@ class BaseAgent(ABC, Generic[M]):
             cache_read_tokens=usage.cache_read_tokens, cache_write_tokens=usage.cache_write_tokens,
             cost_usd=_cost_so_far(error, self.provider.cost(usage)),
             attempts=attempts or getattr(error, "attempts", 1) or 1,
-            errors=errors[-10:],
+            errors=errors[-10:], warnings=self._cost_warning(), llm_provider=self.provider.name,
         )
+
+    def _cost_warning(self) -> list[str]:
+        """`cost unknown` on a result made with a model no price is known for (its cost_usd is 0)."""
+        if getattr(self.provider, "price_known", True):
+            return []
+        return [f"{COST_UNKNOWN}: no price for {self.provider.name} model {self.provider.model}"]

@@ -53,6 +53,7 @@ class ResultMetadata(BaseModel):
     input_tokens: int
     output_tokens: int
     llm_mode: str
+    llm_provider: str = Field(description="Who served the model: anthropic, bedrock, vertex, openai or offline.")
     cache_tier: str | None
     run_id: str | None
     errors: list[str]

@@ -74,7 +74,7 @@ def batch_context(pool: asyncpg.Pool, analyser: Analyser, provider: LLMProvider)
         from lib.batches.anthropic_client import AnthropicBatchClient
         from lib.llm.anthropic import AnthropicProvider
 
-        if not isinstance(provider, AnthropicProvider):
+        if not isinstance(provider, AnthropicProvider) or provider.name != "anthropic":
             raise PermanentAgentError(f"no Message Batches client for provider {provider.name}")
         client = AnthropicBatchClient(provider)
     context = BatchContext(BatchRepository(pool), TranscriptRepository(pool), PromptRepository(pool), analyser,

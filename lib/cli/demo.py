@@ -60,7 +60,7 @@ async def prepare_demo(settings: Settings, console: Console, examples: Path) -> 
                 if item.transcript_id:
                     ids.append(item.transcript_id)
     provider = provider_kind(settings)
-    note = "" if provider == "anthropic" else " (no ANTHROPIC_API_KEY: rule-based extraction)"
+    note = " (no ANTHROPIC_API_KEY: rule-based extraction)" if provider == "offline" else ""
     console.print(f"[bold]4. analyse[/bold]   provider {provider}{note}", highlight=False)
     return ids
 

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 
 def _provider(value: str) -> str:
-    if value not in ("auto", "anthropic", "offline"):
-        raise typer.BadParameter(f"{value!r}: expected auto, anthropic or offline")
+    if value not in ("auto", "anthropic", "bedrock", "vertex", "openai", "offline"):
+        raise typer.BadParameter(f"{value!r}: expected auto, anthropic, bedrock, vertex, openai or offline")
     return value
 
 
@@ -27,7 +27,8 @@ def _provider(value: str) -> str:
 def eval_command(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="A folder of calls with labels.json (or of such folders).")],
     provider: Annotated[str | None, typer.Option(
-        "--provider", metavar="PROVIDER", help="auto, anthropic or offline (default: ASMIS_LLM_PROVIDER).",
+        "--provider", metavar="PROVIDER", help="auto, anthropic, bedrock, vertex, openai or offline (default: "
+        "ASMIS_LLM_PROVIDER).",
         parser=_provider)] = None,
     prompt: Annotated[list[str] | None, typer.Option(
         "--prompt", metavar="AGENT=VERSION", help="AGENT=VERSION: a stored prompt version (or a prompt file) instead of prompts/AGENT.md; "

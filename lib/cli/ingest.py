@@ -10,6 +10,7 @@ import typer
 
 from lib.cli.app import app, cli_errors, console, moment, run_async
 from lib.db import open_database
+from lib.db.team import TeamRepository
 from lib.db.transcripts import TranscriptRepository
 from lib.settings import get_settings
 
@@ -23,20 +24,26 @@ def ingest(
         "--occurred-at", metavar="WHEN", help="When the calls happened (ISO 8601, UTC unless it has an offset); default: the "
         "file's metadata, then its mtime.", parser=moment)] = None,
     source: Annotated[str, typer.Option("--source", metavar="LABEL", help="Where the files come from (e.g. zoom, gong).")] = "files",
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse a file whose speaker labels look misread (its ingest "
+                                         "line says why) instead of storing it with a warning.")] = False,
 ) -> None:
     """Ingest transcripts: one line per file; bad files are reported and skipped; exit 1 if any failed."""
     settings = get_settings()
 
     from lib.intake.ingest import ingest_paths  # the parsers load only for this command
     from lib.transcripts import SUFFIXES
+    from lib.transcripts.sides import Team
 
     async def go() -> int:
         failed = seen = 0
         async with open_database(settings) as pool:
             repo = TranscriptRepository(pool)
+            roster = await TeamRepository(pool).list()
+            team = Team(names=tuple(m.name for m in roster),
+                        domains=(*settings.seller_domains, *(m.email.split("@")[1] for m in roster if m.email and "@" in m.email)))
             async for item in ingest_paths(repo, paths, source=source, deal_id=deal, occurred_at=occurred_at,
                                            max_bytes=settings.ingest_max_bytes, settings=settings,
-                                           seller_company=settings.seller_company):
+                                           seller_company=settings.seller_company, strict=strict, team=team):
                 style = {"ingested": "green", "updated": "yellow", "unchanged": "dim", "failed": "red"}[item.outcome]
                 ident = f" #{item.transcript_id}" if item.transcript_id else ""
                 console.print(f"[{style}]{item.outcome:9}[/{style}] {item.path}{ident}: {item.detail}",

@@ -7,7 +7,7 @@ import gc
 
 # isort: off
 # Registered in the order `asmis --help` lists them (commands first, then groups, each as imported).
-from lib.cli import db, prompts, ingest, results, cache, batches, server, deals, run, pull, eval, crm, digest, doctor, api  # noqa: F401
+from lib.cli import db, prompts, ingest, results, cache, batches, server, deals, run, pull, eval, crm, digest, doctor, api, team  # noqa: F401
 # isort: on
 from lib.cli.app import app, print_error
 from lib.errors import AsmisError

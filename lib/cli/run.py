@@ -131,7 +131,14 @@ def _pull_first() -> bool:
 
 
 def _mode(batch_api: bool, no_wait: bool) -> dict[str, Any]:
-    """The flow's llm_mode and wait: --batch-api picks batch, else ASMIS_LLM_MODE decides."""
+    """The flow's llm_mode and wait: --batch-api picks batch, else ASMIS_LLM_MODE decides. A provider
+    without Message Batches runs interactively, and says so here (the flow logs it too)."""
+    from lib.llm import batch_unavailable, provider_kind
+
+    settings = get_settings()
+    if (batch_api or settings.llm_mode == "batch") and batch_unavailable(settings):
+        console.print(f"batch mode is unavailable with provider {provider_kind(settings)} (Message Batches are "
+                      "an Anthropic API feature): running interactively", highlight=False)
     return {"llm_mode": "batch" if batch_api else None, "wait": not no_wait}
 
 

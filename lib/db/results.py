@@ -10,7 +10,7 @@ from lib.models import AgentResult, StoredResult
 _COLUMNS = ("transcript_id", "agent_type", "prompt_id", "input_hash", "status", "data", "confidence",
             "model", "model_requested", "input_tokens", "output_tokens", "cache_read_tokens",
             "cache_write_tokens", "cost_usd", "processing_ms", "attempts", "errors", "warnings", "cache_tier", "run_id", "schema_version",
-            "llm_mode")
+            "llm_mode", "llm_provider")
 _UPDATABLE = [c for c in _COLUMNS if c not in ("transcript_id", "agent_type", "input_hash", "attempts")]
 # A completed row is final: a later failure for the same input never overwrites it, and a rerun that
 # completes again leaves it as it was. A failed row is replaced by whatever comes next.

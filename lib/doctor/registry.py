@@ -16,7 +16,7 @@ from lib.doctor.webhooks import check_webhooks
 GROUPS: list[Group] = [
     Group("database", check_database, "check that the database server answers (`asmis db url` names it)"),
     Group("prompts", check_prompts, "check that the database server answers"),
-    Group("llm", check_llm, "check the network to the Anthropic API (ANTHROPIC_BASE_URL when set)", load_sdk),
+    Group("llm", check_llm, "check the network to the LLM provider (ASMIS_LLM_PROVIDER's endpoint)", load_sdk),
     Group("prefect", check_prefect, "check that the Prefect API answers: `curl <PREFECT_API_URL>/health`"),
     Group("sources", check_sources, "check the network to the sources in ASMIS_SOURCES (`asmis sources`)"),
     Group("crm", check_crm, "check the network to the CRM (`asmis crm check`)", load_crm_sdk),

@@ -18,7 +18,10 @@ from lib.errors import AsmisError, TranscriptError
 from lib.models import NewTranscript
 from lib.settings import Settings
 from lib.transcripts import ParsedTranscript, iter_transcript_files, parse_file
+from lib.transcripts.checks import is_check
 from lib.transcripts.dates import is_date_warning
+from lib.transcripts.sides import Team
+from lib.transcripts.speakers import NO_LABELS
 
 Outcome = Literal["ingested", "updated", "unchanged", "failed"]
 MTIME_NOTE = "no date in the file: using its modification time; --occurred-at sets one"
@@ -56,15 +59,21 @@ def to_record(path: Path, parsed: ParsedTranscript, *, source: str, deal_id: str
 async def ingest_paths(repo: TranscriptRepository, paths: Iterable[Path], *, source: str,
                        deal_id: str | None = None, occurred_at: datetime | None = None,
                        max_bytes: int, settings: Settings | None = None,
-                       seller_company: str | None = None) -> AsyncIterator[IngestResult]:
+                       seller_company: str | None = None, strict: bool = False,
+                       team: Team | None = None) -> AsyncIterator[IngestResult]:
     """Yield one result per file, as each is stored, updated or refused. With `settings`, the deals an
-    update moves a call out of or into (or re-dates it in) are refreshed."""
+    update moves a call out of or into (or re-dates it in) are refreshed. With `strict`, a file whose
+    speaker labels look misread (`transcripts/checks.py`, or no labels at all) is refused, not stored."""
     for item in iter_transcript_files(paths):
         if isinstance(item, TranscriptError):
             yield IngestResult(item.path, "failed", item.problem)
             continue
         try:
-            parsed = parse_file(item, max_bytes=max_bytes, seller_company=seller_company)
+            parsed = parse_file(item, max_bytes=max_bytes, seller_company=seller_company, team=team)
+            doubtful = [w for w in parsed.warnings if is_check(w) or w == NO_LABELS]
+            if strict and doubtful:
+                yield IngestResult(str(item), "failed", f"refused (--strict): {doubtful[0]}")
+                continue
             record = to_record(item, parsed, source=source, deal_id=deal_id, occurred_at=occurred_at)
             # Only what was asked for explicitly changes a stored call: never a date from an mtime.
             stored = await repo.store(record, deal_id=deal_id, occurred_at=occurred_at)

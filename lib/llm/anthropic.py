@@ -36,7 +36,7 @@ from anthropic import AsyncAnthropic, Middleware
 from lib.errors import PermanentAgentError, RetryableAgentError
 from lib.llm.base import Health, LLMReply, LLMRequest, Usage
 from lib.llm.pacing import Pacer
-from lib.llm.pricing import cost_usd, price_for
+from lib.llm.pricing import cost_usd, price_for, warn_unknown_price
 from lib.llm.requests import message_params
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ class AnthropicProvider:
     def __init__(self, model: str, *, max_retries: int = SDK_MAX_RETRIES,
                  timeout: httpx2.Timeout | float = REQUEST_TIMEOUT,
                  max_retry_after: float = MAX_RETRY_AFTER_SECONDS, pacing: bool = True,
-                 pacer: Pacer | None = None) -> None:
+                 pacer: Pacer | None = None, price: str | None = None) -> None:
         self.model = model
         # a pacer of its own unless given one (make_provider shares one per process) or told not to pace
         self.pacer = (pacer or Pacer(max_wait=max_retry_after)) if pacing else None
@@ -143,8 +143,10 @@ class AnthropicProvider:
         # AsyncAnthropic is bound to the loop it first runs on; Prefect runs tasks on several.
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncAnthropic] = (
             weakref.WeakKeyDictionary())
-        if price_for(model) is None:
-            log.warning("no price known for this model; costs will be recorded as 0", extra={"model": model})
+        self._price = price_for(model, self.name, override=price)
+        self.price_known = self._price is not None
+        if not self.price_known:
+            warn_unknown_price(self.name, model)
 
     def client(self) -> AsyncAnthropic:
         loop = asyncio.get_running_loop()
@@ -188,7 +190,7 @@ class AnthropicProvider:
                                     int(usage.get("cache_creation_input_tokens") or 0)))
 
     def cost(self, usage: Usage) -> Decimal:
-        return cost_usd(self.model, usage)
+        return cost_usd(self.model, usage, price=self._price) if self._price is not None else Decimal("0")
 
     async def health_check(self) -> Health:
         """Count the tokens of a one-word message: authenticated, names the model, bills nothing."""

@@ -103,4 +103,6 @@ def participant_lines(metadata: dict[str, Any]) -> list[str]:
         side = person.get("side") or sides.get(person["name"])
         lines.append(f"- {about}" + (f" ({side})" if side else ""))
     lines += [f"- {name} ({side})" for name, side in sides.items() if name not in named]
+    lines += [f"- unnamed ({label}): the call does not say who this is; not a named stakeholder"
+              for label in metadata.get("unnamed_speakers") or [] if isinstance(label, str)]
     return lines

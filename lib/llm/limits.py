@@ -68,6 +68,7 @@ class LimitedProvider:
         self.inner = inner
         self.name = inner.name
         self.model = inner.model
+        self.price_known: bool = getattr(inner, "price_known", True)
         self.local = asyncio.Semaphore(concurrency)
         self.global_slots = global_slots
         self.pacer: Pacer | None = getattr(inner, "pacer", None)  # providers that read rate-limit headers

@@ -1,12 +1,14 @@
 """The API's rate-limit headers, read: `anthropic-ratelimit-{bucket}-{limit,remaining,reset}` and
-`retry-after` (https://docs.anthropic.com/en/api/rate-limits#response-headers)."""
+`retry-after` (https://docs.anthropic.com/en/api/rate-limits#response-headers), and OpenAI's
+`x-ratelimit-*` translated into them."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 BUCKETS = ("requests", "input-tokens", "output-tokens")
@@ -65,3 +67,58 @@ def _seconds_until(stamp: str | None, now_wall: float) -> float | None:
     if moment.tzinfo is None:
         return None
     return max(moment.timestamp() - now_wall, 0.0)
+
+
+# OpenAI's headers (https://platform.openai.com/docs/guides/rate-limits#rate-limits-in-headers):
+# x-ratelimit-{limit,remaining,reset}-{requests,tokens}, the reset a duration such as `1s`, `6m0s` or `20ms`.
+# Tokens count input and output together: they are mirrored as the input-tokens bucket.
+_OPENAI_BUCKETS = {"requests": "requests", "tokens": "input-tokens"}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def openai_duration(value: str | None) -> float | None:
+    """`6m0s` -> 360.0; None when it is not such a duration."""
+    if not value:
+        return None
+    parts = _DURATION.findall(value.strip())
+    if not parts or "".join(n + u for n, u in parts) != value.strip():
+        return None
+    return sum(float(n) * _SECONDS[u] for n, u in parts)
+
+
+def openai_as_anthropic(headers: Mapping[str, str], now_wall: float) -> dict[str, str]:
+    """OpenAI's rate-limit headers in the Anthropic names the pacer reads (and any retry-after as it is);
+    an empty dict when the reply carried none (a local server): the pacer then stays out of the way."""
+    out: dict[str, str] = {}
+    for theirs, ours in _OPENAI_BUCKETS.items():
+        limit, remaining = headers.get(f"x-ratelimit-limit-{theirs}"), headers.get(f"x-ratelimit-remaining-{theirs}")
+        if limit is None or remaining is None:
+            continue
+        out[f"anthropic-ratelimit-{ours}-limit"] = limit
+        out[f"anthropic-ratelimit-{ours}-remaining"] = remaining
+        seconds = openai_duration(headers.get(f"x-ratelimit-reset-{theirs}"))
+        if seconds is not None:
+            out[f"anthropic-ratelimit-{ours}-reset"] = datetime.fromtimestamp(
+                now_wall + seconds, tz=UTC).isoformat()
+    for name in ("retry-after", "retry-after-ms"):
+        if name in headers:
+            out[name] = headers[name]
+    return out
+
+
+def cap_retry_after(headers: MutableMapping[str, str], cap: float) -> None:
+    """Rewrite a reply's `retry-after(-ms)` to at most `cap` seconds (an HTTP date: to `cap`), before an SDK
+    reads it: a server's one-hour wait parks a call for `cap` at most, and the SDK still retries."""
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        try:
+            seconds = float(headers[name]) / scale
+        except (KeyError, ValueError):
+            continue
+        if seconds > cap:
+            headers[name] = f"{cap * scale:g}"
+    if "retry-after" in headers:
+        try:
+            float(headers["retry-after"])
+        except ValueError:
+            headers["retry-after"] = f"{cap:g}"

@@ -18,6 +18,7 @@ from pydantic import Field
 from lib.batches import BatchContext, WorkItem, batch_context, collect_ended, submit, wait_until_ended
 from lib.db.batches import BatchRepository
 from lib.db.claims import Claim
+from lib.llm import batch_unavailable
 from lib.llm.base import Usage
 from lib.llm.pricing import cost_usd
 from lib.models import AgentResult
@@ -77,7 +78,10 @@ def context(rt: Runtime) -> BatchContext:
 
 
 async def has_open_batches(rt: Runtime) -> bool:
-    """Cheap: one query, no provider made (a run with nothing to do never loads the SDK)."""
+    """Cheap: one query, no provider made (a run with nothing to do never loads the SDK). With a provider
+    that has no Message Batches, none can be collected: False."""
+    if batch_unavailable(rt.settings):
+        return False
     return bool(await BatchRepository(rt.pool).open_batches())
 
 

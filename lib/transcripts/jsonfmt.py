@@ -1,4 +1,5 @@
-"""JSON transcripts: our own documented shape, or a Gong export (see `gong.py`), told apart by their keys.
+"""JSON transcripts: our own documented shape, a Gong export (see `gong.py`) or speech-to-text output
+(AssemblyAI, Deepgram, WhisperX, AWS Transcribe: see `stt.py`), told apart by their keys.
 
 Our shape (`format="json"`); keys marked ? are optional, unknown keys are ignored:
     {
@@ -23,9 +24,11 @@ from pydantic import BaseModel, Field, model_validator
 
 from lib.transcripts.gong import parse_gong
 from lib.transcripts.models import BadTranscript, ParsedTranscript, Turn
+from lib.transcripts.stt import parse_stt, stt_format
 from lib.transcripts.turns import build_turns, parse_when, require_turns, validate
 
-EXPECTED = 'expected an object with "turns" (ASMIS transcript) or "callTranscripts" (Gong export)'
+EXPECTED = ('expected an object with "turns" (ASMIS transcript), "callTranscripts" (Gong export), or a speech-to-text '
+            'result: "utterances" (AssemblyAI), "results" (Deepgram, AWS Transcribe), "segments" (WhisperX)')
 
 
 class _TurnIn(BaseModel):
@@ -57,6 +60,9 @@ def parse_json(text: str) -> ParsedTranscript:
         return parse_gong(document)
     if "turns" in document:
         return _parse_own(document)
+    vendor = stt_format(document)
+    if vendor:
+        return parse_stt(document, vendor)
     keys = ", ".join(sorted(document)[:8]) or "none"
     raise BadTranscript(f"unknown JSON shape: {EXPECTED}; found keys: {keys}")
 

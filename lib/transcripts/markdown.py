@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from lib.transcripts.header import read_header
+from lib.transcripts.banner import read_top
 from lib.transcripts.models import ParsedTranscript
-from lib.transcripts.text import line_turns, transcript_from
+from lib.transcripts.text import dialogue
 from lib.transcripts.turns import looks_like_name
 
 _HEADING = re.compile(r"^\s*#{1,6}\s")
@@ -49,9 +49,14 @@ def looks_like_markdown(text: str) -> bool:
 
 def parse_markdown(text: str) -> ParsedTranscript:
     warnings: list[str] = []
-    header = read_header(text.split("\n"), warnings, markdown=True)
-    body = [clean_line(line) for line in header.body if not _HEADING.match(line) and not _RULE.match(line)]
-    return transcript_from("markdown", line_turns(body), header, warnings)
+    lines = text.split("\n")
+    header = read_top(lines, warnings, markdown=True)
+    return dialogue("markdown", header, warnings, first_line=len(lines) - len(header.body) + 1, clean=_body_line)
+
+
+def _body_line(line: str) -> str:
+    """Headings and rules are dropped (as blank lines, so line numbers hold), the rest cleaned."""
+    return "" if _HEADING.match(line) or _RULE.match(line) else clean_line(line)
 
 
 def clean_line(line: str) -> str:

@@ -16,6 +16,7 @@ from lib.transcripts.markdown import parse_markdown
 from lib.transcripts.meet import parse_meet
 from lib.transcripts.models import BadTranscript, ParsedTranscript
 from lib.transcripts.otter import parse_otter
+from lib.transcripts.sides import Team, apply_team
 from lib.transcripts.speakers import attribute
 from lib.transcripts.srt import parse_srt
 from lib.transcripts.text import parse_text
@@ -27,15 +28,17 @@ _PARSERS: dict[str, Callable[[str], ParsedTranscript]] = {
     "otter": parse_otter, "meet": parse_meet}
 
 
-def parse_bytes(data: bytes, *, name: str, max_bytes: int, seller_company: str | None = None) -> ParsedTranscript:
+def parse_bytes(data: bytes, *, name: str, max_bytes: int, seller_company: str | None = None,
+                team: Team | None = None) -> ParsedTranscript:
     """Parse one transcript held in memory; `name` breaks ties between formats and labels errors.
-    `seller_company` (ASMIS_SELLER_COMPANY) tells which listed participants are on the seller's side."""
+    `seller_company` (ASMIS_SELLER_COMPANY) tells which listed participants are on the seller's side;
+    `team` (the roster and ASMIS_SELLER_DOMAINS) puts its people there on every call."""
     suffix = _suffix(name)
     if len(data) > max_bytes:
         raise TranscriptError(name, too_large(len(data), max_bytes))
     try:
         parsed = _parse_docx(data, max_bytes) if suffix == ".docx" else _parse_text(suffix, data)
-        return attribute(parsed, seller_company)
+        return apply_team(attribute(parsed, seller_company), team)
     except BadTranscript as exc:
         raise TranscriptError(name, str(exc)) from exc
     except (ValueError, RecursionError) as exc:  # a parser bug must still read as a bad file, not a crash
@@ -58,7 +61,8 @@ def _parse_docx(data: bytes, max_bytes: int) -> ParsedTranscript:
     return _PARSERS[detect_text(text)](text)
 
 
-def parse_file(path: Path, *, max_bytes: int, seller_company: str | None = None) -> ParsedTranscript:
+def parse_file(path: Path, *, max_bytes: int, seller_company: str | None = None,
+               team: Team | None = None) -> ParsedTranscript:
     """Parse one file, checking its size before reading any of it."""
     _suffix(path)
     try:
@@ -74,7 +78,7 @@ def parse_file(path: Path, *, max_bytes: int, seller_company: str | None = None)
     except OSError as exc:
         raise TranscriptError(path, f"cannot read: {exc.strerror or exc}") from exc
     try:
-        return parse_bytes(data, name=path.name, max_bytes=max_bytes, seller_company=seller_company)
+        return parse_bytes(data, name=path.name, max_bytes=max_bytes, seller_company=seller_company, team=team)
     except TranscriptError as exc:
         raise TranscriptError(path, exc.problem) from exc
 

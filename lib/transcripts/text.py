@@ -16,9 +16,15 @@ Other `# Key: value` header lines land in `metadata` under the lower-cased key.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from lib.transcripts.header import Header, read_header
+from lib.transcripts.banner import read_top, second_call
+from lib.transcripts.checks import turn_problems, unread_labels
+from lib.transcripts.header import Header
+from lib.transcripts.labels import Labels, normalise_lines, read_label, resolve_roles
 from lib.transcripts.models import ParsedTranscript, Turn
+from lib.transcripts.notes import split_notes
+from lib.transcripts.people import resolve_label
 from lib.transcripts.turns import build_turns, require_turns, split_speaker
 
 _BARE_CLOCK = re.compile(r"^\s*[\[(]?(?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,]\d+)?[\])]?\s*$")
@@ -27,8 +33,37 @@ _STAMP = re.compile(r"^\s*[\[(](?:(\d{1,2}):)?(\d{1,2}):(\d{2})(?:[.,]\d+)?[\])]
 
 def parse_text(text: str) -> ParsedTranscript:
     warnings: list[str] = []
-    header = read_header(text.split("\n"), warnings)
-    return transcript_from("txt", line_turns(header.body), header, warnings)
+    lines = text.split("\n")
+    header = read_top(lines, warnings)
+    return dialogue("txt", header, warnings, first_line=len(lines) - len(header.body) + 1)
+
+
+def dialogue(format: str, header: Header, warnings: list[str], *, first_line: int,
+             clean: Callable[[str], str] | None = None) -> ParsedTranscript:
+    """The lines below the header as turns: a trailing notes section set aside (`notes.py`), labels read
+    by the grammar (`labels.py`), a second call refused, and the checks (`checks.py`) run."""
+    tidy = clean or (lambda line: line)
+    body, notes = split_notes(header.body, lambda line: line_speaker(tidy(line)))
+    second_call(body, first_line)
+    body = normalise_lines([tidy(line) for line in body], labels := Labels())
+    turns = resolve_roles(line_turns(body), labels)
+    named = list(header.participants)
+    named += [p for p in labels.participants() if resolve_label(p.name, named) is None]
+    header.participants = named
+    if notes:
+        header.metadata["notes"] = notes
+    parsed = transcript_from(format, turns, header, warnings)
+    checks = unread_labels(body, first_line) + turn_problems(parsed.turns, len(named))
+    return parsed.model_copy(update={"warnings": [*parsed.warnings, *checks]}) if checks else parsed
+
+
+def line_speaker(line: str) -> str | None:
+    """The speaker label a line starts with, by the plain rule or the label grammar."""
+    speaker = split_speaker(split_stamp(line)[1])[0]
+    if speaker is not None:
+        return speaker
+    read = read_label(line)
+    return read[1].person if read else None
 
 
 def transcript_from(format: str, turns: list[Turn], header: Header, warnings: list[str], *,

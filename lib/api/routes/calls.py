@@ -62,7 +62,7 @@ async def call_results(pool: PoolDep, _: Reader, call_id: CallId) -> ResultList:
 def result_out(row: dict[str, Any]) -> ResultOut:
     """A stored result in the shape of the seed's AgentResult."""
     metadata = {k: row[k] for k in ("model", "model_requested", "prompt_id", "prompt_version", "attempts",
-                                    "input_tokens", "output_tokens", "llm_mode", "cache_tier", "run_id")}
+                                    "input_tokens", "output_tokens", "llm_mode", "llm_provider", "cache_tier", "run_id")}
     return ResultOut.model_validate({
         "id": row["id"], "transcript_id": row["transcript_id"], "agent_type": row["agent_type"],
         "status": row["status"], "data": row["data"], "confidence_score": row["confidence"],
