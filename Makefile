@@ -53,5 +53,11 @@ docs: $(DOCS_STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.ingest
 
+# Stops the servers (their binaries are in the venv), removes the venv and the built site; the data stays.
 clean:
-	rm -rf $(VENV) *.egg-info
+	@if [ -x $(BIN)/asmis ]; then $(BIN)/asmis db stop 2>/dev/null || true; fi
+	@where=$$([ -x $(BIN)/python ] && $(BIN)/python -c 'from lib.cli.db import made_by_asmis; from lib.settings import get_settings; print(", ".join(map(str, made_by_asmis(get_settings()))))' 2>/dev/null); \
+	rm -rf $(VENV) *.egg-info site; \
+	echo "removed $(VENV) and site/"; \
+	if [ -n "$$where" ]; then echo "left the database and result cache: $$where"; \
+	echo "(\`asmis db destroy\` removes them: run it before make clean, which removes the asmis command)"; fi

@@ -32,6 +32,7 @@ from lib.db.migrate import migrate
 from lib.deals.calls import DealCall, DealRules
 from lib.deals.rollup import build_rollup
 from lib.settings import Settings
+from lib.words import count
 from tests.fake_http import FakeServer, make_test_certificate
 from tests.fake_hubspot import TOKEN as HUBSPOT_TOKEN
 from tests.fake_hubspot import FakeHubSpot
@@ -79,7 +80,7 @@ async def run(dsn: str, settings: Settings, fake: FakeServer, ids: list[str], ch
             seconds = time.perf_counter() - started
             kinds = Counter(f"{r.method} {r.path.rsplit('/', 2)[-2]}/{r.path.rsplit('/', 1)[-1][:10]}"
                             for r in fake.requests)
-            print(f"  {step:30} {len(fake.requests):5d} requests {report.fields_written:6d} fields written "
+            print(f"  {step:30} {count(len(fake.requests), 'request'):>14} {report.fields_written:6d} fields written "
                   f"{report.conflicts:4d} conflicts {seconds:6.2f}s  {dict(kinds.most_common(3))}")
     finally:
         await pool.close()

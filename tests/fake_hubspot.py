@@ -5,6 +5,8 @@
   for ids it does not know; at most 100 inputs, 50 when propertiesWithHistory is asked
 - POST /crm/v3/objects/deals/batch/update `{inputs: [{id, properties}]}`: at most 100; an unknown
   property is 400 VALIDATION_ERROR (PROPERTY_DOESNT_EXIST), an unknown id a 207 error
+- GET /crm/v3/objects/deals?limit=N: a page of deals `{results: [{id, properties, createdAt, updatedAt,
+  archived}], paging}` (the push's first, authenticated request)
 - GET/POST /crm/v3/properties/deals, GET/POST /crm/v3/properties/deals/groups
 - a wrong token is 401 `{category: INVALID_AUTHENTICATION}`; over the rate limit, 429 `{errorType:
   RATE_LIMIT, policyName: TEN_SECONDLY_ROLLING}` (no Retry-After, as HubSpot sends for that policy)
@@ -73,6 +75,8 @@ class FakeHubSpot(FakeServer):
                                "supports OAuth 2.0 authentication.", "correlationId": str(uuid.uuid4()),
                                "category": "INVALID_AUTHENTICATION"})
         route = (request.method, request.path)
+        if route == ("GET", "/crm/v3/objects/deals"):
+            return self._page(int(request.query.get("limit", ["10"])[0]))
         if route == ("POST", "/crm/v3/objects/deals/batch/read"):
             return self._read(request.json())
         if route == ("POST", "/crm/v3/objects/deals/batch/update"):
@@ -94,6 +98,14 @@ class FakeHubSpot(FakeServer):
             self.groups.add(body["name"])
             return Reply(201, {"name": body["name"], "label": body.get("label"), "displayOrder": -1, "archived": False})
         return Reply(404, {"status": "error", "message": "Not found", "category": "OBJECT_NOT_FOUND"})
+
+    def _page(self, limit: int) -> Reply:
+        ids = sorted(self.deals, key=int)
+        results = [{"id": i, "properties": {"dealname": self.deals[i].get("dealname"), "hs_object_id": i},
+                    "createdAt": "2025-01-01T00:00:00Z", "updatedAt": "2025-01-01T00:00:00Z", "archived": False}
+                   for i in ids[:limit]]
+        paging = {"next": {"after": str(int(ids[limit - 1]) + 1), "link": "?after="}} if len(ids) > limit else None
+        return Reply(200, {"results": results} | ({"paging": paging} if paging else {}))
 
     def _property(self, name: str) -> dict[str, Any]:
         p = self.properties[name]

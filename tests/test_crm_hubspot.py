@@ -56,7 +56,7 @@ def test_first_push_fills_second_writes_nothing_and_a_reps_edit_survives(hs: Fak
     report = push()
     first = deal_of(report)
     assert sorted(first["written"]) == sorted(PROPS)
-    assert deal_of(report, DEAL)["outcome"] == "not found"  # not a HubSpot id: named, not asked
+    assert deal_of(report, DEAL)["outcome"] == "not a record id"  # not a HubSpot id: named, not asked
     rollup = rollup_of(settings, ID)
     assert hs.deals[ID]["meddpicc_score"] == "7" and hs.deals[ID]["meddpicc_champion"].startswith(
         f"identified: {rollup.elements['champion'].summary}")
@@ -85,7 +85,7 @@ def test_a_429_waits_and_retries_with_its_policy_logged_and_5xx_too(hs: FakeHubS
     hs.fail_next(rate_limited(), Reply(502, {"status": "error", "message": "Bad gateway"}), rate_limited())
     with caplog.at_level(logging.WARNING, logger="lib.crm.retry"):
         assert deal_of(push())["outcome"] == "written"
-    policies = [getattr(r, "policy", None) for r in caplog.records if r.getMessage() == "crm call retried"]
+    policies = [getattr(r, "policy", None) for r in caplog.records if r.name == "lib.crm.retry" and "; retry " in r.getMessage()]
     assert policies == ["TEN_SECONDLY_ROLLING", None, "TEN_SECONDLY_ROLLING"]
     assert hs.deals[ID]["meddpicc_score"] == "7"
 

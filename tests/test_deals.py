@@ -466,7 +466,7 @@ async def test_a_flow_run_refreshes_its_deals_and_publishes_their_rollups(
             flow_run_id=ArtifactFilterFlowRunId(any_=[uuid.UUID(summary.run_id)])))
     [artifact] = artifacts
     assert "## Deal FLOW-A" in str(artifact.data) and "## Deal FLOW-B" in str(artifact.data)
-    assert "**Changed in this run**: new deal: 2 call(s)" in str(artifact.data)
+    assert "**Changed in this run**: new deal: 2 calls" in str(artifact.data)
 
 
 async def test_the_demo_samples_are_one_deal_in_call_order_and_the_demo_shows_its_grid(

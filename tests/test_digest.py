@@ -42,7 +42,7 @@ def test_one_message_for_the_changed_deals_then_nothing_when_nothing_changed(
     [message] = slack.messages
     assert message["text"] == dry.output.strip()  # the dry run prints the message the real run sends
     assert message["blocks"][0] == {"type": "header", "text": {"type": "plain_text",
-                                                               "text": "ASMIS: 1 deal(s) changed overnight"}}
+                                                               "text": "ASMIS: 1 deal changed overnight"}}
     assert HOOK_PATH not in sent.output
 
     again = runner.invoke(app, ["digest"])

@@ -62,7 +62,7 @@ async def test_gong_credentials_accepted_then_counted_after_a_pull(gong: FakeGon
     gong.add_call("7782342274025937800", started=started, title="Pricing")
     [check] = await run_group(SOURCES)
     assert (check.name, check.status) == ("source gong://", "ok"), check
-    assert "read: 1 item(s) in the last day; not pulled yet" in check.detail
+    assert "read: 1 item in the last day; not pulled yet" in check.detail
     assert gong.count("/v2/calls") == 1 and gong.count("/v2/calls/transcript") == 0  # one listing, nothing fetched
     await pull_source(pool, Settings(), parse_source("gong://"))
     [check] = await run_group(SOURCES)
@@ -80,7 +80,7 @@ async def test_a_wrong_gong_secret_fails_without_showing_it(gong: FakeGong, monk
 async def test_a_bucket_that_answers_and_an_endpoint_that_does_not(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     [check] = await run_group(SOURCES)
     assert (check.name, check.status) == ("source s3://calls/zoom/", "ok"), check
-    assert "read: 1 item(s)" in check.detail
+    assert "read: 1 item" in check.detail
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{closed_port()}")
     [check] = await run_group(SOURCES, timeout=3.0)
     assert check.status == "fail" and "AWS_ENDPOINT_URL" in check.fix, check

@@ -82,7 +82,8 @@ def test_pull_and_sources_commands(settings: Settings, tmp_path: Path, monkeypat
     only_good = runner.invoke(app, ["pull", str(good), "--json"])
     assert only_good.exit_code == 0, only_good.output
     [report] = json.loads(only_good.output)
-    assert report["source"] == f"file://{good}/" and report["unchanged"] == 3 and report["new"] == 0
+    assert report["source"] == f"file://{good}/" and report["unchanged"] == 2 and report["new"] == 0
+    assert [r["external_id"] for r in report["refused"]] == ["broken.json"]  # refused until it changes
     shown = runner.invoke(app, ["sources", "--json"])
     assert shown.exit_code == 0, shown.output
     by_url = {s["source"]: s for s in json.loads(shown.output)}
@@ -225,7 +226,7 @@ async def test_two_items_with_the_same_content_share_one_transcript(pool: asyncp
     folder = folder_of(tmp_path, 1)
     (folder / "copy-of-call-000.txt").write_text(TXT.format(n=0))
     report = await pull_source(pool, settings, parse_source(str(folder)))
-    assert report.error is None and report.new == 2 and len(set(report.transcript_ids)) == 1
+    assert report.error is None and (report.new, report.already_stored) == (1, 1) and len(report.transcript_ids) == 1
     assert await pool.fetchval("SELECT count(*) FROM transcripts") == 1
     items = await pool.fetch("SELECT state, transcript_id FROM intake_items")
     assert {(r["state"], r["transcript_id"]) for r in items} == {("stored", report.transcript_ids[0])}

@@ -12,7 +12,7 @@ TOP = ("lib", "tasks", "flows", "deployments")
 # Lowest first: a module may import its own room and the rooms before it, never one after it
 # (imports inside functions and under TYPE_CHECKING are not module-level and are not counted).
 ROOMS = [
-    "lib.errors", "lib.settings", "lib.models", "lib.shown",
+    "lib.words", "lib.errors", "lib.settings", "lib.models", "lib.shown",
     "lib.transcripts", "lib.cache", "lib.db", "lib.agents.schemas", "lib.llm", "lib.agents", "lib.prompt_files",
     "lib.deals", "lib.batches", "lib.intake", "lib.evaluation", "lib.crm", "lib.digest",
     "lib.run", "lib.views", "lib.prefect_local", "lib.doctor",

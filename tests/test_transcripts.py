@@ -163,7 +163,7 @@ def test_gong_speaker_missing_from_parties() -> None:
     parsed = parse_file(CALLS / "gong_pioneer_negotiation.json", max_bytes=LIMIT)
     sam = [t for t in parsed.turns if t.speaker == "Speaker 4001237789956612003"]
     assert len(sam) == 1 and sam[0].text.startswith("Sorry, this is Sam")
-    assert parsed.warnings == ["1 speaker(s) not named in parties; shown as 'Speaker <id>'"]
+    assert parsed.warnings == ["1 speaker not named in parties; shown as 'Speaker <id>'"]
 
 
 def test_examples_parse_for_the_demo() -> None:

@@ -53,6 +53,8 @@ def run_demo(workdir: Path) -> str:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(workdir / "home"), "LANG": "C.UTF-8", "COLUMNS": "80",
            "PYTHONUNBUFFERED": "1", "ASMIS_DATA_DIR": str(data), "ASMIS_CACHE_DIR": str(workdir / "cache"),
            "PREFECT_HOME": str(workdir / "prefect")}
+    if os.environ.get("PYTHONPATH"):  # a checkout other than the installed one (a git worktree) runs its own code
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     asmis = Path(sys.executable).parent / "asmis"
     server = EmbeddedPostgres(data)
     try:

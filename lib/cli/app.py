@@ -81,6 +81,7 @@ HELP_STYLE: dict[str, Any] = {"rich_markup_mode": None, "no_args_is_help": True}
 app = typer.Typer(help="ASMIS: sales-call transcripts to deal intelligence.", add_completion=False,
                   pretty_exceptions_enable=False, cls=OneLineErrors, **HELP_STYLE)
 console = Console()
+err_console = Console(stderr=True)  # errors and notes about what a command did on the side: never in its output
 
 
 def _print_version(value: bool) -> None:
@@ -98,9 +99,10 @@ def _root(show_version: Annotated[bool, typer.Option(
 
 
 def print_error(message: str, to: Console | None = None) -> None:
-    """`error: MESSAGE` on one physical line (never wrapped at the terminal's width, so it can be grepped
-    and pasted), with any square brackets in it (a file name, a value) printed as they are, not as markup."""
-    (to or console).print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    """`error: MESSAGE` on stderr, on one physical line (never wrapped at the terminal's width, so it can be
+    grepped and pasted), with any square brackets in it (a file name, a value) printed as they are, not as
+    markup."""
+    (to or err_console).print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"

@@ -10,6 +10,7 @@ from lib.cli.app import cli_errors, console, sub_app
 from lib.errors import AsmisError
 from lib.models import AgentType
 from lib.settings import get_settings
+from lib.words import count
 
 cache_app = sub_app("cache", "The result cache (memory and disk tiers).")
 
@@ -42,6 +43,6 @@ def cache_clear(
     cache = open_cache(get_settings())
     removed = cache.clear(agent)
     cache.close()
-    console.print(f"removed {removed} cached result(s)")
+    console.print(f"removed {count(removed, 'cached result')}")
 
 

@@ -1,8 +1,11 @@
-"""`asmis db migrate | check | repair | url | start | stop`: the PostgreSQL database, embedded server,
-schema and the work set."""
+"""`asmis db migrate | check | repair | url | start | stop | destroy`: the PostgreSQL database, embedded
+server, schema and the work set."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
@@ -15,6 +18,7 @@ from lib.db.work_set import check, ready, repair
 from lib.errors import AsmisError
 from lib.prefect_local.target import local_server
 from lib.settings import Settings, get_settings
+from lib.words import count
 
 db_app = sub_app("db", "The PostgreSQL database: embedded server, schema and the work set.")
 
@@ -46,7 +50,7 @@ def db_migrate() -> None:
             return await migrate(conn)
 
     applied = run_async(go())
-    console.print(f"applied {len(applied)} migration(s)" + (": " + ", ".join(applied) if applied else ""))
+    console.print(f"applied {count(len(applied), 'migration')}" + (": " + ", ".join(applied) if applied else ""))
 
 
 def _drift_line(drift: WorkDrift) -> str:
@@ -125,3 +129,42 @@ def db_stop() -> None:
     console.print("stopped" if stopped else "not running")
 
 
+def made_by_asmis(settings: Settings) -> list[Path]:
+    """What the embedded database, the local Prefect server and the result cache keep on disk: the cluster
+    (as root possibly under /var/lib/asmis, whatever HOME says), ASMIS_DATA_DIR and ASMIS_CACHE_DIR."""
+    found: list[Path] = []
+    if settings.database_url is None:
+        found.append(EmbeddedPostgres(settings.data_dir).layout.root)
+    found += [settings.data_dir.absolute(), settings.cache_dir.absolute()]
+    home = Path.home().absolute()
+    for path in found:  # a data or cache dir set to a home or a root directory is a mistake, not ours to remove
+        if path == home or path in home.parents or len(path.parts) < 2:
+            raise AsmisError(f"{path}: will not remove a home or top-level directory (check ASMIS_DATA_DIR and "
+                             "ASMIS_CACHE_DIR)")
+    return [p for p in dict.fromkeys(found) if p.exists()]
+
+
+@db_app.command("destroy")
+@cli_errors
+def db_destroy(yes: Annotated[bool, typer.Option("--yes", help="Do not ask (for scripts).")] = False) -> None:
+    """Stop the servers, then remove the embedded database, the local Prefect server's state and the result
+    cache (ASMIS_DATA_DIR, ASMIS_CACHE_DIR and, as root, the cluster under /var/lib/asmis). Asks first."""
+    settings = get_settings()
+    paths = made_by_asmis(settings)
+    if not paths:
+        console.print("nothing to remove: no database or cache in " + ", ".join(
+            str(p) for p in (settings.data_dir, settings.cache_dir)), highlight=False, soft_wrap=True)
+        return
+    for path in paths:
+        console.print(f"would remove {path}", highlight=False, soft_wrap=True)
+    if settings.database_url is not None:
+        console.print("ASMIS_DATABASE_URL's database is not touched", highlight=False)
+    if not yes and not typer.confirm("remove all of it? Every stored call and result goes", default=False):
+        raise AsmisError("nothing removed (--yes removes without asking)")
+    if local_server(settings).stop():
+        console.print("stopped the local Prefect server")
+    if settings.database_url is None and EmbeddedPostgres(settings.data_dir).stop():
+        console.print("stopped the database")
+    for path in paths:
+        shutil.rmtree(path, ignore_errors=not path.exists())
+        console.print(f"removed {path}", highlight=False, soft_wrap=True)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from lib import words
 from lib.cli.app import app, cli_errors, console, run_async
 from lib.db import open_database
 from lib.deals.export import write_csv
@@ -54,7 +55,7 @@ def deals(
                 count = write_csv(found, out)
         except OSError as exc:
             raise AsmisError(f"{csv_file}: cannot write: {exc.strerror or exc}") from exc
-        console.print(f"wrote {count} deal(s) to {csv_file}", highlight=False)
+        console.print(f"wrote {words.count(count, 'deal')} to {csv_file}", highlight=False)
         return
     if as_json:
         payload = found[0].rollup.model_dump(mode="json") if deal_id else [deal_summary(d) for d in found]

@@ -19,6 +19,14 @@ class RecordState:
 
 class CrmClient(Protocol):
     name: str
+    record_id_form: str  # what its record ids look like, for the deals whose ids cannot be one
+
+    def reach(self) -> None:
+        """One authenticated request, once per client: CrmAuthError / CrmUnavailable / CrmError when the CRM
+        cannot be talked to, so a push never reports on records it never asked about."""
+
+    def is_record_id(self, record_id: str) -> bool:
+        """Whether `record_id` can be a record id of this CRM at all (HubSpot: a number)."""
 
     def read(self, record_ids: list[str], fields: list[CrmField]) -> dict[str, RecordState | None]:
         """record id -> its state, or None for a record the CRM does not know."""

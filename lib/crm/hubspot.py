@@ -39,6 +39,7 @@ ApiErrors = (DealsApiException, PropertiesApiException)
 
 class HubSpotClient:
     name = "hubspot"
+    record_id_form = "a number (the deal's Record ID)"
 
     def __init__(self, settings: Settings) -> None:
         if settings.hubspot_access_token is None:
@@ -47,6 +48,7 @@ class HubSpotClient:
         self.api = HubSpot(access_token=settings.hubspot_access_token.get_secret_value(),
                            host=settings.hubspot_api_url.rstrip("/"))
         self.pacer = RequestPacer(PACE_REQUESTS, PACE_WINDOW_S)
+        self._reached = False
 
     def _call(self, call: Callable[[], T], what: str) -> T:
         def once() -> T:
@@ -69,10 +71,19 @@ class HubSpotClient:
         return with_retries(once, crm=self.name, what=what, retries=self.settings.crm_max_retries,
                             wait_cap=self.settings.crm_retry_wait_cap_seconds)
 
+    def reach(self) -> None:
+        """GET /crm/v3/objects/deals?limit=1: the token is good and HubSpot answers (once per client)."""
+        if not self._reached:
+            self._call(partial(self.api.crm.deals.basic_api.get_page, limit=1, archived=False), "reach HubSpot")
+            self._reached = True
+
+    def is_record_id(self, record_id: str) -> bool:
+        return record_id.isascii() and record_id.isdigit()  # HubSpot record ids are numbers
+
     def read(self, record_ids: list[str], fields: list[CrmField]) -> dict[str, RecordState | None]:
         names = [f.name for f in fields]
         found: dict[str, RecordState | None] = {rid: None for rid in record_ids}
-        asked = [rid for rid in record_ids if rid.isdigit()]  # HubSpot record ids are numbers
+        asked = [rid for rid in record_ids if self.is_record_id(rid)]
         for start in range(0, len(asked), READ_BATCH):
             chunk = asked[start:start + READ_BATCH]
             request = BatchReadInputSimplePublicObjectId(

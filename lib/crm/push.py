@@ -26,7 +26,8 @@ from lib.errors import AsmisError, ConfigError
 from lib.settings import Settings
 
 logger = logging.getLogger(__name__)
-Outcome = Literal["written", "would write", "unchanged", "not found", "not written", "nothing to write"]
+Outcome = Literal["written", "would write", "unchanged", "not found", "not a record id", "not written",
+                  "nothing to write"]
 # Changed since the last full push that finished, or left unwritten by it (a record the CRM refused).
 # The margin takes in a refresh that committed while that push was starting: a deal looked at twice is
 # only read twice (a push of an unchanged deal writes nothing), a deal missed would wait for its next change.
@@ -128,6 +129,7 @@ async def _push(pool: asyncpg.Pool, client: CrmClient, fields: list[CrmField], d
                 dry_run: bool, overwrite: Collection[str], now: datetime, full: bool) -> PushReport:
     ledger = CrmLedger(pool, client.name)
     report = PushReport(client.name, dry_run, None, [])
+    await asyncio.to_thread(client.reach)  # nothing is reported of a CRM that was never asked
     if not deals:
         if not dry_run and full:  # nothing changed: the mark still moves
             report.push_id = await ledger.start_push(full=True)
@@ -135,12 +137,16 @@ async def _push(pool: asyncpg.Pool, client: CrmClient, fields: list[CrmField], d
         return report
     lengths = await asyncio.to_thread(client.field_lengths, fields)
     fields = [replace(f, length=lengths.get(f.name, f.length)) for f in fields]
-    record_ids = [d.deal_id for d in deals]
-    states = await asyncio.to_thread(client.read, record_ids, fields)
+    record_ids = [d.deal_id for d in deals if client.is_record_id(d.deal_id)]
+    states = await asyncio.to_thread(client.read, record_ids, fields) if record_ids else {}
     ours = await ledger.ours(record_ids)
     kinds = {f.name: f.kind for f in fields}
     for deal in deals:
         state, desired = states.get(deal.deal_id), deal_values(deal.rollup, fields, now)
+        if not client.is_record_id(deal.deal_id):
+            report.deals.append(DealPush(deal.deal_id, deal.deal_id, "not a record id",
+                                         error=f"a {client.name} record id is {client.record_id_form}"))
+            continue
         if state is None:
             report.deals.append(DealPush(deal.deal_id, deal.deal_id, "not found"))
             continue
@@ -180,7 +186,7 @@ async def _write(ledger: CrmLedger, client: CrmClient, fields: list[CrmField], r
         if error is not None:
             d.outcome, d.error = "not written", error
     for d in report.deals:
-        if d.outcome != "not found":
+        if d.outcome not in ("not found", "not a record id"):
             await ledger.save_conflicts(push_id, d.deal_id, d.record_id, d.conflicts)
     await ledger.finish_push(push_id, deals=len(report.deals), written=report.fields_written,
                              conflicts=report.conflicts, not_found=report.count("not found"))

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from lib.crm.push import PushReport
+from lib.words import count
 
 
 def summary_line(report: PushReport) -> str:
     verb = "would write" if report.dry_run else "wrote"
-    counts = [f"{report.count(o)} {o}" for o in ("written", "would write", "unchanged", "not found", "not written",
-                                                  "nothing to write") if report.count(o)]
+    counts = [f"{report.count(o)} {o}" for o in ("written", "would write", "unchanged", "not found", "not a record id",
+                                                  "not written", "nothing to write") if report.count(o)]
     fields = sum(len(d.written) for d in report.deals if d.outcome in ("written", "would write"))
-    return (f"{report.crm}{' (dry run)' if report.dry_run else ''}: {len(report.deals)} deal(s): "
-            f"{', '.join(counts) or 'none'}; {verb} {fields} field(s); {report.conflicts} conflict(s)")
+    return (f"{report.crm}{' (dry run)' if report.dry_run else ''}: {count(len(report.deals), 'deal')}: "
+            f"{', '.join(counts) or 'none'}; {verb} {count(fields, 'field')}; {count(report.conflicts, 'conflict')}")
 
 
 def push_lines(report: PushReport) -> list[str]:
@@ -44,8 +45,8 @@ def push_markdown(report: PushReport) -> str:
 def status_lines(status: dict[str, Any]) -> list[str]:
     push = status["last_push"]
     lines = [f"{status['crm']}: " + ("no push yet" if push is None else
-             f"last push #{push['id']} at {push['started_at']}: {push['deals']} deal(s), {push['written']} field(s) "
-             f"written, {push['conflicts']} conflict(s), {push['not_found']} not found"
+             f"last push #{push['id']} at {push['started_at']}: {count(push['deals'], 'deal')}, {count(push['written'], 'field')} "
+             f"written, {count(push['conflicts'], 'conflict')}, {push['not_found']} not found"
              + (f"; failed: {push['error']}" if push["error"] else ""))]
     for deal in status["deals"]:
         lines.append(f"{deal['deal_id']}")

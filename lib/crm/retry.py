@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from lib.errors import CrmUnavailable
+from lib.words import count
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,10 +31,12 @@ def with_retries(call: Callable[[], T], *, crm: str, what: str, retries: int, wa
             return call()
         except Transient as exc:
             if attempt == retries:
-                raise CrmUnavailable(f"{crm}: {what}: {exc.reason} (after {attempt + 1} attempts)") from None
+                raise CrmUnavailable(f"{crm}: {what}: {exc.reason} (after {count(attempt + 1, 'attempt')})") from None
             wait = min(exc.wait if exc.wait is not None else 0.5 * 2**attempt, wait_cap)
-            logger.warning("crm call retried", extra={"crm": crm, "what": what, "reason": exc.reason,
-                                                       "policy": exc.policy, "wait_s": wait, "attempt": attempt + 1})
+            # One line per retry with its reason and wait (the CLI prints the message, not the extras).
+            logger.warning("%s: %s: %s; retry %d of %d in %.1f s", crm, what, exc.reason, attempt + 1, retries, wait,
+                           extra={"crm": crm, "what": what, "reason": exc.reason, "policy": exc.policy,
+                                  "wait_s": wait, "attempt": attempt + 1})
             sleep(wait)
     raise AssertionError("unreachable")
 

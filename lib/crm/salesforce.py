@@ -37,6 +37,7 @@ _ADMIN_TYPE = {"text": "Long Text Area(32768)", "number": "Number(3, 1)", "datet
 
 class SalesforceClient:
     name = "salesforce"
+    record_id_form = "an Opportunity id"
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -85,6 +86,15 @@ class SalesforceClient:
     def _rest(self, path: str, what: str, **kwargs: Any) -> Any:
         sf = self._connect()
         return self._call(lambda: sf.restful(path, timeout=TIMEOUT, **kwargs), what)
+
+    def reach(self) -> None:
+        """The Opportunity describe (which the push needs anyway, kept for field_lengths): logged in, and
+        Salesforce answers."""
+        self.describe()
+
+    def is_record_id(self, record_id: str) -> bool:
+        """Every id is asked: Salesforce itself answers an id that cannot be one (MALFORMED_ID) as not found."""
+        return bool(record_id.strip())
 
     def read(self, record_ids: list[str], fields: list[CrmField]) -> dict[str, RecordState | None]:
         """One record: GET it (404 is not found). Many: sObject Collections retrieve, 2,000 a request,

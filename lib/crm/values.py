@@ -1,7 +1,8 @@
 """The values a roll-up gives each CRM field, as text the ledger stores and compares.
 
 An element is its status word first, then the summary, then the best quote with its speaker and call
-date. The score counts identified as 1 and partial as 0.5 (0 to 8). Warnings are their codes and texts,
+date; the economic buyer and champion fields name the person the deal gives that role (with their title
+and functional role), as the stakeholder map and the CSV do. The score counts identified as 1 and partial as 0.5 (0 to 8). Warnings are their codes and texts,
 one a line (empty when none: the field is cleared). A deal no call of which was analysed gives nothing:
 ASMIS never writes a placeholder."""
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from lib.crm.fields import CrmField
-from lib.deals.models import DealElement, DealRollup
+from lib.deals.models import DealElement, DealRollup, DealStakeholder
 
 ELLIPSIS = "…"
 
@@ -22,7 +23,7 @@ def deal_values(rollup: DealRollup, fields: list[CrmField], now: datetime) -> di
     values: dict[str, str] = {}
     for field in fields:
         if field.key in rollup.elements:
-            value = element_text(rollup, rollup.elements[field.key])
+            value = element_text(rollup, rollup.elements[field.key], field.key)
         elif field.key == "score":
             value = number_text(score(rollup))
         elif field.key == "warnings":
@@ -37,7 +38,7 @@ def score(rollup: DealRollup) -> float:
     return sum({"identified": 1.0, "partial": 0.5}.get(e.status, 0.0) for e in rollup.elements.values())
 
 
-def element_text(rollup: DealRollup, element: DealElement) -> str:
+def element_text(rollup: DealRollup, element: DealElement, key: str = "") -> str:
     text = f"{element.status}: {element.summary}"
     if element.evidence:
         best = element.evidence[0]
@@ -45,7 +46,16 @@ def element_text(rollup: DealRollup, element: DealElement) -> str:
         when = dates.get(best.transcript_id)
         said = ", ".join(part for part in (best.speaker, f"{when:%Y-%m-%d}" if when else None) if part)
         text += f"\n“{best.quote}”" + (f" ({said})" if said else "")
+    holders = [p for p in rollup.stakeholders if p.side == "buyer" and p.role == key]
+    if holders:
+        text += f"\n{key.replace('_', ' ')}: " + "; ".join(person_text(p) for p in holders)
     return text
+
+
+def person_text(person: DealStakeholder) -> str:
+    """'Rob Chen (Director of Customer Onboarding; user)'."""
+    about = [part for part in (person.title, person.functional_role.replace("_", " ")) if part and part != "unknown"]
+    return person.name + (f" ({'; '.join(about)})" if about else "")
 
 
 def cut(value: str, length: int | None) -> str:

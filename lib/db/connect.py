@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -21,9 +22,14 @@ _RETRYABLE_SQLSTATE_PREFIXES = ("08", "57P", "53", "40001", "40P01", "55P03")
 _ARGUMENT_VALUE = re.compile(r"(query argument \$\d+):.*\((expected [^)]*)\)\s*$", re.S)
 
 
+STARTED_NOTE = "started the database (asmis db stop ends it)"
+
+
 def resolve_dsn(settings: Settings, *, create: bool = True) -> str:
     """The configured DSN, or the embedded server's (started if needed). With create=False a missing
-    embedded cluster is an error rather than made: read-only commands never create a database."""
+    embedded cluster is an error rather than made: read-only commands never create a database. A cluster
+    that exists but was stopped (`asmis db stop`) is started again, and that is said on stderr: the server
+    outlives the command."""
     if settings.database_url is not None:
         return settings.database_url.get_secret_value()
     server = EmbeddedPostgres(settings.data_dir)
@@ -31,7 +37,11 @@ def resolve_dsn(settings: Settings, *, create: bool = True) -> str:
         raise NoDatabaseError(
             f"no database yet (no embedded cluster for ASMIS_DATA_DIR={settings.data_dir}): make one with "
             "`asmis db start` or `make demo`, or point ASMIS_DATABASE_URL at a PostgreSQL database")
-    return server.start()
+    stopped = server.exists() and server.running_pid() is None
+    dsn = server.start()
+    if stopped:
+        print(STARTED_NOTE, file=sys.stderr, flush=True)
+    return dsn
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:

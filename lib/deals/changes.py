@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lib.deals.models import DealRollup
 from lib.deals.people import resolve_people
+from lib.words import count
 
 
 def element_changes(before: DealRollup | None, after: DealRollup) -> dict[str, str]:
@@ -18,7 +19,7 @@ def element_changes(before: DealRollup | None, after: DealRollup) -> dict[str, s
 def what_changed(before: DealRollup | None, after: DealRollup) -> list[str]:
     """Short lines, newest facts first; empty when nothing a reader would notice moved."""
     if before is None:
-        return [f"new deal: {after.calls} call(s), {after.identified()}/8 elements identified"]
+        return [f"new deal: {count(after.calls, 'call')}, {after.identified()}/8 elements identified"]
     lines = []
     if after.calls != before.calls:
         lines.append(f"calls {before.calls} → {after.calls}")

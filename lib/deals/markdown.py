@@ -6,6 +6,7 @@ from __future__ import annotations
 from lib.deals.changes import element_changes, what_changed
 from lib.deals.models import DealElement, StoredDeal
 from lib.shown import md
+from lib.words import count
 
 
 def deals_markdown(deals: list[StoredDeal], run_id: str | None) -> str:
@@ -23,7 +24,7 @@ def _deal(deal: StoredDeal, run_id: str | None) -> str:
     span = (f", {rollup.first_call_at:%Y-%m-%d} to {rollup.last_call_at:%Y-%m-%d}"
             if rollup.first_call_at and rollup.last_call_at else "")
     lines = [f"## Deal {_cell(rollup.deal_id)}", "",
-             f"{rollup.calls} call(s){span}; {rollup.identified()}/8 elements identified.", ""]
+             f"{count(rollup.calls, 'call')}{span}; {rollup.identified()}/8 elements identified.", ""]
     changes = what_changed(deal.previous_rollup, rollup) if changed_here else []
     lines += ["**Changed in this run**: " + "; ".join(changes) if changes else "No change in this run.", ""]
     lines += ["| element | status | since | this run |", "|---|---|---|---|"]
@@ -34,7 +35,7 @@ def _deal(deal: StoredDeal, run_id: str | None) -> str:
         lines += ["", "**Warnings**", *(f"- `{w.code}`: {_line(w.message)}" for w in rollup.warnings)]
     if rollup.stakeholders:
         lines += ["", "| person | side | role | sentiment | calls |", "|---|---|---|---|---|"]
-        lines += [f"| {_cell(p.name)} | {_cell(p.side)} | {_cell(p.role.replace('_', ' '))} | {_cell(p.sentiment)} | "
+        lines += [f"| {_cell(p.name)} | {_cell(p.side)} | {_cell(p.role_label())} | {_cell(p.sentiment)} | "
                   f"{p.calls_seen} |"
                   for p in rollup.stakeholders]
     if rollup.next_questions:

@@ -40,11 +40,21 @@ class DealStakeholder(BaseModel):
     name: str
     title: str | None
     side: str
-    role: str
+    role: str = Field(description="The deal role the MEDDPICC evidence gives them (champion, economic_buyer), "
+                                  "else their functional role.")
+    functional_role: str = Field(default="unknown", description="The role most calls gave them other than a "
+                                 "deal role (user, technical_evaluator, ...).")
     influence: str
     sentiment: str
     calls_seen: int
     first_seen_at: datetime
+
+    def role_label(self) -> str:
+        """'champion (user)': the deal role with the functional role beside it, words not identifiers."""
+        role = self.role.replace("_", " ")
+        if self.functional_role not in ("unknown", self.role):
+            role += f" ({self.functional_role.replace('_', ' ')})"
+        return role
 
 
 class DealWarning(BaseModel):

@@ -105,12 +105,13 @@ def deal_view(deal: StoredDeal) -> Group:
         # Six columns fit 80: influence and sentiment share one; `--json` has first_seen_at too.
         people = Table(title="Stakeholders across the deal", title_justify="left", box=box.SIMPLE_HEAD)
         people.add_column("name", no_wrap=True)
-        for header in ("title", "side", "role"):
+        for header in ("title", "side"):
             people.add_column(header)
+        people.add_column("role", min_width=12)  # `economic buyer (influencer)` wraps, never cut: (influencer) whole
         people.add_column("influence/\nsentiment", no_wrap=True)
         people.add_column("calls")
         for p in rollup.stakeholders:
-            people.add_row(shown(p.name), shown(p.title), shown(p.side), shown(p.role.replace("_", " ")),
+            people.add_row(shown(p.name), shown(p.title), shown(p.side), shown(p.role_label()),
                            shown(f"{p.influence}/{p.sentiment}"),
                            str(p.calls_seen))
         parts.append(people)

@@ -7,6 +7,7 @@ from typing import Any
 
 from lib.deals.changes import element_changes
 from lib.deals.models import DealRollup, StoredDeal
+from lib.words import count
 
 MAX_DEALS = 20  # Slack takes at most 50 blocks a message: two per deal, and the header
 
@@ -46,7 +47,7 @@ def build_digest(deals: list[tuple[StoredDeal, DealRollup | None]]) -> Digest | 
     changes = [c for c in (deal_change(d, before) for d, before in deals) if c is not None]
     if not changes:
         return None
-    title = f"ASMIS: {len(changes)} deal(s) changed overnight"
+    title = f"ASMIS: {count(len(changes), 'deal')} changed overnight"
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": title}}]
     lines = [title]
     for c in changes[:MAX_DEALS]:

@@ -23,6 +23,7 @@ from lib.doctor.redact import redact_url
 from lib.errors import AsmisError
 from lib.models import AGENT_TYPES
 from lib.prompt_files import PROMPTS_DIR, read_prompt_files
+from lib.words import count
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ async def check_database(ctx: DoctorContext) -> list[Check]:
                      "that this checkout does not (a newer ASMIS migrated it)",
                      "update this checkout to the version that migrated the database")]
     if pending:
-        return [warn("database", f"{server}: {len(pending)} migration(s) not applied: {', '.join(pending)} "
+        return [warn("database", f"{server}: {count(len(pending), 'migration')} not applied: {', '.join(pending)} "
                      "(the next command that needs them applies them)", "`asmis db migrate`")]
     line = f"{server}; schema up to date ({len(known)} migrations)"
     if isinstance(drift, str):

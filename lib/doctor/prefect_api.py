@@ -15,6 +15,7 @@ import httpx
 from lib.doctor.check import Check, DoctorContext, fail, ok, warn
 from lib.doctor.redact import redact_url
 from lib.prefect_local.target import local_server, user_api_url
+from lib.words import count
 
 NAME = "prefect"
 # deployments/serve.py and deployments/prefect.yaml
@@ -123,7 +124,7 @@ def _workers(found: list[dict[str, Any]], now: datetime) -> str:
     if not beats:
         return "no worker has ever polled it"
     online = sum(1 for t in beats if now - t <= POLLED_WITHIN)
-    return f"{online} of {len(found)} worker(s) online, last heartbeat {_ago(now - max(beats))}"
+    return f"{online} of {count(len(found), 'worker')} online, last heartbeat {_ago(now - max(beats))}"
 
 
 def _when(value: Any) -> datetime | None:

@@ -24,5 +24,5 @@ GROUPS: list[Group] = [
     Group("api", check_api, "check that the API answers: `curl <ASMIS_API_URL>/v1/health`"),
     Group("webhooks", check_webhooks, "check that the public URL answers: `curl <ASMIS_API_PUBLIC_URL>/v1/health`"),
     Group("cache dir", check_cache_dir, "check the filesystem of ASMIS_CACHE_DIR"),
-    Group("disk", check_disk, "check the filesystem of ASMIS_DATA_DIR"),
+    Group("disk", check_disk, "check the filesystem the database uses"),
 ]

@@ -15,6 +15,7 @@ from lib.intake.pull import open_source
 from lib.intake.sources import SourceSpec, parse_sources
 from lib.intake.state import overview
 from lib.settings import Settings
+from lib.words import count
 
 LISTING_WINDOW = timedelta(days=1)
 _FIXES = {
@@ -87,7 +88,7 @@ def _finding(spec: SourceSpec, probe: int | Check, known: dict[str, Any] | None)
     if isinstance(probe, Check):
         return probe
     name = f"source {spec.url}"
-    found = f"read: {probe} item(s) in the last day"
+    found = f"read: {count(probe, 'item')} in the last day"
     if known is None:
         return ok(name, f"{found} (pending and refused items not counted: the database is not reachable)")
     if known.get("last_pull_at") is None:

@@ -1,5 +1,6 @@
-"""The filesystem checks: the cache directory is writable, the data dir's disk has room. Run in a thread:
-a stuck filesystem must not stall the other checks."""
+"""The filesystem checks: the cache directory is writable, the database's disk has room (the directory the
+embedded cluster actually uses: as root that can be under /var/lib/asmis, not ASMIS_DATA_DIR). Run in a
+thread: a stuck filesystem must not stall the other checks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from lib.db.embedded import EmbeddedPostgres
 from lib.doctor.check import Check, DoctorContext, fail, ok, warn
+from lib.errors import AsmisError
+from lib.settings import Settings
 
 MB = 1024 * 1024
 
@@ -19,7 +23,18 @@ async def check_cache_dir(ctx: DoctorContext) -> list[Check]:
 
 
 async def check_disk(ctx: DoctorContext) -> list[Check]:
-    return [await asyncio.to_thread(_disk, ctx.settings.data_dir, ctx.settings.doctor_min_free_mb)]
+    return [await asyncio.to_thread(_disk, database_dir(ctx.settings), ctx.settings.doctor_min_free_mb)]
+
+
+def database_dir(settings: Settings) -> Path:
+    """Where the embedded cluster lives (ASMIS_DATA_DIR/postgres, or as root under /var/lib/asmis when the data
+    dir is private); the data dir itself with ASMIS_DATABASE_URL, or when the layout cannot be worked out."""
+    if settings.database_url is not None:
+        return settings.data_dir
+    try:
+        return EmbeddedPostgres(settings.data_dir).layout.root
+    except AsmisError:  # the database check names the problem
+        return settings.data_dir
 
 
 def _cache_dir(path: Path) -> Check:

@@ -9,6 +9,7 @@ from rich.table import Table
 from lib.evaluation.report import EvalReport
 from lib.evaluation.score import STATUSES, LabelScore
 from lib.shown import shown, shown_path
+from lib.words import count
 
 MAX_LISTED = 6
 
@@ -44,7 +45,7 @@ def print_report(console: Console, report: EvalReport, title: str | None = None,
         console.print(f"failed    {shown(failure)}", highlight=False)
     rate = report.grounded_rate
     console.print(
-        f"{report.calls} calls scored, {len(report.unparsed)} unparsed, {len(report.failed)} analyses failed; "
+        f"{count(report.calls, 'call')} scored, {len(report.unparsed)} unparsed, {count(len(report.failed), 'analysis', 'analyses')} failed; "
         f"grounded quotes {_f(rate)} ({report.quotes_kept} kept, {report.quotes_dropped} dropped); "
         f"tokens {report.input_tokens:,} in / {report.output_tokens:,} out; ${report.cost_usd} "
         f"({report.cache_hits} analyses from the cache)", highlight=False)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from lib.errors import SourceError
+from lib.words import count
 
 
 class Pacer:
@@ -104,7 +105,7 @@ class SourceHTTP:
             if response.status_code >= 500:
                 if attempt >= self.retries:
                     raise SourceError(f"{self.source}: the API failed (HTTP {response.status_code}) "
-                                      f"after {attempt + 1} attempts", source=self.source, retryable=True)
+                                      f"after {count(attempt + 1, 'attempt')}", source=self.source, retryable=True)
                 await self._backoff(attempt)
                 attempt += 1
                 continue

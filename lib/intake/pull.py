@@ -44,6 +44,7 @@ SECRET_VARIABLES = ("GONG_ACCESS_KEY", "GONG_ACCESS_KEY_SECRET", "ZOOM_CLIENT_ID
 class Refused:
     external_id: str
     reason: str
+    earlier: bool = False  # refused by an earlier pull at this version: not tried again
 
 
 @dataclass
@@ -53,6 +54,7 @@ class SourceReport:
     changed: int = 0
     pending: int = 0
     unchanged: int = 0
+    already_stored: int = 0  # its content was stored before (asmis ingest, another item or source): not new
     refused: list[Refused] = field(default_factory=list)
     error: str | None = None
     retryable: bool = False  # the error is a passing one (5xx, unreachable, rate limited): try again later
@@ -71,8 +73,8 @@ class SourceReport:
         return self.error is None
 
     def counts(self) -> dict[str, int]:
-        return {"new": self.new, "changed": self.changed, "pending": self.pending,
-                "refused": len(self.refused), "unchanged": self.unchanged}
+        return {"new": self.new, "changed": self.changed, "already stored": self.already_stored,
+                "pending": self.pending, "refused": len(self.refused), "unchanged": self.unchanged}
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -141,9 +143,11 @@ async def _pull(repo: IntakeRepository, settings: Settings, spec: SourceSpec, so
     known |= {i: sv for i, sv in hooked.items() if sv[0] == "stored"}
     todo: list[Listed] = []
     for item in listed:
-        state, version = known.get(item.external_id, ("", ""))
-        if state in ("stored", "refused") and version == item.version:
+        state, version, reason = known.get(item.external_id, ("", "", ""))
+        if state == "stored" and version == item.version:
             report.unchanged += 1
+        elif state == "refused" and version == item.version:  # refused until its content changes
+            report.refused.append(Refused(item.external_id, reason, earlier=True))
         elif not item.ready:
             await _pending(repo, spec, item, report)
         elif item.size is not None and item.size > settings.ingest_max_bytes:
@@ -153,7 +157,7 @@ async def _pull(repo: IntakeRepository, settings: Settings, spec: SourceSpec, so
             todo.append(item)
     if source.refetch_by_id:  # pending calls the window no longer lists are asked for by id
         seen = {item.external_id for item in listed}
-        missed = [i for i, (state, _) in hooked.items() if state == "pending"]
+        missed = [i for i, (state, _, _) in hooked.items() if state == "pending"]
         todo += [source.by_id(i) for i in dict.fromkeys(await repo.pending(spec.url) + missed)
                  if i not in seen and known.get(i, ("",))[0] != "stored"]
     async for fetched in source.fetch(todo):
@@ -186,7 +190,7 @@ async def store_fetched(repo: IntakeRepository, settings: Settings, spec: Source
         await _refuse(repo, spec, item, report, f"could not be stored: {_short(exc)}")
         return
     setattr(report, outcome, getattr(report, outcome) + 1)
-    if outcome != "unchanged":
+    if outcome in ("new", "changed"):
         report.transcript_ids.append(transcript_id)
 
 

@@ -14,9 +14,9 @@ import asyncpg
 from lib.db.connect import db_errors
 from lib.models import NewTranscript, json_time
 
-Stored = Literal["new", "changed", "unchanged"]
+Stored = Literal["new", "changed", "unchanged", "already_stored"]
 
-_KNOWN = "SELECT external_id, state, version FROM intake_items WHERE source = $1"
+_KNOWN = "SELECT external_id, state, version, reason FROM intake_items WHERE source = $1"
 _PENDING = "SELECT external_id FROM intake_items WHERE source = $1 AND state = 'pending' ORDER BY external_id"
 _LOCK_ITEM = """
 INSERT INTO intake_items (source, external_id, state, version) VALUES ($1, $2, 'pending', '')
@@ -101,11 +101,11 @@ class IntakeRepository:
         assert row is not None
         return _state(row)
 
-    async def known(self, source: str) -> dict[str, tuple[str, str]]:
-        """external id -> (state, version) for every item this source has handed us."""
+    async def known(self, source: str) -> dict[str, tuple[str, str, str]]:
+        """external id -> (state, version, reason) for every item this source has handed us."""
         with db_errors(operation="read intake items"):
             rows = await self.pool.fetch(_KNOWN, source)
-        return {r["external_id"]: (r["state"], r["version"]) for r in rows}
+        return {r["external_id"]: (r["state"], r["version"], r["reason"] or "") for r in rows}
 
     async def pending(self, source: str) -> list[str]:
         with db_errors(operation="read pending items"):
@@ -123,7 +123,9 @@ class IntakeRepository:
             return await self.pool.fetchval(_STORED_BY, external_id, version, ledger, f"{kind}://%")
 
     async def store(self, record: NewTranscript, version: str) -> tuple[int, Stored]:
-        """Store the item's transcript once: new, changed in place (and analysed again), or unchanged."""
+        """Store the item's transcript once: new, changed in place (and analysed again), unchanged, or
+        already_stored (its content was stored before, by `asmis ingest`, another item or another source: the
+        item is linked to that transcript)."""
         assert record.external_id is not None
         key = (record.source, record.external_id)
         with db_errors(operation="store pulled transcript"):
@@ -173,6 +175,8 @@ async def _write(conn: asyncpg.Connection, record: NewTranscript, item: asyncpg.
     new_id = await conn.fetchval(_INSERT, *values)
     if new_id is None:  # the same content is already stored (another item, another source): link to it
         new_id = await conn.fetchval(_SAME_CONTENT, record.content_sha256, record.source)
+        if new_id is not None and item["state"] != "stored":
+            return "already_stored", int(new_id)
     if new_id is None:  # a row for this (source, external id) that the item lost track of: update it
         new_id = await conn.fetchval(_SAME_ITEM, record.source, record.external_id)
         await conn.execute(_UPDATE, new_id, *values[1:])

@@ -29,6 +29,7 @@ from pydantic import BaseModel, Field
 from lib.transcripts.models import BadTranscript, ParsedTranscript, Turn
 from lib.transcripts.people import Participant
 from lib.transcripts.turns import build_turns, parse_when, require_turns, validate
+from lib.words import count
 
 
 class _Sentence(BaseModel):
@@ -91,7 +92,7 @@ def parse_gong(document: dict[str, Any]) -> ParsedTranscript:
     turns = build_turns((_turn(m, names) for m in call.transcript), merge=True)
     unnamed = {str(m.speakerId) for m in call.transcript} - names.keys()
     if export.parties and unnamed:
-        warnings.append(f"{len(unnamed)} speaker(s) not named in parties; shown as 'Speaker <id>'")
+        warnings.append(f"{count(len(unnamed), 'speaker')} not named in parties; shown as 'Speaker <id>'")
     meta = export.metaData or _Meta()
     metadata = _metadata(export, call) | _deal(export, warnings)
     return ParsedTranscript(format="gong", turns=require_turns(turns), metadata=metadata,
