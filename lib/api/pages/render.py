@@ -9,6 +9,7 @@ from importlib.resources import files
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse, Response
 
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -27,13 +28,33 @@ def _label(value: str | None) -> str:
     return (value or "").replace("_", " ")
 
 
+SYMBOL = {"identified": "●", "partial": "◐", "missing": "○"}
+_ARROW = {"up": "▲", "down": "▼"}
+
+
+@lru_cache(maxsize=64)
+def mark(status: str | None, change: str = "") -> Markup:
+    """A status as its shape, repeated in words for a screen reader (colour only repeats it): cached, as a
+    board page draws 400 of them."""
+    symbol = _ARROW.get(change, "") + (SYMBOL[status] if status else "·")
+    words = (status or "not analysed") + (f", {change} from the call before" if change else "")
+    return Markup(f'<span class="mark {escape(status or "none")}">{symbol}<span class="vh"> {escape(words)}</span></span>')
+
+
+@lru_cache(maxsize=64)
+def board_cell(element: str, status: str) -> Markup:
+    label = escape(_label(element))
+    return Markup(f'<span class="cell" title="{label}: {escape(status)}"><span class="vh">{label}:</span>'
+                  f'{mark(status)}</span>')
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("lib.api.pages", "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["date"] = _date
     env.filters["label"] = _label
-    env.globals["symbol"] = {"identified": "●", "partial": "◐", "missing": "○"}
+    env.globals.update(symbol=SYMBOL, mark=mark, board_cell=board_cell)
     return env
 
 

@@ -8,12 +8,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
+from markupsafe import Markup
 from starlette.responses import Response
 
 from lib.api.cursor import decode_cursor, encode_cursor
 from lib.api.deps import PoolDep, SettingsDep
 from lib.api.pages.auth import Viewer
-from lib.api.pages.render import page, static_response
+from lib.api.pages.render import board_cell, page, static_response
 from lib.api.pages.views import (
     SHORT,
     SYMBOL,
@@ -65,7 +66,7 @@ async def board(request: Request, pool: PoolDep, settings: SettingsDep, viewer: 
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
     crm = await CrmLedger(pool, settings.crm).deal_states([r["deal_id"] for r in rows]) if settings.crm else None
-    deals = [{**r, "marks": board_marks(r["statuses"]),
+    deals = [{**r, "marks": Markup("").join(board_cell(name, status) for name, status in board_marks(r["statuses"])),
               "warning_codes": [w["code"] for w in r["warnings"] or []]
               + (["single_threaded"] if r["buyer_people"] <= 1 else []),
               "identified": sum(s == "identified" for s in (r["statuses"] or {}).values())} for r in rows]
