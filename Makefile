@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench readme eval docs clean
+.PHONY: demo test lint typecheck pytest bench readme screenshots eval docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ demo: $(STAMP)
 # Rewrite README.md's demo output from a real `asmis demo` on a fresh data dir (tests/test_readme.py checks it).
 readme: $(STAMP)
 	$(BIN)/python -m tools.readme_demo
+
+# Rewrite docs/img/board.png and deal.png (the README's pictures of the pages) from a real demo run, through
+# headless Chromium (Debian's chromium and chromium-driver).
+screenshots: $(STAMP)
+	$(BIN)/python -m tools.screenshots
 
 test: lint typecheck pytest
 

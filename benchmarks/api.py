@@ -2,12 +2,14 @@
 same SQL (the key look-up included) and returns the rows as JSON with no validation, mounted on the same
 uvicorn process, measured in the same run.
 
-    python -m benchmarks.api [--deals 1000] [--calls 10000] [--seconds 8] [--clients 16,64]
+    python -m benchmarks.api [--deals 1000] [--calls 10000] [--seconds 8] [--clients 16,64] [--part api|pages|all]
 
 A fresh embedded PostgreSQL holds the deals (copies of the test fixture's roll-up) and the calls (20 turns
 each, a completed result per agent on every other call). The server runs in its own process (uvicorn, one
 worker); the load comes from `hey` (Debian's package `hey`) in another. Printed per endpoint and client
-count: requests/s, p50 and p99 latency, and the API's requests/s as a share of the peer's."""
+count: requests/s, p50 and p99 latency, and the API's requests/s as a share of the peer's. Then the pages
+(`--part pages`): the deal board `/` and a deal page `/deals/{id}` (HTML, signed in with a session cookie)
+beside the JSON endpoints that answer the same question (`/v1/deals?limit=50`, `/v1/deals/{id}`)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ import httpx
 
 from benchmarks.crm import fixture_rollup
 from lib.db.api_keys import ApiKeyRepository
+from lib.db.api_sessions import SessionRepository
 from lib.db.connect import create_pool
 from lib.db.embedded import EmbeddedPostgres
 from lib.db.migrate import migrate
@@ -51,7 +54,7 @@ FROM transcripts t CROSS JOIN (VALUES ('meddpic'), ('stakeholder')) AS agents(a)
 """
 
 
-async def seed(dsn: str, deals: int, calls: int, settings: Settings) -> str:
+async def seed(dsn: str, deals: int, calls: int, settings: Settings) -> tuple[str, str]:
     conn = await asyncpg.connect(dsn)
     try:
         await migrate(conn)
@@ -67,7 +70,11 @@ async def seed(dsn: str, deals: int, calls: int, settings: Settings) -> str:
         await pool.execute(_CALLS, calls, deals)
         await pool.execute(_RESULTS)
         await pool.execute("ANALYZE")
-        return await ApiKeyRepository(pool).create("bench", "read")
+        keys = ApiKeyRepository(pool)
+        key = await keys.create("bench", "read")
+        caller = await keys.verify(key)
+        assert caller is not None
+        return key, await SessionRepository(pool).create(caller)
     finally:
         await pool.close()
 
@@ -111,8 +118,9 @@ uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", a
 """
 
 
-def hey(url: str, key: str, clients: int, seconds: float) -> dict[str, float]:
-    out = subprocess.run(["hey", "-z", f"{seconds}s", "-c", str(clients), "-H", f"Authorization: Bearer {key}", url],
+def hey(url: str, key: str, clients: int, seconds: float, cookie: str | None = None) -> dict[str, float]:
+    headers = ["-H", f"Authorization: Bearer {key}"] + (["-H", f"Cookie: asmis_session={cookie}"] if cookie else [])
+    out = subprocess.run(["hey", "-z", f"{seconds}s", "-c", str(clients), *headers, url],
                          capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = float(re.search(r"50%+ in ([\d.]+) secs", out).group(1))  # type: ignore[union-attr]
@@ -129,6 +137,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--clients", default="16,64")
+    parser.add_argument("--part", choices=("api", "pages", "all"), default="all",
+                        help="api: the API beside its plain peer; pages: the pages beside the JSON they show")
     args = parser.parse_args()
     if shutil.which("hey") is None:
         raise SystemExit("this benchmark drives the server with `hey`: apt-get install hey")
@@ -139,7 +149,7 @@ def main() -> None:
     try:
         settings = Settings(database_url=dsn, data_dir=root / "data", cache_dir=root / "cache")
         started = time.perf_counter()
-        key = asyncio.run(seed(dsn, args.deals, args.calls, settings))
+        key, session = asyncio.run(seed(dsn, args.deals, args.calls, settings))
         print(f"seeded {args.deals} deals and {args.calls} calls in {time.perf_counter() - started:.1f} s")
         port = _free_port()
         env = {**os.environ, "ASMIS_DATABASE_URL": dsn, "ASMIS_DATA_DIR": str(root / "data"),
@@ -150,17 +160,11 @@ def main() -> None:
         deal = f"DEAL-{args.deals // 2:05d}"
         pairs = [("GET /v1/deals/{id}", f"/v1/deals/{deal}", f"/peer/deals/{deal}"),
                  ("GET /v1/calls?limit=50", "/v1/calls?limit=50", "/peer/calls?limit=50")]
-        for path in (pairs[0][1], pairs[1][1], pairs[0][2]):  # warm: pool connections, prepared statements
-            hey(base + path, key, 4, 1)
-        print(f"{'endpoint':24} {'clients':>7} {'API req/s':>10} {'p50 ms':>7} {'p99 ms':>7} "
-              f"{'peer req/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'API/peer':>8}")
-        for label, api_path, peer_path in pairs:
-            for clients in [int(c) for c in args.clients.split(",")]:
-                api = hey(base + api_path, key, clients, args.seconds)
-                peer = hey(base + peer_path, key, clients, args.seconds)
-                print(f"{label:24} {clients:>7} {api['rps']:>10.0f} {api['p50_ms']:>7.1f} {api['p99_ms']:>7.1f} "
-                      f"{peer['rps']:>10.0f} {peer['p50_ms']:>7.1f} {peer['p99_ms']:>7.1f} "
-                      f"{api['rps'] / peer['rps']:>8.2f}", flush=True)
+        clients_list = [int(c) for c in args.clients.split(",")]
+        if args.part in ("api", "all"):
+            api_vs_peer(base, key, pairs, clients_list, args.seconds)
+        if args.part in ("pages", "all"):
+            pages_vs_json(base, key, session, deal, clients_list, args.seconds)
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; server and hey share them")
     finally:
         if server is not None:
@@ -168,6 +172,42 @@ def main() -> None:
             server.wait(20)
         db.destroy()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def api_vs_peer(base: str, key: str, pairs: list[tuple[str, str, str]], clients_list: list[int],
+                seconds: float) -> None:
+    for path in (pairs[0][1], pairs[1][1], pairs[0][2]):  # warm: pool connections, prepared statements
+        hey(base + path, key, 4, 1)
+    print(f"{'endpoint':24} {'clients':>7} {'API req/s':>10} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'peer req/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'API/peer':>8}")
+    for label, api_path, peer_path in pairs:
+        for clients in clients_list:
+            api = hey(base + api_path, key, clients, seconds)
+            peer = hey(base + peer_path, key, clients, seconds)
+            print(f"{label:24} {clients:>7} {api['rps']:>10.0f} {api['p50_ms']:>7.1f} {api['p99_ms']:>7.1f} "
+                  f"{peer['rps']:>10.0f} {peer['p50_ms']:>7.1f} {peer['p99_ms']:>7.1f} "
+                  f"{api['rps'] / peer['rps']:>8.2f}", flush=True)
+
+
+def pages_vs_json(base: str, key: str, session: str, deal: str, clients_list: list[int], seconds: float) -> None:
+    """The HTML pages beside the JSON endpoints a script would read for the same view."""
+    pairs = [("GET / (board, 50 deals)", "/", "/v1/deals?limit=50"),
+             ("GET /deals/{id} page", f"/deals/{deal}", f"/v1/deals/{deal}")]
+    headers = {"Authorization": f"Bearer {key}", "Cookie": f"asmis_session={session}"}
+    for _, page_path, json_path in pairs:  # warm; a page answered without a session would be a redirect
+        for path in (page_path, json_path) * 3:
+            answer = httpx.get(base + path, headers=headers, timeout=60)
+            if answer.status_code != 200:
+                raise SystemExit(f"{path}: {answer.status_code} {answer.text[:200]}")
+    print(f"{'page':24} {'clients':>7} {'page req/s':>10} {'p50 ms':>7} {'p99 ms':>7} "
+          f"{'JSON req/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'page/JSON':>9}")
+    for label, page_path, json_path in pairs:
+        for clients in clients_list:
+            page = hey(base + page_path, key, clients, seconds, cookie=session)
+            data = hey(base + json_path, key, clients, seconds)
+            print(f"{label:24} {clients:>7} {page['rps']:>10.0f} {page['p50_ms']:>7.1f} {page['p99_ms']:>7.1f} "
+                  f"{data['rps']:>10.0f} {data['p50_ms']:>7.1f} {data['p99_ms']:>7.1f} "
+                  f"{page['rps'] / data['rps']:>9.2f}", flush=True)
 
 
 def _free_port() -> int:

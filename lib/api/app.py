@@ -9,6 +9,7 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
+from lib.api.pages import install_pages
 from lib.api.problems import Guard, install_handlers
 from lib.api.routes import calls, deals, health, prompts, runs
 from lib.api.runs import BackgroundRuns
@@ -44,5 +45,6 @@ def create_app(settings: Settings) -> FastAPI:
     install_handlers(app)
     for module in (health, calls, deals, prompts, runs, webhooks):
         app.include_router(module.router, prefix="/v1")
+    install_pages(app)
     app.add_middleware(Guard, max_body=MAX_BODY, limits=dict.fromkeys(webhooks.PATHS, webhooks.MAX_WEBHOOK_BODY))
     return app

@@ -28,7 +28,8 @@ def api_serve(
     from lib.api.serve import serve_api
 
     settings = get_settings()
-    console.print(f"ASMIS API on http://{host}:{port}/v1 (docs: http://{host}:{port}/docs)", highlight=False)
+    console.print(f"ASMIS API on http://{host}:{port}/v1 (docs: http://{host}:{port}/docs; pages for people: "
+                  f"http://{host}:{port}/)", highlight=False)
     serve_api(settings, host, port)
 
 

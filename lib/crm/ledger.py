@@ -48,6 +48,18 @@ SELECT DISTINCT ON (record_id, field) deal_id, record_id, field, confirmed_at
 FROM crm_writes WHERE crm = $1 AND state = 'confirmed' ORDER BY record_id, field, id DESC
 """
 _OPEN_CONFLICTS = "SELECT * FROM crm_conflicts WHERE crm = $1 ORDER BY deal_id, field"
+# Per deal: when ASMIS last confirmed a write, whether a write is still an intent or failed since then,
+# and how many fields hold a person's value instead of ASMIS's.
+_DEAL_STATES = """
+SELECT d.deal_id,
+       (SELECT max(w.confirmed_at) FROM crm_writes w WHERE w.crm = $1 AND w.deal_id = d.deal_id
+        AND w.state = 'confirmed') AS confirmed_at,
+       (SELECT count(*) FROM crm_writes w WHERE w.crm = $1 AND w.deal_id = d.deal_id AND w.state <> 'confirmed'
+        AND w.id > coalesce((SELECT max(c.id) FROM crm_writes c WHERE c.crm = $1 AND c.deal_id = d.deal_id
+                             AND c.state = 'confirmed'), 0)) AS unsettled,
+       (SELECT count(*) FROM crm_conflicts c WHERE c.crm = $1 AND c.deal_id = d.deal_id) AS conflicts
+FROM unnest($2::text[]) AS d(deal_id)
+"""
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,14 @@ class CrmLedger:
                 for c in conflicts:
                     await conn.execute(_CONFLICT, self.crm, record_id, c.field, deal_id, c.crm_value, c.asmis_value,
                                        c.set_by, push_id)
+
+    async def deal_states(self, deal_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """deal -> {confirmed_at (the last confirmed write, or None), unsettled (writes after it still an
+        intent or failed), conflicts (fields open as a person's value)}."""
+        with db_errors(operation="read CRM state of deals", count=len(deal_ids)):
+            rows = await self.pool.fetch(_DEAL_STATES, self.crm, deal_ids)
+        return {r["deal_id"]: {"confirmed_at": r["confirmed_at"], "unsettled": r["unsettled"],
+                               "conflicts": r["conflicts"]} for r in rows}
 
     async def status(self) -> dict[str, Any]:
         with db_errors(operation="read CRM status"):

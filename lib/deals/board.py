@@ -22,14 +22,29 @@ _FILTERS = {
 }
 
 
+_SINGLE_THREADED = ("(SELECT count(*) FROM jsonb_array_elements(d.rollup->'stakeholders') s"
+                    " WHERE s->>'side' = 'buyer') <= 1")
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
+# What the board page shows of a deal, without reading (or validating) its two whole roll-ups.
+BOARD_COLUMNS = ("d.deal_id, d.calls, d.last_call_at, d.updated_at,"
+                 " (SELECT jsonb_object_agg(e.key, e.value->>'status') FROM jsonb_each(d.rollup->'elements') e)"
+                 " AS statuses, d.rollup->'warnings' AS warnings,"
+                 " (SELECT count(*) FROM jsonb_array_elements(d.rollup->'stakeholders') s WHERE s->>'side' = 'buyer')"
+                 " AS buyer_people")
+
+
 def deals_page_query(after: tuple[datetime, str] | None = None, warning: str | None = None,
-                     search: str | None = None, limit: int = 50) -> tuple[str, list[Any]]:
-    where: list[str] = []
+                     search: str | None = None, limit: int = 50, columns: str = "d.*",
+                     single_threaded: bool = False) -> tuple[str, list[Any]]:
+    """One page of the board; `columns` is `d.*` (whole rows) or BOARD_COLUMNS, never caller text;
+    `single_threaded` keeps the deals with at most one person on the buyer side (the board page's filter)."""
+    where: list[str] = [_SINGLE_THREADED] if single_threaded else []
     args: list[Any] = []
     for name, value in (("after", after), ("warning", warning), ("search", _like(search) if search else None)):
         if value is None:
@@ -39,7 +54,7 @@ def deals_page_query(after: tuple[datetime, str] | None = None, warning: str | N
         where.append(_FILTERS[name].format(*numbers))
         args += values
     args.append(limit)
-    sql = ("SELECT d.* FROM deals d"  # noqa: S608 - constant fragments; values are parameters
+    sql = (f"SELECT {columns} FROM deals d"  # noqa: S608 - constant fragments; values are parameters
            + (" WHERE " + " AND ".join(where) if where else "")
            + f" ORDER BY {_ORDER_KEY} DESC, d.deal_id LIMIT ${len(args)}")
     return sql, args
@@ -56,6 +71,18 @@ async def deals_page(pool: asyncpg.Pool, *, after: tuple[datetime, str] | None =
     with db_errors(operation="list deals"):
         rows = await pool.fetch(sql, *args)
     return [StoredDeal(**dict(r)) for r in rows]
+
+
+async def board_rows(pool: asyncpg.Pool, *, after: tuple[datetime, str] | None = None, warning: str | None = None,
+                     search: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """A page of the board as plain rows: deal_id, calls, last_call_at, updated_at, statuses (element ->
+    status), warnings (the roll-up's list of {code, message}) and buyer_people; the warning
+    `single_threaded` (not a roll-up code) keeps the deals with at most one buyer-side person."""
+    lone = warning == "single_threaded"
+    sql, args = deals_page_query(after, None if lone else warning, search, limit, columns=BOARD_COLUMNS,
+                                 single_threaded=lone)
+    with db_errors(operation="list deals"):
+        return [dict(r) for r in await pool.fetch(sql, *args)]
 
 
 async def rollup_json(pool: asyncpg.Pool, deal_id: str) -> dict[str, Any] | None:

@@ -23,6 +23,12 @@ FROM agent_results r JOIN transcripts t ON t.id = r.transcript_id
 WHERE t.deal_id = $1 AND r.status = 'completed'
 ORDER BY r.transcript_id, r.agent_type, r.updated_at DESC, r.id DESC
 """
+_STAKEHOLDER_MAPS = """
+SELECT DISTINCT ON (r.transcript_id) r.transcript_id, r.data
+FROM agent_results r JOIN transcripts t ON t.id = r.transcript_id
+WHERE t.deal_id = $1 AND r.status = 'completed' AND r.agent_type = 'stakeholder'
+ORDER BY r.transcript_id, r.updated_at DESC, r.id DESC
+"""
 _INSERT = """
 INSERT INTO deals (deal_id, rollup, calls, first_call_at, last_call_at, result_ids, changed_by)
 VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -96,6 +102,11 @@ class DealRepository:
         with db_errors(operation="get deal", deal_id=deal_id):
             row = await self.pool.fetchrow("SELECT * FROM deals WHERE deal_id = $1", deal_id)
         return StoredDeal(**dict(row)) if row else None
+
+    async def stakeholder_maps(self, deal_id: str) -> dict[int, dict[str, Any]]:
+        """Call id -> the newest completed stakeholder map of each of the deal's calls."""
+        with db_errors(operation="stakeholder maps of deal", deal_id=deal_id):
+            return {r["transcript_id"]: r["data"] for r in await self.pool.fetch(_STAKEHOLDER_MAPS, deal_id)}
 
     async def get_many(self, deal_ids: list[str]) -> list[StoredDeal]:
         with db_errors(operation="get deals", count=len(deal_ids)):
