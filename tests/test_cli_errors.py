@@ -160,7 +160,7 @@ def test_a_provider_the_eval_does_not_know_is_a_usage_error_and_the_version_prin
     from importlib.metadata import version
 
     bad = runner.invoke(app, ["eval", str(EXAMPLES), "--provider", "foo"])
-    assert bad.exit_code == 2 and "'--provider': 'foo': expected auto, anthropic or offline" in bad.output
+    assert bad.exit_code == 2 and "'--provider': 'foo': expected auto, anthropic, bedrock, vertex, openai or offline" in bad.output
     shown = runner.invoke(app, ["--version"])
     assert shown.exit_code == 0 and shown.output == f"asmis {version('asmis')}\n"
 
